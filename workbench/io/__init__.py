@@ -1,0 +1,30 @@
+"""Readers and writers: images, masks, flow files, clip folders, seed dataset layouts, video files.
+
+Everything leaves this package as ``uint8`` RGB ``(H, W, 3)`` frames, ``uint8 (H, W)`` masks and
+``float32 (2, H, W)`` flow in pixels (DESIGN.md §3); OpenCV's BGR order stays inside.
+"""
+
+from workbench.io.atomic import atomic_dir, atomic_file, write_bytes_atomic, write_text_atomic
+from workbench.io.clips import ClipFolder, ClipWriter, find_clip_folders, frame_name, is_clip_folder
+from workbench.io.flo import flo_bytes, read_flo, read_kitti_flow, write_flo, write_kitti_flow
+from workbench.io.images import (
+    IMAGE_EXTENSIONS,
+    binarize_mask,
+    check_binary_mask,
+    list_images,
+    natural_key,
+    read_image,
+    read_image_alpha,
+    read_mask,
+    write_image,
+    write_mask,
+)
+from workbench.io.sequence import Sequence
+
+__all__ = [
+    "IMAGE_EXTENSIONS", "ClipFolder", "ClipWriter", "Sequence", "atomic_dir", "atomic_file",
+    "binarize_mask", "check_binary_mask", "find_clip_folders", "flo_bytes", "frame_name", "is_clip_folder",
+    "list_images", "natural_key", "read_flo", "read_image", "read_image_alpha", "read_kitti_flow",
+    "read_mask", "write_bytes_atomic", "write_flo", "write_image", "write_kitti_flow", "write_mask",
+    "write_text_atomic",
+]

@@ -1,0 +1,137 @@
+"""The native clip folder (DESIGN.md §4): reading and writing.
+
+```
+<root>/<clip>/frames/000000.png      RGB
+<root>/<clip>/masks/000000.png       uint8 class ids (single channel)
+<root>/<clip>/flow_fwd/000000.flo    t → t+1 (absent for the last frame)
+<root>/<clip>/flow_bwd/000001.flo    t → t−1 (absent for the first frame)
+<root>/<clip>/meta.json              {"size": [W, H], "num_frames", "fps", "classes": [...], "seed", ...}
+```
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import InputError
+from workbench.io.atomic import write_text_atomic
+from workbench.io.flo import read_flo, write_flo
+from workbench.io.images import list_images, natural_key, read_image, read_mask, write_image, write_mask
+from workbench.io.sequence import Sequence
+
+
+def frame_name(index: int, suffix: str = ".png") -> str:
+    """File name of frame ``index`` in a clip folder: ``000042.png``."""
+    return f"{index:06d}{suffix}"
+
+
+def is_clip_folder(path: str | Path) -> bool:
+    return (Path(path) / "frames").is_dir()
+
+
+class ClipFolder(Sequence):
+    """Read one clip folder; the folder is validated when opened, every file when read."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise InputError(f"{self.root}: folder not found (expected a clip folder with frames/)")
+        if not (self.root / "frames").is_dir():
+            raise InputError(f"{self.root}: no frames/ folder (expected a clip folder, DESIGN.md §4)")
+        self.name = self.root.name
+        self.frame_files = list_images(self.root / "frames")
+        self.meta = self._read_meta()
+        mask_dir = self.root / "masks"
+        self.mask_files = list_images(mask_dir) if mask_dir.is_dir() else []
+        if self.mask_files and [p.stem for p in self.mask_files] != [p.stem for p in self.frame_files]:
+            missing = sorted({p.stem for p in self.frame_files} ^ {p.stem for p in self.mask_files},
+                             key=str)[:3]
+            raise InputError(f"{mask_dir}: masks do not match frames one to one (e.g. {', '.join(missing)})")
+        self.has_masks = bool(self.mask_files)
+        self.has_flow = (self.root / "flow_fwd").is_dir() or (self.root / "flow_bwd").is_dir()
+        self.fps = float(self.meta.get("fps", 30.0))
+        self.classes = self.meta.get("classes") or (["background", "person"] if self.has_masks else None)
+        if "size" in self.meta:
+            self.size = (int(self.meta["size"][0]), int(self.meta["size"][1]))
+        else:
+            first = read_image(self.frame_files[0])
+            self.size = (first.shape[1], first.shape[0])
+        if "num_frames" in self.meta and int(self.meta["num_frames"]) != len(self.frame_files):
+            raise InputError(f"{self.root / 'meta.json'}: num_frames is {self.meta['num_frames']} but "
+                             f"frames/ holds {len(self.frame_files)} images")
+
+    def _read_meta(self) -> dict[str, Any]:
+        path = self.root / "meta.json"
+        if not path.exists():
+            return {}
+        try:
+            meta = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(meta, dict):
+            raise InputError(f"{path}: expected a JSON object")
+        return meta
+
+    def __len__(self) -> int:
+        return len(self.frame_files)
+
+    def frame(self, index: int) -> np.ndarray:
+        path = self.frame_files[self._check_index(index)]
+        return self._check_shape(read_image(path), "frame", path)
+
+    def mask(self, index: int) -> np.ndarray:
+        if not self.has_masks:
+            return super().mask(index)
+        path = self.mask_files[self._check_index(index)]
+        return self._check_shape(read_mask(path), "mask", path)
+
+    def _flow(self, kind: str, index: int) -> np.ndarray | None:
+        path = self.root / kind / frame_name(self._check_index(index), ".flo")
+        if not path.exists():
+            return None
+        return self._check_shape(read_flo(path), "flow", path)
+
+    def flow_fwd(self, index: int) -> np.ndarray | None:
+        return self._flow("flow_fwd", index)
+
+    def flow_bwd(self, index: int) -> np.ndarray | None:
+        return self._flow("flow_bwd", index)
+
+
+def find_clip_folders(root: str | Path) -> list[Path]:
+    """``root`` itself if it is a clip folder, else its clip-folder children (natural order)."""
+    root = Path(root)
+    if is_clip_folder(root):
+        return [root]
+    if not root.is_dir():
+        return []
+    clips = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and is_clip_folder(p)]
+    return sorted(clips, key=lambda p: natural_key(p.name))
+
+
+class ClipWriter:
+    """Write one clip folder frame by frame (use inside :func:`workbench.io.atomic.atomic_dir`)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        for sub in ("frames", "masks", "flow_fwd", "flow_bwd"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.num_frames = 0
+
+    def write(self, index: int, frame: np.ndarray, mask: np.ndarray | None = None,
+              flow_fwd: np.ndarray | None = None, flow_bwd: np.ndarray | None = None) -> None:
+        write_image(self.root / "frames" / frame_name(index), frame)
+        if mask is not None:
+            write_mask(self.root / "masks" / frame_name(index), mask)
+        if flow_fwd is not None:
+            write_flo(self.root / "flow_fwd" / frame_name(index, ".flo"), flow_fwd)
+        if flow_bwd is not None:
+            write_flo(self.root / "flow_bwd" / frame_name(index, ".flo"), flow_bwd)
+        self.num_frames = max(self.num_frames, index + 1)
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        write_text_atomic(self.root / "meta.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")

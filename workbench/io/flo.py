@@ -1,0 +1,105 @@
+"""Optical flow files: Middlebury ``.flo`` and KITTI 16-bit PNG.
+
+Flow is ``float32 (2, H, W)`` in pixels, channel 0 = dx (+right), channel 1 = dy (+down).
+
+``.flo`` (Middlebury): little-endian; float32 tag 202021.25 (the bytes "PIEH"); int32 width; int32 height;
+then H·W interleaved (u, v) float32 pairs, row-major. |u| or |v| > 1e9 marks an unknown vector; readers
+return it as NaN when ``unknown_as_nan`` (default) so that metrics can skip it.
+
+KITTI PNG: 16-bit, 3 channels (R, G, B) = (u·64 + 2¹⁵, v·64 + 2¹⁵, valid), unsigned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from workbench.errors import InputError
+from workbench.io.atomic import atomic_file, write_bytes_atomic
+
+FLO_TAG = 202021.25  # "PIEH" read as a little-endian float32
+UNKNOWN_THRESHOLD = 1e9
+UNKNOWN_VALUE = np.float32(1e10)
+
+
+def read_flo(path: str | Path, unknown_as_nan: bool = True) -> np.ndarray:
+    """Read a Middlebury ``.flo`` file → ``float32 (2, H, W)``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found (expected a .flo flow file)")
+    data = path.read_bytes()
+    if len(data) < 12:
+        raise InputError(f"{path}: {len(data)} bytes, too short for a .flo header (12 bytes)")
+    tag = np.frombuffer(data, "<f4", 1, 0)[0]
+    if tag != np.float32(FLO_TAG):
+        raise InputError(f"{path}: wrong .flo tag {data[:4]!r}, expected b'PIEH' (202021.25)")
+    width, height = (int(v) for v in np.frombuffer(data, "<i4", 2, 4))
+    if not (0 < width < 100_000 and 0 < height < 100_000):
+        raise InputError(f"{path}: implausible .flo size {width}x{height}")
+    expected = 12 + 8 * width * height
+    if len(data) != expected:
+        raise InputError(f"{path}: {len(data)} bytes, expected {expected} for a {width}x{height} .flo "
+                         "(truncated or padded)")
+    uv = np.frombuffer(data, "<f4", 2 * width * height, 12).reshape(height, width, 2)
+    flow = np.ascontiguousarray(uv.transpose(2, 0, 1), dtype=np.float32)  # (2, H, W)
+    if unknown_as_nan:
+        unknown = (np.abs(flow) > UNKNOWN_THRESHOLD).any(axis=0)
+        if unknown.any():
+            flow[:, unknown] = np.nan
+    return flow
+
+
+def flo_bytes(flow: np.ndarray) -> bytes:
+    """Encode ``(2, H, W)`` flow as ``.flo`` bytes; NaN entries become the 'unknown' value 1e10."""
+    flow = np.asarray(flow)
+    if flow.ndim != 3 or flow.shape[0] != 2:
+        raise ValueError(f"flow must be (2, H, W), got {flow.shape}")
+    _, height, width = flow.shape
+    uv = np.ascontiguousarray(flow.transpose(1, 2, 0), dtype="<f4")
+    if np.isnan(uv).any():
+        uv = uv.copy()
+        uv[np.isnan(uv).any(axis=2)] = UNKNOWN_VALUE
+    header = np.array([FLO_TAG], "<f4").tobytes() + np.array([width, height], "<i4").tobytes()
+    return header + uv.tobytes()
+
+
+def write_flo(path: str | Path, flow: np.ndarray) -> None:
+    """Write ``(2, H, W)`` flow as a Middlebury ``.flo`` file (atomically)."""
+    write_bytes_atomic(path, flo_bytes(flow))
+
+
+def read_kitti_flow(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read a KITTI flow PNG → (``float32 (2, H, W)`` flow, ``bool (H, W)`` valid)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found (expected a KITTI 16-bit flow PNG)")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty (0 bytes), expected a KITTI 16-bit flow PNG")
+    array = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if array is None:
+        raise InputError(f"{path}: cannot decode as a PNG")
+    if array.dtype != np.uint16 or array.ndim != 3 or array.shape[2] != 3:
+        raise InputError(f"{path}: {array.dtype} with shape {array.shape}, expected a 16-bit 3-channel PNG")
+    bgr = array.astype(np.float32)
+    valid = bgr[:, :, 0] > 0  # OpenCV order: channel 0 is KITTI's B = valid flag
+    flow = np.stack([(bgr[:, :, 2] - 2**15) / 64.0, (bgr[:, :, 1] - 2**15) / 64.0])
+    flow[:, ~valid] = 0.0
+    return flow.astype(np.float32), valid
+
+
+def write_kitti_flow(path: str | Path, flow: np.ndarray, valid: np.ndarray | None = None) -> None:
+    """Write flow as a KITTI 16-bit PNG (range ±512 px, 1/64 px steps); NaN or ``~valid`` → invalid."""
+    flow = np.asarray(flow, dtype=np.float32)
+    if flow.ndim != 3 or flow.shape[0] != 2:
+        raise ValueError(f"flow must be (2, H, W), got {flow.shape}")
+    ok = np.isfinite(flow).all(axis=0)
+    if valid is not None:
+        ok &= np.asarray(valid, bool)
+    encoded = np.clip(np.nan_to_num(flow) * 64.0 + 2**15, 0, 2**16 - 1)
+    encoded = np.rint(encoded).astype(np.uint16)
+    bgr = np.stack([ok.astype(np.uint16), encoded[1], encoded[0]], axis=2)
+    bgr[~ok, 1:] = 0
+    with atomic_file(path, suffix=".png") as tmp:
+        cv2.imwrite(str(tmp), bgr)

@@ -1,0 +1,76 @@
+"""The one interface every dataset reader yields: a :class:`Sequence` of frames.
+
+A sequence is one clip (one continuous shot). Readers for every layout (clip folders, the FUNet seed
+layout, DAVIS, image folders, video files) return lists of sequences, so that datasets, splits, the
+pipeline and ``workbench data info`` never care where frames came from.
+
+Shapes (DESIGN.md §3): ``frame(i)`` → ``uint8 (H, W, 3)`` RGB; ``mask(i)`` → ``uint8 (H, W)`` class ids
+(0 background, 255 ignore); ``flow_fwd(i)`` (t → t+1) and ``flow_bwd(i)`` (t → t−1) → ``float32 (2, H, W)``
+in pixels, or ``None`` when the sequence has no ground-truth flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import InputError
+
+
+class Sequence:
+    """Base class: random access to frames, masks and ground-truth flow of one clip."""
+
+    name: str = ""
+    #: ``(W, H)`` of every frame.
+    size: tuple[int, int] = (0, 0)
+    #: class names indexed by id, or ``None`` when unknown (no masks).
+    classes: list[str] | None = None
+    has_masks: bool = False
+    has_flow: bool = False
+    fps: float = 30.0
+    #: free-form metadata (meta.json of clip folders; layout details of others).
+    meta: dict[str, Any]
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def num_frames(self) -> int:
+        return len(self)
+
+    def frame(self, index: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def mask(self, index: int) -> np.ndarray:
+        raise InputError(f"{self.name}: this sequence has no masks")
+
+    def flow_fwd(self, index: int) -> np.ndarray | None:
+        return None
+
+    def flow_bwd(self, index: int) -> np.ndarray | None:
+        return None
+
+    def frames(self) -> Iterator[np.ndarray]:
+        for index in range(len(self)):
+            yield self.frame(index)
+
+    def _check_index(self, index: int) -> int:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"{self.name}: frame {index} out of range (0..{len(self) - 1})")
+        return index % len(self)
+
+    def _check_shape(self, array: np.ndarray, what: str, source: object) -> np.ndarray:
+        """Every frame, mask and flow of a sequence has the sequence's size; say which file does not."""
+        width, height = self.size
+        if array.shape[-2:] != (height, width) and array.shape[:2] != (height, width):
+            got = array.shape[:2] if array.ndim == 3 and array.shape[2] in (3, 4) else array.shape[-2:]
+            raise InputError(f"{source}: {what} is {got[1]}x{got[0]}, expected {width}x{height} like the "
+                             f"first frame of {self.name}")
+        return array
+
+    def __repr__(self) -> str:
+        width, height = self.size
+        return (f"{type(self).__name__}(name={self.name!r}, frames={len(self)}, size={width}x{height}, "
+                f"masks={self.has_masks}, flow={self.has_flow})")
