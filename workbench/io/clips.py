@@ -20,7 +20,15 @@ import numpy as np
 from workbench.errors import InputError
 from workbench.io.atomic import write_text_atomic
 from workbench.io.flo import read_flo, write_flo
-from workbench.io.images import list_images, natural_key, read_image, read_mask, write_image, write_mask
+from workbench.io.images import (
+    IMAGE_EXTENSIONS,
+    list_images,
+    natural_key,
+    read_image,
+    read_mask,
+    write_image,
+    write_mask,
+)
 from workbench.io.sequence import Sequence
 
 
@@ -46,13 +54,16 @@ class ClipFolder(Sequence):
         self.frame_files = list_images(self.root / "frames")
         self.meta = self._read_meta()
         mask_dir = self.root / "masks"
-        self.mask_files = list_images(mask_dir) if mask_dir.is_dir() else []
+        # ClipWriter creates every subfolder up front: an empty masks/ means "no masks", not an error
+        has_mask_files = mask_dir.is_dir() and any(p.suffix.lower() in IMAGE_EXTENSIONS
+                                                   for p in mask_dir.iterdir())
+        self.mask_files = list_images(mask_dir) if has_mask_files else []
         if self.mask_files and [p.stem for p in self.mask_files] != [p.stem for p in self.frame_files]:
             missing = sorted({p.stem for p in self.frame_files} ^ {p.stem for p in self.mask_files},
                              key=str)[:3]
             raise InputError(f"{mask_dir}: masks do not match frames one to one (e.g. {', '.join(missing)})")
         self.has_masks = bool(self.mask_files)
-        self.has_flow = (self.root / "flow_fwd").is_dir() or (self.root / "flow_bwd").is_dir()
+        self.has_flow = any(any((self.root / kind).glob("*.flo")) for kind in ("flow_fwd", "flow_bwd"))
         self.fps = float(self.meta.get("fps", 30.0))
         self.classes = self.meta.get("classes") or (["background", "person"] if self.has_masks else None)
         if "size" in self.meta:

@@ -1,0 +1,355 @@
+"""Synthetic head-and-shoulders video calls with exact ground-truth masks and optical flow.
+
+``workbench data synth`` writes clip folders (DESIGN.md §4). Each clip is a layered scene
+(``workbench.data.scene``: a room or a user's background image, a person with torso, head with hair and
+face, and optionally a hand and forearm that can wave or cross the face) moved by a webcam-like motion
+model (``workbench.data.motion``) and rendered with exact per-frame class ids and forward/backward flow
+(``workbench.data.render``).
+
+Difficulty (per clip; ``mixed`` draws one of the three):
+
+========  ======  ============  ========  ======  ===========  ==========
+level     noise   motion blur   lighting  camera  fast moves   camouflage
+========  ======  ============  ========  ======  ===========  ==========
+easy      none    none          constant  30 %    50 % clips   never
+medium    σ 1–3   yes           ±5 %      50 %    80 % + rate  10 % clips
+hard      σ 3–6   yes           ±10 %     70 %    100 % + rate 30 % clips
+========  ======  ============  ========  ======  ===========  ==========
+
+Determinism: clip ``i`` draws everything from ``SeedSequence([seed, i])``, so the same seed and arguments
+give byte-identical files, and clip ``i`` is the same whatever ``--clips`` is.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from workbench import __version__
+from workbench.data.motion import MotionModel, MotionParams, about, rotate, scale, translate
+from workbench.data.render import composite, layer_flow, max_speed, part_labels, pixel_grid
+from workbench.data.scene import (
+    BINARY_CLASSES,
+    PART_CLASSES,
+    Layer,
+    PersonStyle,
+    _light,
+    make_arm,
+    make_background,
+    make_head,
+    make_torso,
+)
+from workbench.data.textures import hex_color, jitter_color
+from workbench.errors import InputError
+from workbench.io.atomic import atomic_dir
+from workbench.io.clips import ClipWriter
+from workbench.io.images import read_image
+
+DIFFICULTIES = ("easy", "medium", "hard")
+
+
+@dataclass
+class Effects:
+    """Photometric effects of one difficulty level (easy has none: brightness constancy holds)."""
+
+    noise: tuple[float, float] = (0.0, 0.0)  # sensor noise σ range, grey levels
+    motion_blur: bool = False
+    lighting: float = 0.0  # slow global gain change amplitude
+    light_switch: float = 0.0  # probability of a sudden (3-frame) brightness step
+    camera: float = 0.3  # probability that the camera pans/zooms
+    camouflage: float = 0.0  # probability that the wall takes the shirt's colour
+    arm: float = 0.4  # probability that the person has a visible hand/arm in the clip
+    motion: MotionParams = field(default_factory=MotionParams)
+
+
+def effects_for(difficulty: str) -> Effects:
+    if difficulty == "easy":
+        return Effects(motion=MotionParams(event_prob=0.5, event_rate=0.04))
+    if difficulty == "medium":
+        return Effects(noise=(1.0, 3.0), motion_blur=True, lighting=0.05, light_switch=0.1, camera=0.5,
+                       camouflage=0.1, arm=0.6, motion=MotionParams(event_prob=0.8, event_rate=0.07, speed=1.2))
+    if difficulty == "hard":
+        return Effects(noise=(3.0, 6.0), motion_blur=True, lighting=0.10, light_switch=0.3, camera=0.7,
+                       camouflage=0.3, arm=0.8,
+                       motion=MotionParams(sway=0.045, lean=0.08, head_roll=7.0, head_yaw=0.35, event_prob=1.0,
+                                           event_rate=0.12, speed=1.5))
+    raise InputError(f"unknown difficulty {difficulty!r}; expected easy, medium, hard or mixed")
+
+
+@dataclass
+class SynthConfig:
+    """Arguments of ``workbench data synth`` (saved, per clip, in meta.json)."""
+
+    clips: int = 4
+    frames: int = 60
+    size: tuple[int, int] = (320, 192)  # (W, H)
+    seed: int = 0
+    classes: str = "binary"  # binary | parts
+    difficulty: str = "mixed"  # easy | medium | hard | mixed
+    fps: float = 30.0
+    camouflage: float | None = None  # override the difficulty's camouflage probability
+    exposure: float = 0.6  # shutter open for this fraction of a frame interval (motion blur)
+
+    def validate(self) -> None:
+        if self.clips < 1 or self.frames < 2:
+            raise InputError(f"need at least 1 clip and 2 frames, got --clips {self.clips} --frames {self.frames}")
+        W, H = self.size
+        if W < 32 or H < 32 or W > 8192 or H > 8192:
+            raise InputError(f"--size {W}x{H}: expected width and height between 32 and 8192")
+        if self.classes not in ("binary", "parts"):
+            raise InputError(f"--classes {self.classes!r}: expected binary or parts")
+        if self.difficulty not in (*DIFFICULTIES, "mixed"):
+            raise InputError(f"--difficulty {self.difficulty!r}: expected easy, medium, hard or mixed")
+        if self.camouflage is not None and not 0.0 <= self.camouflage <= 1.0:
+            raise InputError(f"--camouflage {self.camouflage}: expected a probability in [0, 1]")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``'320x192'`` → ``(320, 192)`` with a clear error otherwise."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 320x192") from None
+    return w, h
+
+
+@dataclass
+class FrameData:
+    """One rendered frame with its ground truth (flow_fwd is None on the last frame, flow_bwd on the first)."""
+
+    index: int
+    frame: np.ndarray  # uint8 (H, W, 3) RGB
+    mask: np.ndarray  # uint8 (H, W) class ids
+    flow_fwd: np.ndarray | None  # float32 (2, H, W), t → t+1
+    flow_bwd: np.ndarray | None  # float32 (2, H, W), t → t−1
+
+
+class LayeredClip:
+    """A scene (layers + a function from time to their transforms) rendered into frames with ground truth.
+
+    Shared by the talking-head generator and the still-to-video animator; subclasses build ``layers``
+    and implement :meth:`transforms`.
+    """
+
+    layers: list[Layer]
+    motion: MotionModel
+    classes: list[str]
+    meta: dict
+
+    def __init__(self, size: tuple[int, int], num_frames: int, fps: float, effects: Effects, exposure: float,
+                 rng: np.random.Generator):
+        self.size, self.num_frames, self.fps = size, num_frames, fps
+        self.effects, self.exposure = effects, exposure
+        self.noise_sigma = float(rng.uniform(*effects.noise)) if effects.noise[1] > 0 else 0.0
+        self.noise_seed = int(rng.integers(2**31))
+        # Lighting: slow gain + a possible light switch (a brightness step smoothed over 3 frames).
+        self.gain_phase = rng.uniform(0, 2 * np.pi, 4)
+        self.gain_freq = rng.uniform(0.05, 0.3, 4)
+        self.switch = None
+        if effects.lighting and rng.random() < effects.light_switch:
+            self.switch = (float(rng.uniform(0.2, 0.8) * num_frames / fps), float(rng.choice([-1, 1])
+                                                                                   * rng.uniform(0.12, 0.25)))
+
+    def transforms(self, t: float) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def labels(self, owner: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:
+        if len(self.classes) == 2:
+            return (owner > 0).astype(np.uint8)
+        return part_labels(self.layers, mats, owner, self.size)
+
+    def _light(self, t: float) -> np.ndarray:
+        """Per-channel gain at time t (1 everywhere when the clip has no lighting change)."""
+        a = self.effects.lighting
+        if not a:
+            return np.ones(3, np.float32)
+        wave = np.sin(2 * np.pi * self.gain_freq * t + self.gain_phase)
+        gain = 1.0 + a * wave[0] + 0.5 * a * wave[1:]  # global + a small colour-temperature drift
+        if self.switch is not None:
+            gain = gain + self.switch[1] * np.clip((t - self.switch[0]) * self.fps / 3.0, 0.0, 1.0)
+        return gain.astype(np.float32)
+
+    def _blur_samples(self, speed: float) -> int:
+        """Sub-frame samples so that no pixel moves more than 0.75 px between two of them (1 = no blur)."""
+        if not self.effects.motion_blur or speed * self.exposure <= 1.0:
+            return 1
+        return int(min(9, np.ceil(speed * self.exposure / 0.75) + 1))
+
+    def _photometric(self, rgb: np.ndarray, index: int) -> np.ndarray:
+        """Lighting, sensor noise and quantisation → uint8 RGB."""
+        rgb = rgb * self._light(index / self.fps)
+        if self.noise_sigma:
+            rng = np.random.default_rng([self.noise_seed, index])
+            rgb = rgb + rng.standard_normal(rgb.shape, dtype=np.float32) * (self.noise_sigma / 255.0)
+        return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+    def __iter__(self) -> Iterator[FrameData]:
+        grid = pixel_grid(self.size)
+        mats = [self.transforms(i / self.fps) for i in range(self.num_frames)]
+        for i in range(self.num_frames):
+            rgb, owner = composite(self.layers, mats[i], self.size)
+            fwd = layer_flow(mats[i], mats[i + 1], owner, grid) if i + 1 < self.num_frames else None
+            bwd = layer_flow(mats[i], mats[i - 1], owner, grid) if i > 0 else None
+            samples = self._blur_samples(max(max_speed(fwd, owner), max_speed(bwd, owner)))
+            if samples > 1:
+                # The shutter integrates the scene over the exposure, centred on the frame time; the ground
+                # truth (mask, flow) stays that of the centre instant.
+                offsets = (np.arange(samples) / (samples - 1) - 0.5) * self.exposure / self.fps
+                rgb = sum(composite(self.layers, self.transforms(i / self.fps + dt), self.size)[0]
+                          for dt in offsets) / samples
+            yield FrameData(i, self._photometric(rgb, i), self.labels(owner, mats[i]), fwd, bwd)
+
+
+class TalkingHeadClip(LayeredClip):
+    """A procedural person in front of a room (or a user background): the ``data synth`` clip."""
+
+    def __init__(self, config: SynthConfig, index: int, backgrounds: list[Path] | None = None):
+        rng = np.random.default_rng(np.random.SeedSequence([config.seed, index]))
+        difficulty = config.difficulty if config.difficulty != "mixed" else str(rng.choice(DIFFICULTIES))
+        effects = effects_for(difficulty)
+        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng)
+        W, H = config.size
+        self.u = u = min(H, 0.8 * W) * rng.uniform(0.85, 1.1)  # person scale (≈ frame height)
+        style = PersonStyle.sample(rng)
+        camo_p = effects.camouflage if config.camouflage is None else config.camouflage
+        camouflage = bool(rng.random() < camo_p)
+        light = _light(rng)
+        has_arm = bool(rng.random() < effects.arm)
+
+        bg_size = (int(np.ceil(W * 1.3)) + 2, int(np.ceil(H * 1.3)) + 2)  # margin for pan/zoom
+        bg_image = None
+        if backgrounds:
+            bg_path = backgrounds[int(rng.integers(len(backgrounds)))]
+            bg_image = read_image(bg_path)
+        wall = jitter_color(rng, hex_color(style.shirt), 0.05) if camouflage else None
+        background, bg_desc = make_background(rng, bg_size, wall=wall, image=bg_image)
+        self.layers = [background, make_torso(rng, u, style, light), make_head(rng, u, style, light)]
+        if has_arm:
+            self.layers.append(make_arm(rng, u, style, light))
+        self.bg_offset = ((W - bg_size[0]) / 2.0, (H - bg_size[1]) / 2.0)
+        # Where the torso's neck point sits in the frame: head top ≈ 8–16 % below the frame's top edge.
+        self.neck = (W / 2.0 + rng.normal(0, 0.06) * W, rng.uniform(0.06, 0.14) * H + 0.36 * u)
+        params = effects.motion
+        if rng.random() < effects.camera:
+            params = MotionParams(**{**asdict(params), "camera_pan": float(rng.uniform(0.01, 0.04)),
+                                     "camera_zoom": float(rng.uniform(0.0, 0.08))})
+        self.motion = MotionModel(rng, params, config.frames / config.fps, has_arm)
+        self.classes = PART_CLASSES if config.classes == "parts" else BINARY_CLASSES
+        self.meta = {
+            "size": [W, H], "num_frames": config.frames, "fps": config.fps, "classes": self.classes,
+            "seed": config.seed, "clip_index": index, "difficulty": difficulty,
+            "generator": "workbench.data.synthetic", "workbench_version": __version__,
+            "person": asdict(style), "has_arm": has_arm, "camouflage": camouflage, "background": bg_desc,
+            "camera": {"pan": params.camera_pan, "zoom": params.camera_zoom},
+            "noise_sigma": round(self.noise_sigma, 3), "motion_blur": effects.motion_blur,
+            "lighting": effects.lighting, "light_switch": self.switch is not None,
+            "events": [e.to_dict() for e in self.motion.events],
+        }
+        if bg_image is not None:
+            self.meta["background_image"] = bg_path.name
+
+    def transforms(self, t: float) -> list[np.ndarray]:
+        u, size = self.u, self.size
+        cam = self.motion.camera(t, size)
+        # The wall is farther than the person: it follows 60 % of the camera motion (parallax).
+        mats = [(np.eye(3) + 0.6 * (cam - np.eye(3))) @ translate(*self.bg_offset)]
+        dx, dy, roll, s = self.motion.body(t, size)
+        torso_layer, head_layer = self.layers[1], self.layers[2]
+        neck_t = torso_layer.anchors["neck"]
+        torso = cam @ translate(self.neck[0] + dx, self.neck[1] + dy) @ rotate(roll) @ scale(s) \
+            @ translate(-neck_t[0], -neck_t[1])
+        mats.append(torso)
+        head_roll, yaw, pitch = self.motion.head(t)
+        # Turning compresses the face horizontally and shifts it; nodding compresses it vertically.
+        turn = np.array([[1 - 0.22 * (1 - np.cos(yaw)), 0.0, 0.05 * u * np.sin(yaw)],
+                         [0.0, 1 - 0.15 * (1 - np.cos(pitch)), 0.03 * u * np.sin(pitch)], [0.0, 0.0, 1.0]])
+        neck_h = head_layer.anchors["neck"]
+        mats.append(torso @ translate(*neck_t) @ rotate(head_roll) @ translate(-neck_h[0], -neck_h[1])
+                    @ about(head_layer.anchors["face"], turn))
+        if len(self.layers) > 3:
+            x, y, angle = self.motion.arm(t, u, neck_t)
+            wrist = self.layers[3].anchors["wrist"]
+            mats.append(torso @ translate(x, y) @ rotate(angle) @ translate(-wrist[0], -wrist[1]))
+        return mats
+
+
+def write_clip(clip: LayeredClip, folder: Path, progress: tqdm | None = None) -> None:
+    """Render ``clip`` into the clip folder ``folder`` (which must be a fresh, temporary folder)."""
+    writer = ClipWriter(folder)
+    for item in clip:
+        writer.write(item.index, item.frame, item.mask, item.flow_fwd, item.flow_bwd)
+        if progress is not None:
+            progress.update(1)
+    writer.write_meta(clip.meta)
+
+
+def clip_name(index: int) -> str:
+    return f"clip_{index:04d}"
+
+
+def write_clips(out: str | Path, clips: list[tuple[str, LayeredClip]] | Iterator[tuple[str, LayeredClip]],
+                total_frames: int, overwrite: bool = False, progress: bool = True) -> list[Path]:
+    """Write clips under ``out``: all of them, or on error none (a staging folder is removed)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    with atomic_dir(out.parent / f".{out.name}.staging", overwrite=True) as staging:
+        names = []
+        bar = tqdm(total=total_frames, unit="frame", desc="synth", disable=not progress, leave=False)
+        with bar:
+            for name, clip in clips:
+                if (out / name).exists() and not overwrite:
+                    raise InputError(f"{out / name} already exists; pass --overwrite or choose another --out")
+                bar.set_postfix_str(name)
+                write_clip(clip, staging / name, bar)
+                names.append(name)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in names:  # each clip appears whole (rename), old ones are replaced only now
+            if (out / name).exists():
+                shutil.rmtree(out / name)
+            (staging / name).rename(out / name)
+    return [out / name for name in names]
+
+
+def synthesize(out: str | Path, config: SynthConfig, backgrounds: str | Path | None = None,
+               overwrite: bool = False, progress: bool = True) -> dict:
+    """Generate ``config.clips`` clips into ``out``; returns a summary with the generation speed."""
+    config.validate()
+    out = Path(out)
+    names = [clip_name(i) for i in range(config.clips)]
+    existing = [n for n in names if (out / n).exists()]
+    if existing and not overwrite:
+        raise InputError(f"{out / existing[0]} already exists; pass --overwrite or choose another --out")
+    bg_files = _check_backgrounds(backgrounds) if backgrounds is not None else None
+    start = time.perf_counter()
+    paths = write_clips(out, ((clip_name(i), TalkingHeadClip(config, i, bg_files)) for i in range(config.clips)),
+                        config.clips * config.frames, overwrite=overwrite, progress=progress)
+    seconds = time.perf_counter() - start
+    frames = config.clips * config.frames
+    return {"clips": [str(p) for p in paths], "frames": frames, "seconds": seconds, "fps": frames / seconds}
+
+
+def _check_backgrounds(folder: str | Path) -> list[Path]:
+    """All background images decode (checked before anything is written)."""
+    from workbench.io.images import list_images
+
+    files = list_images(folder)
+    for path in files:
+        read_image(path)
+    return files
+
+
+def sample_frames(config: SynthConfig, index: int = 0) -> list[FrameData]:
+    """All frames of clip ``index`` in memory (for notebooks and tests; nothing is written)."""
+    config.validate()
+    return list(TalkingHeadClip(config, index))
+
+
+__all__ = ["DIFFICULTIES", "Effects", "FrameData", "LayeredClip", "SynthConfig", "TalkingHeadClip",
+           "effects_for", "parse_size", "sample_frames", "synthesize", "write_clip", "write_clips"]

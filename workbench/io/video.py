@@ -1,0 +1,220 @@
+"""Video files: a reader that is a :class:`Sequence`, and an atomic mp4 writer.
+
+:class:`VideoSequence` yields ``uint8 (H, W, 3)`` RGB frames (OpenCV decodes BGR; it is converted here) and,
+when given a mask video or a mask folder, ``uint8 (H, W)`` masks. Two ways to read:
+
+- ``frames()`` streams: one decoded frame in memory at a time (use it for long videos);
+- ``frame(i)`` is random access: the **first call decodes the whole video into memory** (about
+  ``W·H·3·num_frames`` bytes, e.g. 2 GB for 1000 frames of 1080p) and later calls index that cache.
+
+Opening a video decodes it once to count its frames exactly, because the frame count stored in containers
+is often wrong. The frame rate comes from the container (30 when it has none).
+
+:class:`VideoWriter` writes RGB frames to an mp4 (fourcc ``mp4v``) under a temporary name in the same
+folder and renames it into place only when the ``with`` block ends cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from workbench.errors import InputError
+from workbench.io.atomic import atomic_file
+from workbench.io.folders import normalize_mask
+from workbench.io.images import binarize_mask, list_images, read_mask
+from workbench.io.sequence import Sequence
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+DEFAULT_FPS = 30.0
+
+
+def is_video_file(path: str | Path) -> bool:
+    path = Path(path)
+    return path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def _open_capture(path: Path) -> cv2.VideoCapture:
+    if not path.is_file():
+        raise InputError(f"{path}: file not found (expected a video file)")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: cannot decode video (file is empty, 0 bytes)")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        capture.release()
+        raise InputError(f"{path}: cannot decode video (corrupt, truncated or unsupported format)")
+    return capture
+
+
+def _iter_bgr(path: Path) -> Iterator[np.ndarray]:
+    """Decoded frames as OpenCV gives them (BGR), streaming."""
+    capture = _open_capture(path)
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return
+            yield frame
+    finally:
+        capture.release()
+
+
+def _probe(path: Path) -> tuple[int, np.ndarray, float, int]:
+    """(frames counted by decoding, first frame BGR, fps, frame count the container claims)."""
+    capture = _open_capture(path)
+    try:
+        ok, first = capture.read()
+        if not ok or first is None:
+            raise InputError(f"{path}: cannot decode video (no decodable frame)")
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        claimed = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        count = 1
+        while capture.grab():  # demux + decode without the colour conversion of read()
+            count += 1
+    finally:
+        capture.release()
+    if not (math.isfinite(fps) and 0 < fps < 1000):
+        fps = DEFAULT_FPS
+    return count, first, float(fps), claimed
+
+
+def _mask_from_bgr(frame: np.ndarray) -> np.ndarray:
+    """A mask video frame → 0/1 by gray level ≥ 128 (lossy codecs blur the 0/255 edges)."""
+    return binarize_mask(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+
+
+class VideoSequence(Sequence):
+    """A video file; ``masks`` is a mask video (binarised at 128) or a mask folder (paired by order)."""
+
+    def __init__(self, path: str | Path, masks: str | Path | None = None):
+        self.path = Path(path)
+        self.name = self.path.stem
+        count, first, self.fps, claimed = _probe(self.path)
+        self._num_frames = count
+        self.size = (first.shape[1], first.shape[0])
+        self._frames: list[np.ndarray] | None = None
+        self._masks: list[np.ndarray] | None = None
+        self.mask_video: Path | None = None
+        self.mask_files: list[Path] = []
+        if masks is not None:
+            self._open_masks(Path(masks))
+        self.has_masks = self.mask_video is not None or bool(self.mask_files)
+        self.classes = ["background", "person"] if self.has_masks else None
+        self.meta: dict[str, Any] = {"layout": "video", "path": str(self.path),
+                                     "masks": str(masks) if masks is not None else None,
+                                     "container_frames": claimed}
+
+    def _open_masks(self, masks: Path) -> None:
+        if masks.is_dir():
+            files = list_images(masks)
+            if len(files) != len(self):
+                raise InputError(f"{masks}: {len(files)} masks for the {len(self)} frames of {self.path}")
+            self.mask_files = files
+        elif masks.is_file():
+            count, first, _, _ = _probe(masks)
+            if count != len(self):
+                raise InputError(f"{masks}: mask video has {count} frames, {self.path} has {len(self)}")
+            self._check_shape(first[:, :, 0], "mask video", masks)
+            self.mask_video = masks
+        else:
+            raise InputError(f"{masks}: not found (expected a mask video or a folder of masks)")
+
+    def __len__(self) -> int:
+        return self._num_frames
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """Stream the frames in order (one decoded frame in memory at a time)."""
+        if self._frames is not None:
+            for frame in self._frames:
+                yield frame.copy()
+            return
+        for index, bgr in enumerate(_iter_bgr(self.path)):
+            if index >= len(self):
+                return
+            yield self._check_shape(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), "frame", self.path)
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index``; the first call decodes the whole video into memory (see module docstring)."""
+        index = self._check_index(index)
+        if self._frames is None:
+            frames = [self._check_shape(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), "frame", self.path)
+                      for bgr in _iter_bgr(self.path)]
+            if len(frames) != len(self):  # the file changed since it was opened
+                raise InputError(f"{self.path}: decoded {len(frames)} frames, expected {len(self)}")
+            self._frames = frames
+        return self._frames[index].copy()
+
+    def mask(self, index: int) -> np.ndarray:
+        if not self.has_masks:
+            return super().mask(index)
+        index = self._check_index(index)
+        if self.mask_files:
+            path = self.mask_files[index]
+            return self._check_shape(normalize_mask(read_mask(path)), "mask", path)
+        if self._masks is None:  # a mask video is decoded whole on first access, like frame()
+            masks = [self._check_shape(_mask_from_bgr(bgr), "mask", self.mask_video)
+                     for bgr in _iter_bgr(self.mask_video)]
+            if len(masks) != len(self):
+                raise InputError(f"{self.mask_video}: decoded {len(masks)} masks, expected {len(self)}")
+            self._masks = masks
+        return self._masks[index].copy()
+
+
+class VideoWriter:
+    """Write ``uint8`` RGB ``(H, W, 3)`` (or gray ``(H, W)``) frames of ``size = (W, H)`` to an mp4.
+
+    Use as a context manager. The file appears under ``path`` only when the block ends without an
+    exception and at least one frame was written; otherwise the temporary file is deleted.
+    """
+
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int]):
+        self.path = Path(path)
+        self.fps = float(fps)
+        self.size = (int(size[0]), int(size[1]))
+        if not (math.isfinite(self.fps) and self.fps > 0):
+            raise ValueError(f"fps must be a positive number, got {fps}")
+        if self.size[0] <= 0 or self.size[1] <= 0:
+            raise ValueError(f"size must be (W, H) with positive values, got {size}")
+        self.num_frames = 0
+        self._writer: cv2.VideoWriter | None = None
+        self._stack: contextlib.ExitStack | None = None
+
+    def __enter__(self) -> VideoWriter:
+        stack = contextlib.ExitStack()
+        tmp = stack.enter_context(atomic_file(self.path))  # same folder, same suffix
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, self.size)
+        if not writer.isOpened():
+            error = InputError(f"{self.path}: cannot open an mp4v video writer for this file type")
+            stack.__exit__(InputError, error, None)
+            raise error
+        stack.callback(writer.release)  # runs before the rename (exit callbacks run last-in first-out)
+        self._writer, self._stack = writer, stack
+        return self
+
+    def write(self, frame: np.ndarray) -> None:
+        if self._writer is None:
+            raise RuntimeError("VideoWriter.write called outside its 'with' block")
+        width, height = self.size
+        if frame.dtype != np.uint8 or frame.shape[:2] != (height, width) or frame.ndim not in (2, 3) \
+                or (frame.ndim == 3 and frame.shape[2] != 3):
+            raise ValueError(f"{self.path}: frame must be uint8 ({height}, {width}, 3) RGB or "
+                             f"({height}, {width}) gray, got {frame.dtype} {frame.shape}")
+        code = cv2.COLOR_GRAY2BGR if frame.ndim == 2 else cv2.COLOR_RGB2BGR
+        self._writer.write(cv2.cvtColor(np.ascontiguousarray(frame), code))
+        self.num_frames += 1
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        stack, self._stack, self._writer = self._stack, None, None
+        if stack is None:
+            return False
+        if exc_type is None and self.num_frames == 0:
+            error = ValueError(f"{self.path}: no frames written; an empty video is not written")
+            stack.__exit__(ValueError, error, None)
+            raise error
+        return bool(stack.__exit__(exc_type, exc, tb))

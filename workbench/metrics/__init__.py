@@ -1,0 +1,26 @@
+"""Metrics: segmentation (IoU, mIoU, Dice, accuracy), boundary F, temporal flicker, flow EPE / Fl-all.
+
+Label maps are integer class ids ``(H, W)``, ``0`` = background, ``255`` in the ground truth = ignore
+(excluded everywhere); the binary foreground is ``label > 0``. Flow is ``float32 (2, H, W)`` in pixels
+(dx, dy); NaN in ground-truth flow = unknown. Numpy arrays and torch tensors are accepted.
+"""
+
+from workbench.metrics.boundary import boundary_f, boundary_map
+from workbench.metrics.flow import epe, epe_map, fl_all, flow_errors
+from workbench.metrics.segmentation import (
+    IGNORE_INDEX,
+    confusion_matrix,
+    dice,
+    foreground_iou,
+    frame_iou,
+    iou_per_class,
+    mean_iou,
+    pixel_accuracy,
+)
+from workbench.metrics.temporal import per_frame_flicker, temporal_flicker
+
+__all__ = [
+    "IGNORE_INDEX", "boundary_f", "boundary_map", "confusion_matrix", "dice", "epe", "epe_map", "fl_all",
+    "flow_errors", "foreground_iou", "frame_iou", "iou_per_class", "mean_iou", "per_frame_flicker",
+    "pixel_accuracy", "temporal_flicker",
+]

@@ -1,0 +1,142 @@
+"""Per-frame segmentation metrics: confusion matrix, IoU / mIoU, foreground IoU, Dice, pixel accuracy.
+
+Conventions (DESIGN.md §3): predictions and ground truth are integer class ids of equal shape, ``(H, W)``
+for one frame or ``(N, H, W)`` for a batch (then every pixel of every frame is pooled). ``0`` is background;
+pixels where the **ground truth** equals ``ignore_index`` (``255`` by default, ``None`` disables it) are
+excluded from every count. In the binary task ``1`` = person and the foreground is ``label > 0``.
+
+All functions accept numpy arrays and torch tensors (converted with ``.detach().cpu().numpy()``). Results
+are plain Python floats / numpy arrays; scores are fractions in ``[0, 1]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+IGNORE_INDEX = 255
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    """numpy view of ``x``; torch tensors (anything with ``.detach``) are moved to the CPU first."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _labels(x: Any, name: str) -> np.ndarray:
+    """Check that ``x`` is an integer (or bool) label map of 2 or 3 dimensions."""
+    array = _to_numpy(x)
+    if array.dtype == bool:
+        array = array.astype(np.uint8)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{name}: expected integer class ids (uint8/int), got dtype {array.dtype}")
+    if array.ndim not in (2, 3):
+        raise ValueError(f"{name}: expected a label map (H, W) or a batch (N, H, W), got shape {array.shape}")
+    return array
+
+
+def _pair(pred: Any, gt: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Checked (pred, gt) label maps of equal shape."""
+    pred_array, gt_array = _labels(pred, "pred"), _labels(gt, "gt")
+    if pred_array.shape != gt_array.shape:
+        raise ValueError(f"pred and gt must have the same shape; expected gt's shape {gt_array.shape}, "
+                         f"got pred {pred_array.shape}")
+    return pred_array, gt_array
+
+
+def _valid(gt: np.ndarray, ignore_index: int | None) -> np.ndarray:
+    """Pixels that count: everything except ground truth == ``ignore_index``."""
+    if ignore_index is None:
+        return np.ones(gt.shape, dtype=bool)
+    return gt != ignore_index
+
+
+def confusion_matrix(pred: Any, gt: Any, num_classes: int, ignore_index: int | None = IGNORE_INDEX
+                     ) -> np.ndarray:
+    """``(K, K) int64`` pixel counts, rows = ground-truth class, columns = predicted class.
+
+    Pixels with ``gt == ignore_index`` are skipped. Any other ground-truth or predicted value outside
+    ``[0, num_classes)`` is an error (``ValueError`` naming the value) rather than being silently dropped,
+    since it means the prediction and the class list disagree.
+    """
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    pred, gt = _pair(pred, gt)
+    valid = _valid(gt, ignore_index)
+    p = pred[valid].astype(np.int64)
+    g = gt[valid].astype(np.int64)
+    for name, values in (("gt", g), ("pred", p)):
+        bad = values[(values < 0) | (values >= num_classes)]
+        if bad.size:
+            raise ValueError(f"{name} has class id {int(bad[0])} outside [0, {num_classes}) "
+                             f"(num_classes={num_classes}, ignore_index={ignore_index})")
+    # One bincount over the flattened (gt, pred) pair index is the whole matrix.
+    counts = np.bincount(g * num_classes + p, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes).astype(np.int64)
+
+
+def iou_per_class(pred: Any, gt: Any, num_classes: int, ignore_index: int | None = IGNORE_INDEX
+                  ) -> np.ndarray:
+    """IoU of each class, ``float64 (K,)``: TP / (TP + FP + FN); NaN for a class in neither gt nor pred."""
+    cm = confusion_matrix(pred, gt, num_classes, ignore_index).astype(np.float64)
+    tp = np.diag(cm)
+    union = cm.sum(axis=0) + cm.sum(axis=1) - tp  # predicted + true − intersection
+    iou = np.full(num_classes, np.nan)
+    present = union > 0
+    iou[present] = tp[present] / union[present]
+    return iou
+
+
+def mean_iou(pred: Any, gt: Any, num_classes: int, ignore_index: int | None = IGNORE_INDEX) -> float:
+    """mIoU: mean of :func:`iou_per_class` over the classes present in gt or pred (NaN if none is)."""
+    iou = iou_per_class(pred, gt, num_classes, ignore_index)
+    present = ~np.isnan(iou)
+    return float(iou[present].mean()) if present.any() else float("nan")
+
+
+def _foreground(pred: Any, gt: Any, ignore_index: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Binary foreground (label > 0) of pred and gt, restricted to non-ignored pixels (1-D)."""
+    pred, gt = _pair(pred, gt)
+    valid = _valid(gt, ignore_index)
+    return pred[valid] > 0, gt[valid] > 0
+
+
+def foreground_iou(pred: Any, gt: Any, ignore_index: int | None = IGNORE_INDEX) -> float:
+    """IoU of ``pred > 0`` vs ``gt > 0`` over non-ignored pixels; 1.0 when both are empty."""
+    p, g = _foreground(pred, gt, ignore_index)
+    union = np.count_nonzero(p | g)
+    if union == 0:
+        return 1.0  # nothing to find and nothing predicted: a perfect frame
+    return np.count_nonzero(p & g) / union
+
+
+def dice(pred: Any, gt: Any, ignore_index: int | None = IGNORE_INDEX) -> float:
+    """Binary foreground Dice (= F1) 2|P∩G| / (|P| + |G|) over non-ignored pixels; 1.0 when both empty."""
+    p, g = _foreground(pred, gt, ignore_index)
+    total = np.count_nonzero(p) + np.count_nonzero(g)
+    if total == 0:
+        return 1.0
+    return 2.0 * np.count_nonzero(p & g) / total
+
+
+def pixel_accuracy(pred: Any, gt: Any, ignore_index: int | None = IGNORE_INDEX) -> float:
+    """Fraction of non-ignored pixels whose predicted id equals the ground truth (NaN if none counts)."""
+    pred, gt = _pair(pred, gt)
+    valid = _valid(gt, ignore_index)
+    count = np.count_nonzero(valid)
+    if count == 0:
+        return float("nan")
+    return np.count_nonzero(pred[valid] == gt[valid]) / count
+
+
+def frame_iou(pred: Any, gt: Any, num_classes: int = 2, ignore_index: int | None = IGNORE_INDEX) -> float:
+    """The per-frame IoU that run records average (DESIGN.md §4 ``mean_iou``).
+
+    Foreground IoU (:func:`foreground_iou`) for the binary task (``num_classes == 2``), otherwise mIoU
+    (:func:`mean_iou`).
+    """
+    if num_classes == 2:
+        return foreground_iou(pred, gt, ignore_index)
+    return mean_iou(pred, gt, num_classes, ignore_index)
