@@ -1,11 +1,27 @@
-"""Data for training and analysis: torch datasets of frame pairs, splits by clip, dataset summaries.
+"""Data: the synthetic video-call generator, still-to-video animation, torch datasets, splits, summaries.
 
-Sequences come from :mod:`workbench.io` (any supported layout); see :mod:`workbench.data.datasets` for the
-item format and :mod:`workbench.data.info` for ``workbench data info``.
+Sequences come from :mod:`workbench.io` (any supported layout). :mod:`workbench.data.synthetic` and
+:mod:`workbench.data.animate` make clips with exact ground truth; :mod:`workbench.data.datasets` gives the
+training items (frame pairs, splits by clip); :mod:`workbench.data.info` backs ``workbench data info``.
+Names are imported lazily so that generating or summarising data does not pay for importing torch.
 """
 
-from workbench.data.datasets import FramePairDataset, resize_flow, split_by_clip, train_val_datasets
-from workbench.data.info import dataset_info, format_info
+from __future__ import annotations
 
-__all__ = ["FramePairDataset", "dataset_info", "format_info", "resize_flow", "split_by_clip",
-           "train_val_datasets"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "FramePairDataset": "datasets", "resize_flow": "datasets", "split_by_clip": "datasets",
+    "train_val_datasets": "datasets", "dataset_info": "info", "format_info": "info",
+    "SynthConfig": "synthetic", "TalkingHeadClip": "synthetic", "synthesize": "synthetic",
+    "sample_frames": "synthetic", "animate": "animate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"workbench.data.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'workbench.data' has no attribute {name!r}")

@@ -17,6 +17,7 @@ from workbench.io.sequence import Sequence
 
 MASK_SAMPLES = 20
 IGNORE = 255
+_LABEL_WIDTH = len("Class pixels")  # the longest label of format_info's header block
 
 
 def _sample_indices(num_frames: int, num_samples: int = MASK_SAMPLES) -> list[int]:
@@ -87,8 +88,11 @@ def _flow_range(sequences: list[Sequence]) -> dict[str, Any] | None:
     return stats
 
 
-def dataset_info(path: str | Path, flow_stats: bool = True) -> dict[str, Any]:
+def dataset_info(path: str | Path, flow_stats: bool = True, masks: str | Path | None = None) -> dict[str, Any]:
     """Summarise the dataset at ``path`` (any layout :func:`~workbench.io.detect.open_dataset` reads).
+
+    ``masks`` is passed to :func:`~workbench.io.detect.open_dataset` (a mask video or folder for a video
+    or an image folder).
 
     Keys: ``layout``, ``root``, ``num_sequences``, ``num_frames``, ``sizes`` (distinct ``[W, H]``),
     ``classes`` (the longest class list among the sequences), ``has_masks`` / ``has_flow`` (true when
@@ -101,7 +105,7 @@ def dataset_info(path: str | Path, flow_stats: bool = True) -> dict[str, Any]:
     """
     path = Path(path)
     layout = describe_layout(path)
-    sequences = open_dataset(path)
+    sequences = open_dataset(path, masks=masks)
     class_lists = [seq.classes for seq in sequences if seq.classes]
     classes = max(class_lists, key=len) if class_lists else None
     with_masks = sum(seq.has_masks for seq in sequences)
@@ -173,8 +177,7 @@ def format_info(info: dict[str, Any]) -> str:
         if flow["unknown_fraction"]:
             text += f"; {100 * flow['unknown_fraction']:.1f} % unknown"
         fields.append(("Flow range", f"{text} ({flow['files']} files)"))
-    label_width = max(len(label) for label, _ in fields)
-    lines = [f"{label.ljust(label_width)}  {value}" for label, value in fields]
+    lines = [f"{label.ljust(_LABEL_WIDTH)}  {value}" for label, value in fields]
 
     rows = [[s["name"], str(s["frames"]), f"{s['size'][0]}x{s['size'][1]}", f"{s['fps']:.1f}",
              _cell(s["masks"]), _cell(s["flow"]), _cell(s["difficulty"])] for s in info["sequences"]]

@@ -15,6 +15,7 @@ from workbench.io.images import (
     IMAGE_EXTENSIONS,
     binarize_mask,
     check_binary_mask,
+    encode_image,
     list_images,
     natural_key,
     read_image,
@@ -29,7 +30,8 @@ from workbench.io.video import VIDEO_EXTENSIONS, VideoSequence, VideoWriter, is_
 __all__ = [
     "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "ClipFolder", "ClipWriter", "DavisSequence", "FunetSequence",
     "ImageFolderSequence", "Sequence", "VideoSequence", "VideoWriter", "atomic_dir", "atomic_file",
-    "binarize_mask", "check_binary_mask", "describe_layout", "find_clip_folders", "flo_bytes", "frame_name",
+    "binarize_mask", "check_binary_mask", "describe_layout", "encode_image", "find_clip_folders", "flo_bytes",
+    "frame_name",
     "is_clip_folder", "is_video_file", "list_images", "natural_key", "normalize_mask", "open_dataset",
     "read_davis", "read_davis_mask", "read_flo", "read_funet", "read_image", "read_image_alpha",
     "read_kitti_flow", "read_mask", "write_bytes_atomic", "write_flo", "write_image", "write_kitti_flow",

@@ -19,15 +19,14 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.io.atomic import write_text_atomic
-from workbench.io.flo import read_flo, write_flo
+from workbench.io.flo import flo_bytes, read_flo
 from workbench.io.images import (
     IMAGE_EXTENSIONS,
+    encode_image,
     list_images,
     natural_key,
     read_image,
     read_mask,
-    write_image,
-    write_mask,
 )
 from workbench.io.sequence import Sequence
 
@@ -125,23 +124,34 @@ def find_clip_folders(root: str | Path) -> list[Path]:
 
 
 class ClipWriter:
-    """Write one clip folder frame by frame (use inside :func:`workbench.io.atomic.atomic_dir`)."""
+    """Write one clip folder frame by frame.
+
+    Files are written directly (not one by one atomically): build the clip inside
+    :func:`workbench.io.atomic.atomic_dir` or a staging folder, which makes the whole clip appear at once.
+    Sub-folders are created on first use, so a clip without masks or flow has no empty folders.
+    """
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        for sub in ("frames", "masks", "flow_fwd", "flow_bwd"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
         self.num_frames = 0
+
+    def _put(self, sub: str, name: str, data: bytes) -> None:
+        folder = self.root / sub
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_bytes(data)
 
     def write(self, index: int, frame: np.ndarray, mask: np.ndarray | None = None,
               flow_fwd: np.ndarray | None = None, flow_bwd: np.ndarray | None = None) -> None:
-        write_image(self.root / "frames" / frame_name(index), frame)
+        self._put("frames", frame_name(index), encode_image(frame))
         if mask is not None:
-            write_mask(self.root / "masks" / frame_name(index), mask)
+            if mask.ndim != 2:
+                raise ValueError(f"mask must be (H, W) class ids, got {mask.shape}")
+            self._put("masks", frame_name(index), encode_image(np.ascontiguousarray(mask, np.uint8)))
         if flow_fwd is not None:
-            write_flo(self.root / "flow_fwd" / frame_name(index, ".flo"), flow_fwd)
+            self._put("flow_fwd", frame_name(index, ".flo"), flo_bytes(flow_fwd))
         if flow_bwd is not None:
-            write_flo(self.root / "flow_bwd" / frame_name(index, ".flo"), flow_bwd)
+            self._put("flow_bwd", frame_name(index, ".flo"), flo_bytes(flow_bwd))
         self.num_frames = max(self.num_frames, index + 1)
 
     def write_meta(self, meta: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from workbench.errors import InputError
-from workbench.io.atomic import atomic_file
+from workbench.io.atomic import write_bytes_atomic
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -118,15 +118,21 @@ def check_binary_mask(mask: np.ndarray, path: str | Path) -> np.ndarray:
     raise InputError(f"{path}: mask has values {shown}; expected only 0 and 255")
 
 
+def encode_image(image: np.ndarray, suffix: str = ".png") -> bytes:
+    """Encode ``uint8`` RGB ``(H, W, 3)`` or gray ``(H, W)`` as file bytes in the format of ``suffix``."""
+    if image.dtype != np.uint8 or image.ndim not in (2, 3):
+        raise ValueError(f"expected uint8 (H, W) or (H, W, 3), got {image.dtype} {image.shape}")
+    array = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
+    ok, buffer = cv2.imencode(suffix, array)
+    if not ok:
+        raise InputError(f"cannot encode an image as {suffix!r} (unsupported extension?)")
+    return buffer.tobytes()
+
+
 def write_image(path: str | Path, image: np.ndarray) -> None:
     """Write ``uint8`` RGB ``(H, W, 3)`` (or a gray ``(H, W)`` mask) atomically; format from the suffix."""
     path = Path(path)
-    if image.dtype != np.uint8 or image.ndim not in (2, 3):
-        raise ValueError(f"write_image expects uint8 (H, W) or (H, W, 3), got {image.dtype} {image.shape}")
-    array = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
-    with atomic_file(path) as tmp:
-        if not cv2.imwrite(str(tmp), array):
-            raise InputError(f"{path}: cannot write image (unsupported extension?)")
+    write_bytes_atomic(path, encode_image(image, path.suffix or ".png"))
 
 
 def write_mask(path: str | Path, mask: np.ndarray) -> None:

@@ -117,6 +117,9 @@ class VideoSequence(Sequence):
                 raise InputError(f"{masks}: {len(files)} masks for the {len(self)} frames of {self.path}")
             self.mask_files = files
         elif masks.is_file():
+            if masks.suffix.lower() not in VIDEO_EXTENSIONS:
+                raise InputError(f"{masks}: not a video file ({', '.join(VIDEO_EXTENSIONS)}); expected a mask "
+                                 "video or a folder of masks")
             count, first, _, _ = _probe(masks)
             if count != len(self):
                 raise InputError(f"{masks}: mask video has {count} frames, {self.path} has {len(self)}")

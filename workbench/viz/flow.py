@@ -79,7 +79,7 @@ def _code(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     ncols = len(wheel)
     unknown = np.isnan(u) | np.isnan(v)
     u = np.where(unknown, 0.0, u)
-    v = np.where(unknown, 0.0, v)  # + 0.0 turns −0 into +0, so v = 0 always has angle −π (red)
+    v = np.where(unknown, 0.0, v) + 0.0  # + 0.0 turns −0 into +0, so v = 0 always has angle −π (red)
     radius = np.sqrt(u * u + v * v)
     angle = np.arctan2(-v, -u) / np.pi  # in [−1, 1]; rightward (u > 0, v = 0) → −1
     fk = (angle + 1) / 2 * (ncols - 1)  # position on the wheel, 0 … 54
