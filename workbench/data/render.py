@@ -25,34 +25,47 @@ def pixel_grid(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return np.meshgrid(np.arange(W, dtype=np.float64), np.arange(H, dtype=np.float64))
 
 
-def _visible(layer: Layer, matrix: np.ndarray, size: tuple[int, int]) -> bool:
-    """Whether the layer's canvas lands in the frame at all (hands at rest are far below it)."""
-    if layer.border != cv2.BORDER_CONSTANT:
-        return True
-    w, h = layer.size
-    corners = matrix @ np.array([[0, w, w, 0], [0, 0, h, h], [1, 1, 1, 1]], np.float64)
+def _footprint(layer: Layer, matrix: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """Pixel box ``(x0, y0, x1, y1)`` the layer can touch in the frame, or ``None`` if it misses the frame.
+
+    Layers that extend past their canvas (replicated borders: the torso below the frame edge) may touch
+    anything, so they get the whole frame; a hand at rest far below the frame gets ``None``.
+    """
     W, H = size
-    return not (corners[0].max() < -1 or corners[1].max() < -1 or corners[0].min() > W or corners[1].min() > H)
+    if layer.border != cv2.BORDER_CONSTANT:
+        return 0, 0, W, H
+    w, h = layer.size
+    corners = matrix @ np.array([[-1, w + 1, w + 1, -1], [-1, -1, h + 1, h + 1], [1, 1, 1, 1]], np.float64)
+    x0, y0 = max(int(np.floor(corners[0].min())), 0), max(int(np.floor(corners[1].min())), 0)
+    x1, y1 = min(int(np.ceil(corners[0].max())) + 1, W), min(int(np.ceil(corners[1].max())) + 1, H)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return x0, y0, x1, y1
 
 
 def composite(layers: Sequence[Layer], mats: Sequence[np.ndarray], size: tuple[int, int]) -> tuple[np.ndarray,
                                                                                                       np.ndarray]:
     """Render one instant → (``float32 (H, W, 3)`` RGB in [0, 1], ``uint8 (H, W)`` owner layer index)."""
     W, H = size
-    rgb = None
+    background = layers[0]
+    # The bottom layer is opaque and stored as RGB (h, w, 3): warp it as the starting canvas.
+    rgb = cv2.warpAffine(background.rgba, mats[0][:2], (W, H), flags=cv2.INTER_LINEAR, borderMode=background.border)
     owner = np.zeros((H, W), np.uint8)
-    for index, (layer, matrix) in enumerate(zip(layers, mats, strict=True)):
-        if index and not _visible(layer, matrix, size):
+    for index in range(1, len(layers)):
+        layer, matrix = layers[index], mats[index]
+        box = _footprint(layer, matrix, size)
+        if box is None:
             continue
-        warped = cv2.warpAffine(layer.rgba, matrix[:2], (W, H), flags=cv2.INTER_LINEAR, borderMode=layer.border)
-        if rgb is None:  # the bottom layer is opaque
-            rgb = np.ascontiguousarray(warped[:, :, :3])
-            continue
+        x0, y0, x1, y1 = box
+        # Warp only the footprint: the same samples as a full-frame warp, shifted by (x0, y0).
+        shifted = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0]]) @ matrix
+        warped = cv2.warpAffine(layer.rgba, shifted, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                                borderMode=layer.border)
         alpha = warped[:, :, 3]
-        rgb *= 1.0 - alpha[:, :, None]
-        rgb += warped[:, :, :3]  # premultiplied colour
-        owner[alpha >= 0.5] = index
-    assert rgb is not None
+        view = rgb[y0:y1, x0:x1]
+        view *= 1.0 - alpha[:, :, None]
+        view += warped[:, :, :3]  # premultiplied colour
+        owner[y0:y1, x0:x1][alpha >= 0.5] = index
     return rgb, owner
 
 

@@ -44,7 +44,10 @@ WALL_COLORS = ["#d9cfc1", "#bfc5c9", "#e8e4da", "#a9b8a2", "#c2b49b", "#8fa3b5",
 
 @dataclass
 class Layer:
-    """One sprite: premultiplied ``rgba float32 (h, w, 4)``, part ``labels uint8 (h, w)``, border rule."""
+    """One sprite: premultiplied ``rgba float32 (h, w, 4)``, part ``labels uint8 (h, w)``, border rule.
+
+    The bottom (background) layer is opaque and stores plain RGB ``(h, w, 3)`` in ``rgba``.
+    """
 
     name: str
     rgba: np.ndarray
@@ -326,8 +329,7 @@ def make_background(rng: np.random.Generator, size: tuple[int, int], wall: np.nd
                              interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         y0, x0 = (resized.shape[0] - h) // 2, (resized.shape[1] - w) // 2
         rgb = resized[y0:y0 + h, x0:x0 + w].astype(np.float32) / 255.0
-        return Layer("background", _premultiply(rgb, np.ones((h, w), np.float32)), None, 0,
-                     cv2.BORDER_REFLECT), "image"
+        return Layer("background", np.ascontiguousarray(rgb), None, 0, cv2.BORDER_REFLECT), "image"
     base = wall if wall is not None else hex_color(str(rng.choice(WALL_COLORS)))
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     # Wall: vertical gradient, a lamp's glow, plaster noise.
@@ -350,7 +352,7 @@ def make_background(rng: np.random.Generator, size: tuple[int, int], wall: np.nd
         paint(rgb, rect_mask((h, w), -2, top, w + 2, h + 2), desk[None, None, :] * grain[:, :, None])
         parts.append("desk")
     rgb = cv2.GaussianBlur(rgb, (0, 0), 0.6)  # camera optics: no aliased edges in the background
-    return Layer("background", _premultiply(rgb, np.ones((h, w), np.float32)), None, 0, cv2.BORDER_REFLECT), \
+    return Layer("background", np.ascontiguousarray(rgb, np.float32), None, 0, cv2.BORDER_REFLECT), \
         "room(" + ",".join(parts) + ")"
 
 

@@ -176,10 +176,10 @@ class LayeredClip:
         return gain.astype(np.float32)
 
     def _blur_samples(self, speed: float) -> int:
-        """Sub-frame samples so that no pixel moves more than 0.75 px between two of them (1 = no blur)."""
+        """Sub-frame samples so that no pixel moves more than 1 px between two of them (1 = no blur)."""
         if not self.effects.motion_blur or speed * self.exposure <= 1.0:
             return 1
-        return int(min(9, np.ceil(speed * self.exposure / 0.75) + 1))
+        return int(min(8, np.ceil(speed * self.exposure) + 1))
 
     def _photometric(self, rgb: np.ndarray, index: int) -> np.ndarray:
         """Lighting, sensor noise and quantisation → uint8 RGB."""
