@@ -80,7 +80,7 @@ class AnimatedPortrait(LayeredClip):
         self.bg_offset = ((W - bg_size[0]) / 2.0, (H - bg_size[1]) / 2.0)
         self.fit = translate(W / 2.0, H / 2.0) @ scale(fit) @ translate(-w0 / 2.0, -h0 / 2.0)
         self.pivot = (W / 2.0, float(H))  # sway and lean about the bottom centre, like a seated person
-        params = MotionParams(**{**asdict(effects.motion), "sway": 0.025, "roll": 2.5})
+        params = MotionParams(**{**asdict(effects.motion), "sway": 0.05, "roll": 3.0})
         if rng.random() < effects.camera:
             params.camera_pan, params.camera_zoom = float(rng.uniform(0.01, 0.03)), float(rng.uniform(0.0, 0.06))
         self.motion = MotionModel(rng, params, config.frames / config.fps, has_arm=False, rigid=True)

@@ -3,7 +3,7 @@
 Every pose parameter is a *continuous function of time* (seconds), so a frame can be rendered at any
 instant (sub-frame samples for motion blur) and the transforms at two frame times give the exact flow.
 Statistics are chosen to look like a webcam: slow sway of a few percent of the frame width with periods
-of 2–20 s, head roll of a few degrees, occasional fast moves (head shake 2.5–4 Hz, nod, hand wave,
+of 1–10 s, head roll of a few degrees, occasional fast moves (head shake 2.5–4 Hz, nod, hand wave,
 hand across the face) of 0.5–2 s.
 
 Transforms are 3×3 homogeneous matrices that map a layer's sprite coordinates to image coordinates.
@@ -77,11 +77,11 @@ class Event:
 class MotionParams:
     """How much of each motion a clip has (set by the difficulty)."""
 
-    sway: float = 0.03  # horizontal sway, fraction of frame width
-    bob: float = 0.01  # vertical bob, fraction of frame height
-    roll: float = 2.0  # body roll, degrees
-    lean: float = 0.06  # lean in/out, relative scale
-    head_roll: float = 5.0  # degrees
+    sway: float = 0.06  # horizontal sway, fraction of frame width
+    bob: float = 0.02  # vertical bob, fraction of frame height
+    roll: float = 3.0  # body roll, degrees
+    lean: float = 0.08  # lean in/out, relative scale
+    head_roll: float = 6.0  # degrees
     head_yaw: float = 0.25  # radians
     head_pitch: float = 0.2  # radians
     camera_pan: float = 0.0  # fraction of frame width (0: static camera)
@@ -100,10 +100,10 @@ class MotionModel:
         self.rigid = rigid  # one rigid person layer (still-to-video): no head/arm motions
         self.has_arm = has_arm and not rigid
         s = params.speed
-        self.sway, self.bob = SmoothSignal(rng, 0.05 * s, 0.5 * s), SmoothSignal(rng, 0.1 * s, 0.6 * s)
-        self.roll, self.lean = SmoothSignal(rng, 0.05 * s, 0.4 * s), SmoothSignal(rng, 0.03 * s, 0.3 * s)
-        self.head_roll = SmoothSignal(rng, 0.1 * s, 0.8 * s)
-        self.head_yaw, self.head_pitch = SmoothSignal(rng, 0.1 * s, 0.7 * s), SmoothSignal(rng, 0.1 * s, 0.8 * s)
+        self.sway, self.bob = SmoothSignal(rng, 0.1 * s, 0.8 * s), SmoothSignal(rng, 0.15 * s, 0.8 * s)
+        self.roll, self.lean = SmoothSignal(rng, 0.1 * s, 0.6 * s), SmoothSignal(rng, 0.05 * s, 0.4 * s)
+        self.head_roll = SmoothSignal(rng, 0.15 * s, 1.0 * s)
+        self.head_yaw, self.head_pitch = SmoothSignal(rng, 0.15 * s, 1.0 * s), SmoothSignal(rng, 0.15 * s, 1.0 * s)
         self.pan_x, self.pan_y = SmoothSignal(rng, 0.03, 0.2), SmoothSignal(rng, 0.03, 0.2)
         self.zoom = SmoothSignal(rng, 0.03, 0.15)
         self.events = self._sample_events(rng, duration)

@@ -23,6 +23,7 @@ give byte-identical files, and clip ``i`` is the same whatever ``--clips`` is.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -47,7 +48,6 @@ from workbench.data.scene import (
 )
 from workbench.data.textures import hex_color, jitter_color
 from workbench.errors import InputError
-from workbench.io.atomic import atomic_dir
 from workbench.io.clips import ClipWriter
 from workbench.io.images import read_image
 
@@ -77,7 +77,7 @@ def effects_for(difficulty: str) -> Effects:
     if difficulty == "hard":
         return Effects(noise=(3.0, 6.0), motion_blur=True, lighting=0.10, light_switch=0.3, camera=0.7,
                        camouflage=0.3, arm=0.8,
-                       motion=MotionParams(sway=0.045, lean=0.08, head_roll=7.0, head_yaw=0.35, event_prob=1.0,
+                       motion=MotionParams(sway=0.08, lean=0.1, head_roll=8.0, head_yaw=0.35, event_prob=1.0,
                                            event_rate=0.12, speed=1.5))
     raise InputError(f"unknown difficulty {difficulty!r}; expected easy, medium, hard or mixed")
 
@@ -299,21 +299,29 @@ def write_clips(out: str | Path, clips: list[tuple[str, LayeredClip]] | Iterator
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
-    with atomic_dir(out.parent / f".{out.name}.staging", overwrite=True) as staging:
-        names = []
-        bar = tqdm(total=total_frames, unit="frame", desc="synth", disable=not progress, leave=False)
-        with bar:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    created = not out.exists()
+    names: list[str] = []
+    try:
+        with tqdm(total=total_frames, unit="frame", desc="synth", disable=not progress, leave=False) as bar:
             for name, clip in clips:
                 if (out / name).exists() and not overwrite:
                     raise InputError(f"{out / name} already exists; pass --overwrite or choose another --out")
                 bar.set_postfix_str(name)
                 write_clip(clip, staging / name, bar)
                 names.append(name)
-        out.mkdir(parents=True, exist_ok=True)
-        for name in names:  # each clip appears whole (rename), old ones are replaced only now
+        out.mkdir(exist_ok=True)
+        for name in names:  # each clip appears whole (rename); an old one is replaced only now
             if (out / name).exists():
                 shutil.rmtree(out / name)
             (staging / name).rename(out / name)
+    except BaseException:
+        if created and out.exists() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return [out / name for name in names]
 
 

@@ -1,0 +1,20 @@
+"""Shared fixtures: small synthetic clips generated once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def easy_clips(tmp_path_factory) -> Path:
+    """Three easy 320×192 clips of 16 frames (parts labels), written through the public API."""
+    from workbench.data.synthetic import SynthConfig, synthesize
+
+    out = tmp_path_factory.mktemp("synth") / "easy"
+    synthesize(out, SynthConfig(clips=3, frames=16, size=(320, 192), seed=11, classes="parts", difficulty="easy"),
+               progress=False)
+    return out
