@@ -92,7 +92,7 @@ class AnimatedPortrait(LayeredClip):
             "background": bg_desc, "camera": {"pan": params.camera_pan, "zoom": params.camera_zoom},
             "noise_sigma": round(self.noise_sigma, 3), "motion_blur": effects.motion_blur,
             "lighting": effects.lighting, "light_switch": self.switch is not None,
-            "events": [e.to_dict() for e in self.motion.events],
+            "events": [e.to_dict() for e in self.motion.events], "config": config.per_clip(),
         }
 
     def transforms(self, t: float) -> list[np.ndarray]:

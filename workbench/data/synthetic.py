@@ -33,6 +33,7 @@ import numpy as np
 from tqdm import tqdm
 
 from workbench import __version__
+from workbench.config import Config
 from workbench.data.motion import MotionModel, MotionParams, about, rotate, scale, translate
 from workbench.data.render import composite, layer_flow, max_speed, part_labels, pixel_grid
 from workbench.data.scene import (
@@ -83,8 +84,8 @@ def effects_for(difficulty: str) -> Effects:
 
 
 @dataclass
-class SynthConfig:
-    """Arguments of ``workbench data synth`` (saved, per clip, in meta.json)."""
+class SynthConfig(Config):
+    """Arguments of ``workbench data synth`` (saved, per clip, in meta.json as ``config``)."""
 
     clips: int = 4
     frames: int = 60
@@ -95,6 +96,10 @@ class SynthConfig:
     fps: float = 30.0
     camouflage: float | None = None  # override the difficulty's camouflage probability
     exposure: float = 0.6  # shutter open for this fraction of a frame interval (motion blur)
+
+    def per_clip(self) -> dict:
+        """The config as recorded in each clip's meta.json: without ``clips`` (clip i does not depend on it)."""
+        return {k: v for k, v in self.to_dict().items() if k != "clips"}
 
     def validate(self) -> None:
         if self.clips < 1 or self.frames < 2:
@@ -249,7 +254,7 @@ class TalkingHeadClip(LayeredClip):
             "camera": {"pan": params.camera_pan, "zoom": params.camera_zoom},
             "noise_sigma": round(self.noise_sigma, 3), "motion_blur": effects.motion_blur,
             "lighting": effects.lighting, "light_switch": self.switch is not None,
-            "events": [e.to_dict() for e in self.motion.events],
+            "events": [e.to_dict() for e in self.motion.events], "config": config.per_clip(),
         }
         if bg_image is not None:
             self.meta["background_image"] = bg_path.name
