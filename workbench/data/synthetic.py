@@ -181,10 +181,13 @@ class LayeredClip:
         return gain.astype(np.float32)
 
     def _blur_samples(self, speed: float) -> int:
-        """Sub-frame samples so that no pixel moves more than 1 px between two of them (1 = no blur)."""
+        """Odd number of sub-frame samples, ≤ 1.5 px apart along the fastest motion (1 = no blur).
+
+        Odd, so that the centre sample is the frame's own instant and its render is reused.
+        """
         if not self.effects.motion_blur or speed * self.exposure <= 1.0:
             return 1
-        return int(min(8, np.ceil(speed * self.exposure) + 1))
+        return int(min(7, 1 + 2 * np.ceil(speed * self.exposure / 3.0)))
 
     def _photometric(self, rgb: np.ndarray, index: int) -> np.ndarray:
         """Lighting, sensor noise and quantisation → uint8 RGB."""
@@ -205,9 +208,10 @@ class LayeredClip:
             if samples > 1:
                 # The shutter integrates the scene over the exposure, centred on the frame time; the ground
                 # truth (mask, flow) stays that of the centre instant.
-                offsets = (np.arange(samples) / (samples - 1) - 0.5) * self.exposure / self.fps
-                rgb = sum(composite(self.layers, self.transforms(i / self.fps + dt), self.size)[0]
-                          for dt in offsets) / samples
+                steps = [k for k in range(-(samples // 2), samples // 2 + 1) if k]  # 0 = the centre, done
+                rgb = (rgb + sum(composite(self.layers, self.transforms((i + k / (samples - 1) * self.exposure)
+                                                                        / self.fps), self.size)[0]
+                                 for k in steps)) / samples
             yield FrameData(i, self._photometric(rgb, i), self.labels(owner, mats[i]), fwd, bwd)
 
 
