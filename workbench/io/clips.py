@@ -26,9 +26,8 @@ from workbench.io.images import (
     list_images,
     natural_key,
     read_image,
-    read_mask,
 )
-from workbench.io.sequence import Sequence
+from workbench.io.sequence import FileSequence
 
 
 def frame_name(index: int, suffix: str = ".png") -> str:
@@ -40,7 +39,7 @@ def is_clip_folder(path: str | Path) -> bool:
     return (Path(path) / "frames").is_dir()
 
 
-class ClipFolder(Sequence):
+class ClipFolder(FileSequence):
     """Read one clip folder; the folder is validated when opened, every file when read."""
 
     def __init__(self, root: str | Path):
@@ -85,19 +84,6 @@ class ClipFolder(Sequence):
         if not isinstance(meta, dict):
             raise InputError(f"{path}: expected a JSON object")
         return meta
-
-    def __len__(self) -> int:
-        return len(self.frame_files)
-
-    def frame(self, index: int) -> np.ndarray:
-        path = self.frame_files[self._check_index(index)]
-        return self._check_shape(read_image(path), "frame", path)
-
-    def mask(self, index: int) -> np.ndarray:
-        if not self.has_masks:
-            return super().mask(index)
-        path = self.mask_files[self._check_index(index)]
-        return self._check_shape(read_mask(path), "mask", path)
 
     def _flow(self, kind: str, index: int) -> np.ndarray | None:
         path = self.root / kind / frame_name(self._check_index(index), ".flo")

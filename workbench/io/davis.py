@@ -24,7 +24,7 @@ from PIL import Image
 
 from workbench.errors import InputError
 from workbench.io.images import list_images, natural_key, read_image, read_mask
-from workbench.io.sequence import Sequence
+from workbench.io.sequence import FileSequence, Sequence
 
 DEFAULT_RESOLUTION = "480p"
 DAVIS_FPS = 24.0  # DAVIS sequences were captured at 24 fps (Perazzi et al., CVPR 2016)
@@ -47,7 +47,7 @@ def read_davis_mask(path: str | Path) -> np.ndarray:
     return mask
 
 
-class DavisSequence(Sequence):
+class DavisSequence(FileSequence):
     """One DAVIS sequence: ``JPEGImages/<res>/<seq>`` frames with optional ``Annotations/<res>/<seq>``."""
 
     def __init__(self, frame_dir: str | Path, mask_dir: str | Path | None = None, binary: bool = True):
@@ -91,22 +91,15 @@ class DavisSequence(Sequence):
             self._classes = ["background"] + [f"object {i}" for i in range(1, num_objects + 1)]
         return self._classes
 
-    def __len__(self) -> int:
-        return len(self.frame_files)
-
-    def frame(self, index: int) -> np.ndarray:
-        path = self.frame_files[self._check_index(index)]
-        return self._check_shape(read_image(path), "frame", path)
-
     def mask(self, index: int) -> np.ndarray:
-        if not self.has_masks:
-            annotated = self.meta["annotated_frames"]
-            if annotated:
-                raise InputError(f"{self.name}: only {annotated} of {len(self)} frames are annotated; "
-                                 "the sequence is loaded without masks")
-            return super().mask(index)
-        path = self.mask_files[self._check_index(index)]
-        mask = self._check_shape(read_davis_mask(path), "mask", path)
+        annotated = self.meta["annotated_frames"]
+        if not self.has_masks and annotated:
+            raise InputError(f"{self.name}: only {annotated} of {len(self)} frames are annotated; "
+                             "the sequence is loaded without masks")
+        return super().mask(index)
+
+    def read_mask_file(self, path: Path) -> np.ndarray:
+        mask = read_davis_mask(path)
         if self.binary:
             mask = np.where(mask == IGNORE, IGNORE, mask > 0).astype(np.uint8)
         return mask

@@ -13,7 +13,7 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.io.images import list_images, read_image, read_mask
-from workbench.io.sequence import Sequence
+from workbench.io.sequence import FileSequence
 
 
 def normalize_mask(mask: np.ndarray) -> np.ndarray:
@@ -23,7 +23,7 @@ def normalize_mask(mask: np.ndarray) -> np.ndarray:
     return mask
 
 
-class ImageFolderSequence(Sequence):
+class ImageFolderSequence(FileSequence):
     """Frames from ``frames_dir``; masks from ``masks_dir`` paired by file stem (every frame needs one)."""
 
     def __init__(self, frames_dir: str | Path, masks_dir: str | Path | None = None):
@@ -45,15 +45,5 @@ class ImageFolderSequence(Sequence):
         first = read_image(self.frame_files[0])
         self.size = (first.shape[1], first.shape[0])
 
-    def __len__(self) -> int:
-        return len(self.frame_files)
-
-    def frame(self, index: int) -> np.ndarray:
-        path = self.frame_files[self._check_index(index)]
-        return self._check_shape(read_image(path), "frame", path)
-
-    def mask(self, index: int) -> np.ndarray:
-        if not self.has_masks:
-            return super().mask(index)
-        path = self.mask_files[self._check_index(index)]
-        return self._check_shape(normalize_mask(read_mask(path)), "mask", path)
+    def read_mask_file(self, path: Path) -> np.ndarray:
+        return normalize_mask(read_mask(path))

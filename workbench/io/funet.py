@@ -23,7 +23,7 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.io.images import IMAGE_EXTENSIONS, binarize_mask, read_image
-from workbench.io.sequence import Sequence
+from workbench.io.sequence import FileSequence, Sequence
 
 SPLITS = ("training", "testing")
 CLASSES = ["background", "person"]
@@ -58,7 +58,7 @@ def _index_files(folder: Path, pattern: re.Pattern, expected: str) -> dict[tuple
     return found
 
 
-class FunetSequence(Sequence):
+class FunetSequence(FileSequence):
     """One FUNet sequence (one clip): frames ordered by ``n``, masks binarised to 0/1."""
 
     def __init__(self, name: str, frame_files: list[Path], mask_files: list[Path] | None = None,
@@ -69,28 +69,17 @@ class FunetSequence(Sequence):
             raise ValueError(f"{name}: {len(mask_files)} masks for {len(frame_files)} frames")
         self.name = name
         self.frame_files = list(frame_files)
-        self.mask_files = list(mask_files) if mask_files is not None else None
-        self.has_masks = self.mask_files is not None
+        self.mask_files = list(mask_files) if mask_files is not None else []
+        self.has_masks = bool(self.mask_files)
         self.classes = list(CLASSES) if self.has_masks else None
         self.meta = {"layout": "FUNet", **(meta or {})}
         first = read_image(self.frame_files[0])
         self.size = (first.shape[1], first.shape[0])
 
-    def __len__(self) -> int:
-        return len(self.frame_files)
-
-    def frame(self, index: int) -> np.ndarray:
-        path = self.frame_files[self._check_index(index)]
-        return self._check_shape(read_image(path), "frame", path)
-
-    def mask(self, index: int) -> np.ndarray:
-        if self.mask_files is None:
-            return super().mask(index)
-        path = self.mask_files[self._check_index(index)]
+    def read_mask_file(self, path: Path) -> np.ndarray:
         # JPEG colour artefacts can make the channels of a white-on-black mask differ a little, so the
         # mask is the channel mean rather than read_mask's strict equal-channels check.
-        gray = read_image(path).mean(axis=2)
-        return self._check_shape(binarize_mask(gray), "mask", path)
+        return binarize_mask(read_image(path).mean(axis=2))
 
 
 def read_funet(root: str | Path, split: str = "training") -> list[Sequence]:

@@ -12,11 +12,13 @@ in pixels, or ``None`` when the sequence has no ground-truth flow.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from workbench.errors import InputError
+from workbench.io.images import read_image, read_mask
 
 
 class Sequence:
@@ -74,3 +76,31 @@ class Sequence:
         width, height = self.size
         return (f"{type(self).__name__}(name={self.name!r}, frames={len(self)}, size={width}x{height}, "
                 f"masks={self.has_masks}, flow={self.has_flow})")
+
+
+class FileSequence(Sequence):
+    """A sequence stored as one image file per frame and, optionally, one per mask.
+
+    Subclasses fill ``frame_files`` and ``mask_files`` (empty: no masks) and may override
+    :meth:`read_mask_file` to decode their layout's mask convention.
+    """
+
+    frame_files: list[Path]
+    mask_files: list[Path]
+
+    def __len__(self) -> int:
+        return len(self.frame_files)
+
+    def frame(self, index: int) -> np.ndarray:
+        path = self.frame_files[self._check_index(index)]
+        return self._check_shape(read_image(path), "frame", path)
+
+    def mask(self, index: int) -> np.ndarray:
+        if not self.mask_files:
+            return super().mask(index)
+        path = self.mask_files[self._check_index(index)]
+        return self._check_shape(self.read_mask_file(path), "mask", path)
+
+    def read_mask_file(self, path: Path) -> np.ndarray:
+        """Class ids ``uint8 (H, W)`` of one mask file (default: values as stored)."""
+        return read_mask(path)
