@@ -112,3 +112,8 @@ def test_animate_mismatched_mask(tmp_path):
                  "--out", str(tmp_path / "out"))
     assert_user_error(result, "a.png", "30x41", "expected the same size")
     assert not (tmp_path / "out").exists()
+
+
+def test_corrupt_video_is_one_line(tmp_path):
+    (tmp_path / "call.mp4").write_bytes(b"not a video at all" * 10)
+    assert_user_error(run("data", "info", str(tmp_path / "call.mp4")), "call.mp4", "cannot decode video")

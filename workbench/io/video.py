@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ from workbench.io.atomic import atomic_file
 from workbench.io.folders import normalize_mask
 from workbench.io.images import binarize_mask, list_images, read_mask
 from workbench.io.sequence import Sequence
+
+# FFmpeg prints its own diagnostics for damaged files ('moov atom not found'); our error says it in one line.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "8")  # AV_LOG_FATAL
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 DEFAULT_FPS = 30.0
