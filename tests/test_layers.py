@@ -1,6 +1,6 @@
 """The import layers of DESIGN.md §2, checked on the source: lower layers never import higher ones.
 
-config → io, ops, metrics, viz → data, flow, seg, decision → pipeline, train → runs, bench, cli.
+config → io, ops, metrics, viz → data, flow, seg, decision → pipeline, train → runs, bench, cards, cli.
 Also: only ``ops`` imports CuPy; only ``viz`` imports matplotlib/plotly; nothing in ``workbench`` imports
 streamlit or ipywidgets; ``dashboard/`` and ``notebooks/`` use only public ``workbench`` names.
 """
@@ -19,7 +19,7 @@ LAYERS = {
     "io": 1, "ops": 1, "metrics": 1, "viz": 1,
     "data": 2, "flow": 2, "seg": 2, "decision": 2,
     "pipeline": 3, "train": 3,
-    "runs": 4, "bench": 4, "cli": 4, "__main__": 4,
+    "runs": 4, "bench": 4, "cards": 4, "cli": 4, "__main__": 4,
 }
 ONLY_IN = {"cupy": {"ops"}, "matplotlib": {"viz"}, "plotly": {"viz"}}
 NEVER = {"streamlit", "ipywidgets"}

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from workbench import __version__
 from workbench.errors import InputError
@@ -106,17 +107,205 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     info.set_defaults(func=cmd_data_info)
 
 
+# ------------------------------------------------------------------------------------------- flow
+
+
+class _LazyChoices:
+    """argparse ``choices`` computed on first use, so that building the parser does not import torch."""
+
+    def __init__(self, load: Callable[[], list[str]]):
+        self._load = load
+        self._items: list[str] | None = None
+
+    def _get(self) -> list[str]:
+        if self._items is None:
+            self._items = self._load()
+        return self._items
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._get()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+
+def _flow_methods() -> list[str]:
+    from workbench.flow import list_flows
+
+    return [name for name in list_flows() if name != "gt"]  # gt needs a clip's ground truth, not two images
+
+
+def cmd_flow(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    import numpy as np
+
+    from workbench.flow import create_flow
+    from workbench.io import IMAGE_EXTENSIONS, encode_image, read_image, write_bytes_atomic, write_flo
+    from workbench.viz import flow_to_color
+
+    out, viz = Path(args.out), Path(args.viz) if args.viz else None
+    if out.suffix.lower() != ".flo":
+        raise InputError(f"{out}: the output must be a .flo file (Middlebury flow)")
+    if viz is not None and viz.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise InputError(f"{viz}: --viz must be an image file ({', '.join(IMAGE_EXTENSIONS)})")
+    options = {}
+    if args.preset is not None:
+        if args.method != "dis":
+            raise InputError(f"--preset applies to --method dis only, not {args.method}")
+        options["preset"] = args.preset
+    # Grayscale files are accepted: read_image expands them to RGB (all channels equal).
+    frame_a, frame_b = read_image(args.frame_a), read_image(args.frame_b)
+    if frame_a.shape != frame_b.shape:
+        raise InputError(f"{args.frame_b}: {frame_b.shape[1]}x{frame_b.shape[0]}, expected "
+                         f"{frame_a.shape[1]}x{frame_a.shape[0]} like {args.frame_a} (frames must have one size)")
+    estimator = create_flow(args.method, **options)
+    start = time.perf_counter()
+    flow = estimator.estimate(frame_a, frame_b)
+    ms = 1000.0 * (time.perf_counter() - start)
+    picture = encode_image(flow_to_color(flow), viz.suffix) if viz is not None else None
+    write_flo(out, flow)
+    if viz is not None:
+        try:
+            write_bytes_atomic(viz, picture)
+        except BaseException:
+            out.unlink(missing_ok=True)  # all or nothing
+            raise
+    H, W = flow.shape[1:]
+    magnitude = np.sqrt((flow**2).sum(axis=0))
+    preset = getattr(estimator, "preset", None)
+    label = args.method + (f" ({preset})" if preset else "")
+    print(f"wrote {out} ({W}x{H}, {label}): dx {flow[0].min():.2f}..{flow[0].max():.2f} px, "
+          f"dy {flow[1].min():.2f}..{flow[1].max():.2f} px, max |flow| {magnitude.max():.2f} px, {ms:.1f} ms"
+          + (f"; colour picture {viz}" if viz is not None else ""))
+    return 0
+
+
+def _add_flow(sub: argparse._SubParsersAction) -> None:
+    flow = sub.add_parser("flow", help="optical flow between two images → .flo",
+                          description="Estimate optical flow from FRAME_A to FRAME_B (frame_a(x) ≈ frame_b(x + "
+                                      "flow(x)), pixels, dx then dy) and write it as a Middlebury .flo file. "
+                                      "Grayscale images are accepted (expanded to RGB).")
+    flow.add_argument("frame_a", metavar="FRAME_A", help="first image (the flow starts here)")
+    flow.add_argument("frame_b", metavar="FRAME_B", help="second image, same size")
+    flow.add_argument("-o", "--out", required=True, metavar="OUT.flo", help="output .flo file")
+    # Default dis until models/ ships a PWC-Net checkpoint; then the default becomes pwc.
+    flow.add_argument("--method", choices=_LazyChoices(_flow_methods), default="dis", metavar="METHOD",
+                      help="flow method: %(choices)s (default %(default)s)")
+    flow.add_argument("--preset", choices=["ultrafast", "fast", "medium"], default=None,
+                      help="DIS preset (default medium)")
+    flow.add_argument("--viz", metavar="OUT.png", help="also write the Middlebury colour coding of the flow")
+    flow.set_defaults(func=cmd_flow)
+
+
+# ------------------------------------------------------------------------------------------- bench
+
+
+def cmd_bench_flow(args: argparse.Namespace) -> int:
+    from workbench.bench import bench_flow, format_bench_flow, write_bench_flow
+
+    result = bench_flow(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed, threads=args.threads,
+                        repeat=args.repeat, progress=lambda step: print(f"bench: {step}", file=sys.stderr,
+                                                                         flush=True))
+    md, js = write_bench_flow(result, args.out)
+    print(format_bench_flow(result), end="")
+    print(f"\nwrote {md} and {js}")
+    return 0
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    from workbench.data.synthetic import HELD_OUT_SEED
+
+    bench = sub.add_parser("bench", help="benchmarks (JSON + Markdown table)")
+    bsub = bench.add_subparsers(dest="bench_command", required=True, metavar="{flow}")
+    flow = bsub.add_parser("flow", help="accuracy and speed of every flow method, and correlation throughput",
+                           description="EPE, Fl-all and ms/frame of every flow method on held-out synthetic clips "
+                                       "(generated in memory) and on the real motorcycle stereo pair, and the "
+                                       "correlation op's throughput per backend. Writes OUT/bench_flow.md and "
+                                       "OUT/bench_flow.json.")
+    flow.add_argument("--clips", type=int, default=4, help="held-out synthetic clips (default 4)")
+    flow.add_argument("--frames", type=int, default=16, help="frames per clip (default 16)")
+    flow.add_argument("--size", type=_size, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
+    flow.add_argument("--seed", type=int, default=HELD_OUT_SEED,
+                      help=f"first held-out seed, >= {HELD_OUT_SEED} (training uses the seeds below; "
+                           "default %(default)s)")
+    flow.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
+    flow.add_argument("--repeat", type=int, default=3, help="timed passes; the median is reported (default 3)")
+    flow.add_argument("--out", default="data/bench", help="output folder (default data/bench)")
+    flow.set_defaults(func=cmd_bench_flow)
+
+
+# ------------------------------------------------------------------------------------------- train
+
+
+def cmd_train_flow(args: argparse.Namespace) -> int:
+    from workbench.bench import bench_flow, write_bench_flow
+    from workbench.cards import write_flow_card
+    from workbench.train.flow import FlowTrainConfig, train_flow
+
+    config = FlowTrainConfig(out=args.out, variant=args.variant, data=args.data, train_clips=args.train_clips,
+                             frames=args.frames, size=args.size, seed=args.seed, val_clips=args.val_clips,
+                             steps=args.steps, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
+                             threads=args.threads, resume=args.resume)
+    summary = train_flow(config, progress=not args.quiet)
+    print(f"best validation EPE {summary['best_val_epe']:.3f} px (DIS medium {summary['dis_medium_val']['epe']:.3f})"
+          f" after {summary['steps']} steps in {summary['seconds'] / 60:.1f} min → {summary['out']}")
+    if args.no_card:
+        return 0
+    # The card's numbers: the held-out benchmark (seeds >= 10 000) with this checkpoint, 2 threads.
+    result = bench_flow(clips=args.eval_clips, frames=args.eval_frames, threads=2, repeat=3, correlation=False,
+                        pwc_checkpoint=summary["out"])
+    folder = Path(summary["out"]).parent
+    write_bench_flow(result, folder / "eval")
+    card = write_flow_card(summary["out"], summary, result, "workbench train flow " + " ".join(args.argv))
+    print(f"wrote {card}")
+    return 0
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser("train", help="train the networks (flow now)")
+    tsub = train.add_subparsers(dest="train_command", required=True, metavar="{flow}")
+    flow = tsub.add_parser("flow", help="train PWC-Net on synthetic clips with exact flow; writes checkpoint + card",
+                           description="Train PWC-Net from scratch on synthetic video calls (generated in memory, or "
+                                       "--data clip folders), keep the best validation checkpoint, then benchmark it "
+                                       "on held-out clips and write MODEL_CARD.md next to it.")
+    flow.add_argument("--out", default="models/pwc_small/checkpoint.pt", help="checkpoint path (default %(default)s)")
+    flow.add_argument("--variant", default="pwc_small", choices=["pwc_small", "pwc"])
+    flow.add_argument("--data", help="clip folders with flow_fwd/flow_bwd (default: generate in memory)")
+    flow.add_argument("--train-clips", type=int, default=48, help="generated training clips (default 48)")
+    flow.add_argument("--frames", type=int, default=40, help="frames per generated clip (default 40)")
+    flow.add_argument("--size", type=_size, default=(320, 192), help="generated frame size (default 320x192)")
+    flow.add_argument("--seed", type=int, default=0, help="training data and sampling seed (default 0)")
+    flow.add_argument("--val-clips", type=int, default=4, help="validation clips, seed 5000 (default 4)")
+    flow.add_argument("--steps", type=int, default=3000)
+    flow.add_argument("--batch-size", type=int, default=8)
+    flow.add_argument("--crop", type=_size, default=(128, 128), help="training crop WIDTHxHEIGHT (default 128x128)")
+    flow.add_argument("--lr", type=float, default=3e-4)
+    flow.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    flow.add_argument("--resume", action="store_true", help="continue from OUT.state.pt")
+    flow.add_argument("--eval-clips", type=int, default=6, help="held-out clips for the model card (default 6)")
+    flow.add_argument("--eval-frames", type=int, default=31, help="frames per held-out clip (default 31)")
+    flow.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
+    flow.add_argument("--quiet", action="store_true", help="no progress bars")
+    flow.set_defaults(func=cmd_train_flow)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Flow-guided video segmentation workbench.")
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{data}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{data,flow,train,bench}")
     _add_data(sub)
+    _add_flow(sub)
+    _add_train(sub)
+    _add_bench(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)[2:]  # for model cards: the command's own options
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

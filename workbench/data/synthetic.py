@@ -53,6 +53,9 @@ from workbench.io.clips import ClipWriter
 from workbench.io.images import read_image
 
 DIFFICULTIES = ("easy", "medium", "hard")
+#: Seeds from here up are held out: training (``workbench.train``) draws clips from seeds below it, and
+#: evaluation (``workbench bench flow``) from seeds at or above it, so no benchmark clip was ever trained on.
+HELD_OUT_SEED = 10_000
 
 
 @dataclass
@@ -368,5 +371,6 @@ def sample_frames(config: SynthConfig, index: int = 0) -> list[FrameData]:
     return list(TalkingHeadClip(config, index))
 
 
-__all__ = ["DIFFICULTIES", "Effects", "FrameData", "LayeredClip", "SynthConfig", "TalkingHeadClip",
-           "effects_for", "parse_size", "sample_frames", "synthesize", "write_clip", "write_clips"]
+__all__ = ["DIFFICULTIES", "HELD_OUT_SEED", "Effects", "FrameData", "LayeredClip", "SynthConfig",
+           "TalkingHeadClip", "effects_for", "parse_size", "sample_frames", "synthesize", "write_clip",
+           "write_clips"]

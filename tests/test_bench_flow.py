@@ -1,0 +1,100 @@
+"""`workbench bench flow`: a row per method, finite numbers, zero flow scoring the mean true magnitude."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from workbench.bench import bench_flow, format_bench_flow, method_specs, write_bench_flow
+from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
+from workbench.errors import InputError
+from workbench.flow import list_flows
+
+TINY = {"clips": 1, "frames": 3, "size": (64, 48), "repeat": 1}
+
+
+@pytest.fixture(scope="module")
+def result():
+    return bench_flow(**TINY)
+
+
+def _ok_rows(part: dict) -> dict[str, dict]:
+    return {row["method"]: row for row in part["rows"] if row["status"] == "ok"}
+
+
+def test_a_row_per_method(result):
+    labels = [label for label, _, _ in method_specs()]
+    assert {"dis (ultrafast)", "dis (fast)", "dis (medium)", "farneback", "zero"} <= set(labels)
+    assert "gt" not in labels and {name for _, name, _ in method_specs()} == set(list_flows()) - {"gt"}
+    for part in ("synthetic", "motorcycle"):
+        assert [row["method"] for row in result[part]["rows"]] == labels
+    table = format_bench_flow(result)
+    for label in labels:
+        assert table.count(f"| {label} |") == 2  # one row in the synthetic table, one in the motorcycle table
+    for row in result["synthetic"]["rows"]:  # a method that cannot be built says why (pwc without checkpoint)
+        assert row["status"] == "ok" or (row["status"] == "skipped" and row["reason"] and row["reason"] in table)
+
+
+def test_numbers_are_finite(result):
+    synth = result["synthetic"]
+    assert synth["pairs"] == 2 and synth["moving_fraction"] == 0
+    for name, row in _ok_rows(synth).items():
+        for key in ("epe", "fl_all", "ms_per_frame"):
+            assert math.isfinite(row[key]) and row[key] >= 0, (name, key)
+        assert row["num_valid"] == 2 * 64 * 48
+        # at 64x48 the first frames move by less than 0.5 px: no moving pixels, so no moving score
+        assert row["num_moving"] == 0 and math.isnan(row["epe_moving"]) and math.isnan(row["fl_all_moving"])
+    assert "| — |" in format_bench_flow(result)
+    for row in _ok_rows(result["motorcycle"]).values():
+        assert math.isfinite(row["epe"]) and math.isfinite(row["ms_per_frame"])
+    corr = result["correlation"]
+    if corr["status"] == "ok":
+        assert {"320x192", "640x384"} <= {row["input"] for row in corr["rows"]}
+        for row in corr["rows"]:
+            assert row["status"] != "ok" or (row["ms"] > 0 and row["gb_per_s"] > 0)
+    machine = result["machine"]
+    assert machine["threads"] == 2 and machine["cpu_count"] >= 1 and machine["torch"] and machine["cv2"]
+
+
+def test_zero_flow_epe_is_the_mean_true_magnitude(result):
+    clip = list(TalkingHeadClip(SynthConfig(clips=1, frames=3, size=(64, 48), seed=HELD_OUT_SEED), 0))
+    magnitudes = np.concatenate([np.hypot(*item.flow_fwd).ravel() for item in clip[:-1]])
+    zero = _ok_rows(result["synthetic"])["zero"]
+    assert zero["epe"] == pytest.approx(magnitudes.mean(), rel=1e-6)
+    assert zero["epe"] > 0.02  # the clip moves, so this compares something
+    assert _ok_rows(result["motorcycle"])["zero"]["epe"] == pytest.approx(34.34, abs=0.01)
+
+
+def test_moving_pixel_scores(monkeypatch):
+    """With a lower "moving" threshold the tiny clip has moving pixels; zero flow scores their mean magnitude."""
+    import workbench.bench
+
+    monkeypatch.setattr(workbench.bench, "MOVING_PX", 0.1)
+    result = bench_flow(motorcycle=False, correlation=False, **TINY)
+    assert "motorcycle" not in result and "correlation" not in result
+    clip = list(TalkingHeadClip(SynthConfig(clips=1, frames=3, size=(64, 48), seed=HELD_OUT_SEED), 0))
+    magnitudes = np.concatenate([np.hypot(*item.flow_fwd).ravel() for item in clip[:-1]])
+    rows = _ok_rows(result["synthetic"])
+    assert rows["zero"]["num_moving"] == int((magnitudes > 0.1).sum()) > 100
+    assert rows["zero"]["epe_moving"] == pytest.approx(magnitudes[magnitudes > 0.1].mean(), rel=1e-6)
+    assert rows["zero"]["fl_all_moving"] == 0  # all errors < 3 px
+    assert result["synthetic"]["moving_fraction"] == pytest.approx((magnitudes > 0.1).mean())
+    for row in rows.values():
+        assert math.isfinite(row["epe_moving"]) and row["epe_moving"] >= 0
+
+
+def test_outputs_are_written(result, tmp_path):
+    md, js = write_bench_flow(result, tmp_path / "bench")
+    assert md.read_text() == format_bench_flow(result)
+    saved = json.loads(js.read_text())
+    assert saved["config"]["size"] == [64, 48] and saved["config"]["seed"] == HELD_OUT_SEED
+    assert [row["method"] for row in saved["synthetic"]["rows"]] == [r["method"] for r in result["synthetic"]["rows"]]
+    assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == ["bench_flow.json", "bench_flow.md"]
+
+
+def test_training_seeds_are_refused():
+    with pytest.raises(InputError, match="held-out seeds >= 10000"):
+        bench_flow(seed=42, **TINY)

@@ -1,0 +1,415 @@
+"""Benchmarks behind ``workbench bench``: accuracy and speed measured the same way every time.
+
+``bench_flow`` (``workbench bench flow``) measures every registered flow method except ``gt``:
+
+(a) **held-out synthetic clips**, generated in memory with ``TalkingHeadClip`` from seeds at or above
+    ``HELD_OUT_SEED`` (10 000; training draws from seeds below it, so no benchmark clip was ever trained
+    on). Every consecutive pair ``(t, t+1)`` is scored against the exact ``flow_fwd[t]``: EPE and Fl-all
+    over all pixels, and again over the *moving* pixels (``|gt| > 0.5 px``), because most of a video call
+    is static background where even zero flow is right. Scores pool pixels over all pairs.
+(b) the **motorcycle** stereo pair (``workbench.data.realflow``, real images, 741×500, displacements up to
+    60 px): EPE and Fl-all over pixels with known ground truth.
+(c) **correlation throughput** (``workbench.ops.correlation``) per available backend, at PWC-Net's level-2
+    feature size (N=1, C=32, H/4 × W/4, max displacement 4) for 320×192 and 640×384 inputs: median ms,
+    GB/s and GFLOP/s from ``correlation_flops_bytes`` (minimal traffic, so GB/s is a lower bound).
+
+Timing (DESIGN.md §6): torch and OpenCV are pinned to ``threads`` threads (restored afterwards) and the
+count is reported; each method first runs once untimed (allocations, lazy set-up); ``ms/frame`` is the
+median over ``repeat`` passes of the wall time of ``estimate`` alone, divided by the number of pairs — frames
+are generated beforehand, so no rendering or file I/O is timed. Compare methods as ratios within one run.
+
+A method whose estimator cannot be built (e.g. ``pwc`` before its checkpoint exists) is listed as skipped,
+with the reason, instead of failing the benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from workbench import __version__
+from workbench.config import Config
+from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
+from workbench.errors import InputError
+from workbench.flow import FlowEstimator, create_flow, list_flows
+from workbench.flow.classical import DIS_PRESETS
+from workbench.io.atomic import write_text_atomic
+from workbench.metrics.flow import flow_errors
+
+MOVING_PX = 0.5  # a pixel "moves" when its true flow is longer than this
+CORR_INPUTS = ((320, 192), (640, 384))  # (W, H) network inputs whose level-2 features are timed
+CORR_CHANNELS = 32  # PWC-Net's level-2 pyramid width
+CORR_STRIDE = 4  # level 2 is 1/4 of the input
+CORR_DISPLACEMENT = 4  # PWC-Net's search range, 81 channels
+CORR_MIN_SECONDS = 0.02  # each timed correlation sample loops until it lasts at least this long
+NO_GT_METHODS = ("gt",)  # registered, but not an estimator of new pairs
+
+
+@dataclass
+class BenchFlowConfig(Config):
+    """Arguments of ``workbench bench flow`` (saved in ``bench_flow.json``)."""
+
+    clips: int = 4
+    frames: int = 16  # per clip: frames − 1 consecutive pairs
+    size: tuple[int, int] = (320, 192)  # (W, H)
+    seed: int = HELD_OUT_SEED
+    difficulty: str = "mixed"
+    threads: int = 2
+    repeat: int = 3
+    motorcycle: bool = True
+    correlation: bool = True
+    pwc_checkpoint: str | None = None  # default: the shipped models/pwc_small/checkpoint.pt
+
+    def validate(self) -> None:
+        if self.clips < 1 or self.frames < 2:
+            raise InputError(f"need at least 1 clip and 2 frames, got --clips {self.clips} --frames {self.frames}")
+        if self.seed < HELD_OUT_SEED:
+            raise InputError(f"--seed {self.seed}: benchmark clips must come from the held-out seeds "
+                             f">= {HELD_OUT_SEED} (training uses the seeds below)")
+        if self.threads < 1 or self.repeat < 1:
+            raise InputError(f"--threads and --repeat must be >= 1, got {self.threads} and {self.repeat}")
+        SynthConfig(clips=self.clips, frames=self.frames, size=self.size, seed=self.seed,
+                    difficulty=self.difficulty).validate()
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+
+
+def method_specs(pwc_checkpoint: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(label, registry name, options)`` of every method to benchmark: each DIS preset, then the others."""
+    specs: list[tuple[str, str, dict[str, Any]]] = []
+    for name in list_flows():
+        if name in NO_GT_METHODS:
+            continue
+        if name == "dis":
+            specs += [(f"dis ({preset})", "dis", {"preset": preset}) for preset in DIS_PRESETS]
+        elif name == "pwc" and pwc_checkpoint:
+            specs.append((name, name, {"checkpoint": pwc_checkpoint}))
+        else:
+            specs.append((name, name, {}))
+    return specs
+
+
+def machine_info(threads: int) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "threads": threads,
+        "processor": platform.processor() or platform.machine(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cv2": cv2.__version__,
+        "numpy": np.__version__,
+        "workbench": __version__,
+        "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+    return info
+
+
+class _Threads:
+    """Pin torch and OpenCV to ``n`` threads inside the block; restore the previous counts afterwards."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __enter__(self) -> _Threads:
+        self.saved = (torch.get_num_threads(), cv2.getNumThreads())
+        torch.set_num_threads(self.n)
+        cv2.setNumThreads(self.n)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        torch.set_num_threads(self.saved[0])
+        cv2.setNumThreads(self.saved[1])
+
+
+def _synthetic_pairs(config: BenchFlowConfig) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(frame_t, frame_t+1, flow_fwd[t])`` of every consecutive pair of the held-out clips."""
+    synth = SynthConfig(clips=config.clips, frames=config.frames, size=config.size, seed=config.seed,
+                        difficulty=config.difficulty)
+    pairs = []
+    for index in range(config.clips):
+        frames = list(TalkingHeadClip(synth, index))
+        pairs += [(a.frame, b.frame, a.flow_fwd) for a, b in zip(frames[:-1], frames[1:], strict=True)]
+    return pairs
+
+
+def _time_flows(estimator: FlowEstimator, pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                repeat: int) -> tuple[list[np.ndarray], float]:
+    """Flows of the first timed pass and the median ms per pair over ``repeat`` passes (after one warm-up)."""
+    estimator.estimate(pairs[0][0], pairs[0][1])
+    seconds, flows = [], []
+    for r in range(repeat):
+        start = time.perf_counter()
+        out = [estimator.estimate(a, b) for a, b, _ in pairs]
+        seconds.append(time.perf_counter() - start)
+        if r == 0:
+            flows = out
+    return flows, 1000.0 * statistics.median(seconds) / len(pairs)
+
+
+def _pooled(flows: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+            moving_only: bool) -> dict[str, float | int]:
+    """EPE and Fl-all pooled over the pixels of all pairs (pairs weighted by their valid pixels)."""
+    total = epe_sum = fl_sum = 0.0
+    for flow, (_, _, gt) in zip(flows, pairs, strict=True):
+        valid = None
+        if moving_only:
+            with np.errstate(invalid="ignore"):
+                valid = np.sqrt((gt**2).sum(axis=0)) > MOVING_PX
+        errors = flow_errors(flow, gt, valid)
+        n = errors["num_valid"]
+        if n:
+            total += n
+            epe_sum += errors["epe"] * n
+            fl_sum += errors["fl_all"] * n
+    if not total:
+        return {"epe": float("nan"), "fl_all": float("nan"), "num_valid": 0}
+    return {"epe": epe_sum / total, "fl_all": fl_sum / total, "num_valid": int(total)}
+
+
+def _prefixed(progress: Callable[[str], None] | None, part: str) -> Callable[[str], None] | None:
+    """Progress callback that names the part of the benchmark: ``synthetic: dis (medium)``."""
+    if progress is None:
+        return None
+    return lambda step: progress(f"{part}: {step}")
+
+
+def _build(name: str, options: dict[str, Any]) -> tuple[FlowEstimator | None, str | None]:
+    """The estimator, or ``None`` and the reason it could not be built (a missing checkpoint, ...)."""
+    try:
+        return create_flow(name, **options), None
+    except (InputError, OSError) as exc:
+        return None, str(exc)
+
+
+# ------------------------------------------------------------------------------------------------- parts
+
+
+def _bench_methods(config: BenchFlowConfig, estimators: dict[str, tuple[FlowEstimator | None, str | None]],
+                   pairs: list, moving: bool, progress: Callable[[str], None] | None) -> list[dict[str, Any]]:
+    rows = []
+    for label, (estimator, reason) in estimators.items():
+        if estimator is None:
+            rows.append({"method": label, "status": "skipped", "reason": reason})
+            continue
+        if progress:
+            progress(label)
+        flows, ms = _time_flows(estimator, pairs, config.repeat)
+        row: dict[str, Any] = {"method": label, "status": "ok", "ms_per_frame": ms}
+        overall = _pooled(flows, pairs, moving_only=False)
+        row.update(epe=overall["epe"], fl_all=overall["fl_all"], num_valid=overall["num_valid"])
+        if moving:
+            moved = _pooled(flows, pairs, moving_only=True)
+            row.update(epe_moving=moved["epe"], fl_all_moving=moved["fl_all"], num_moving=moved["num_valid"])
+        rows.append(row)
+    return rows
+
+
+def _bench_correlation(repeat: int) -> dict[str, Any]:
+    try:
+        from workbench.ops import available_backends, correlation, correlation_flops_bytes, use_backend
+    except ImportError as exc:  # the op is optional for this benchmark
+        return {"status": "not available", "reason": f"workbench.ops.correlation: {exc}", "rows": []}
+    targets = []
+    for backend in available_backends():
+        if backend == "torch":
+            targets.append((backend, "cpu"))
+            if torch.cuda.is_available():
+                targets.append((backend, "cuda"))
+        else:  # the accelerated backends (cupy) run on CUDA tensors
+            targets.append((backend, "cuda"))
+    rows = []
+    generator = torch.Generator().manual_seed(0)
+    for backend, device in targets:
+        for W, H in CORR_INPUTS:
+            shape = (1, CORR_CHANNELS, H // CORR_STRIDE, W // CORR_STRIDE)
+            f1 = torch.randn(shape, generator=generator).to(device)
+            f2 = torch.randn(shape, generator=generator).to(device)
+            sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+            def run(times: int, f1: torch.Tensor = f1, f2: torch.Tensor = f2, sync: Callable = sync) -> float:
+                sync()
+                start = time.perf_counter()
+                for _ in range(times):
+                    correlation(f1, f2, CORR_DISPLACEMENT)
+                sync()
+                return time.perf_counter() - start
+
+            row: dict[str, Any] = {"backend": backend, "device": device, "input": f"{W}x{H}", "shape": list(shape),
+                                   "max_displacement": CORR_DISPLACEMENT}
+            try:
+                with use_backend(backend), torch.no_grad():
+                    run(1)  # warm-up: kernel compile, allocations
+                    once = run(1)  # sizes the inner loop so that one sample lasts >= CORR_MIN_SECONDS
+                    inner = int(min(1000, max(1, math.ceil(CORR_MIN_SECONDS / max(once, 1e-6)))))
+                    ms = 1000.0 * statistics.median(run(inner) / inner for _ in range(max(repeat, 3)))
+            except RuntimeError as exc:
+                rows.append({**row, "status": "failed", "reason": str(exc)})
+                continue
+            flops, nbytes = correlation_flops_bytes(*shape, CORR_DISPLACEMENT)
+            rows.append({**row, "status": "ok", "ms": ms, "gb_per_s": nbytes / (ms / 1000.0) / 1e9,
+                         "gflop_per_s": flops / (ms / 1000.0) / 1e9, "inner_loops": inner})
+    return {"status": "ok", "rows": rows}
+
+
+def _bench_motorcycle(config: BenchFlowConfig, estimators: dict, progress: Callable[[str], None] | None
+                      ) -> dict[str, Any]:
+    from workbench.data.realflow import motorcycle_pair
+
+    try:
+        frame_a, frame_b, gt = motorcycle_pair()
+    except InputError as exc:  # scikit-image missing
+        return {"status": "not available", "reason": str(exc), "rows": []}
+    H, W = gt.shape[1:]
+    rows = _bench_methods(config, estimators, [(frame_a, frame_b, gt)], moving=False,
+                          progress=_prefixed(progress, "motorcycle"))
+    return {"status": "ok", "size": [W, H], "known_fraction": float(np.isfinite(gt).all(axis=0).mean()),
+            "rows": rows}
+
+
+def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], None] | None = None,
+               **overrides: Any) -> dict[str, Any]:
+    """Run the flow benchmark (module docstring) → a JSON-ready dict; ``overrides`` replace config fields."""
+    config = BenchFlowConfig(**{**(config or BenchFlowConfig()).to_dict(), **overrides})
+    config.size = tuple(config.size)  # type: ignore[assignment]
+    config.validate()
+    started = time.perf_counter()
+    result: dict[str, Any] = {"benchmark": "flow", "config": config.to_dict(), "machine": machine_info(config.threads)}
+    with _Threads(config.threads):
+        estimators = {label: _build(name, options) for label, name, options in method_specs(config.pwc_checkpoint)}
+        pairs = _synthetic_pairs(config)
+        moving = sum(int((np.sqrt((gt**2).sum(axis=0)) > MOVING_PX).sum()) for _, _, gt in pairs)
+        result["synthetic"] = {
+            "clips": config.clips, "pairs": len(pairs), "size": list(config.size),
+            "seeds": f"seed {config.seed}, clips 0..{config.clips - 1}",
+            "moving_fraction": moving / (len(pairs) * config.size[0] * config.size[1]),
+            "rows": _bench_methods(config, estimators, pairs, moving=True,
+                                   progress=_prefixed(progress, "synthetic")),
+        }
+        if config.motorcycle:
+            result["motorcycle"] = _bench_motorcycle(config, estimators, progress)
+        if config.correlation:
+            if progress:
+                progress("correlation")
+            result["correlation"] = _bench_correlation(config.repeat)
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+# ------------------------------------------------------------------------------------------------- output
+
+
+def _num(value: Any, fmt: str) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+
+
+def format_bench_flow(result: dict[str, Any]) -> str:
+    """The benchmark result as Markdown (headline facts, then one table per part)."""
+    config, machine = result["config"], result["machine"]
+    W, H = config["size"]
+    lines = [
+        "# workbench bench flow",
+        "",
+        f"workbench {machine['workbench']} · torch {machine['torch']} · OpenCV {machine['cv2']} · "
+        f"{machine['cpu_count']} CPUs ({machine['cpus_usable']} usable), **{machine['threads']} threads** "
+        f"(torch and OpenCV) · {machine['processor']}" + (f" · GPU {machine['cuda_device']}"
+                                                           if machine.get("cuda_device") else ""),
+        f"ms/frame: median of {config['repeat']} passes after one warm-up, `estimate` only. "
+        f"Total time {result.get('seconds', float('nan')):.1f} s.",
+        "",
+    ]
+    synth = result["synthetic"]
+    lines += [
+        f"## Held-out synthetic clips ({synth['clips']} clips, {synth['pairs']} pairs, {W}x{H}, "
+        f"{config['difficulty']}, {synth['seeds']})",
+        "",
+        f"Moving pixels (|gt| > {MOVING_PX} px): {100 * synth['moving_fraction']:.1f} % of all.",
+        "",
+        "| method | EPE all (px) | Fl-all all | EPE moving (px) | Fl-all moving | ms/frame |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    skipped = []
+    for row in synth["rows"]:
+        if row["status"] != "ok":
+            lines.append(f"| {row['method']} | skipped | | | | |")
+            skipped.append(row)
+            continue
+        lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(100 * row['fl_all'], '.1f')} % | "
+                     f"{_num(row['epe_moving'], '.3f')} | {_num(100 * row['fl_all_moving'], '.1f')} % | "
+                     f"{_num(row['ms_per_frame'], '.1f')} |")
+    moto = result.get("motorcycle")
+    if moto is not None:
+        lines += ["", "## Motorcycle stereo pair (real, Middlebury 2014 via scikit-image)", ""]
+        if moto["status"] != "ok":
+            lines.append(f"not available: {moto['reason']}")
+        else:
+            mW, mH = moto["size"]
+            lines += [f"{mW}x{mH}, flow = (−disparity, 0), {100 * moto['known_fraction']:.1f} % of pixels with known "
+                      "ground truth; EPE over those.", "",
+                      "| method | EPE (px) | Fl-all | ms/frame |", "|---|---:|---:|---:|"]
+            for row in moto["rows"]:
+                if row["status"] != "ok":
+                    lines.append(f"| {row['method']} | skipped | | |")
+                    continue
+                lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(100 * row['fl_all'], '.1f')} % "
+                             f"| {_num(row['ms_per_frame'], '.1f')} |")
+    corr = result.get("correlation")
+    if corr is not None:
+        lines += ["", f"## Correlation (PWC-Net level 2: N=1, C={CORR_CHANNELS}, H/4 x W/4, "
+                      f"d={CORR_DISPLACEMENT}, 81 channels)", ""]
+        if corr["status"] != "ok":
+            lines.append(f"not available: {corr['reason']}")
+        else:
+            lines += ["| backend | device | input | features (NxCxHxW) | ms | GB/s | GFLOP/s |",
+                      "|---|---|---|---|---:|---:|---:|"]
+            for row in corr["rows"]:
+                shape = "x".join(str(v) for v in row["shape"])
+                if row["status"] != "ok":
+                    lines.append(f"| {row['backend']} | {row['device']} | {row['input']} | {shape} | failed: "
+                                 f"{row['reason']} | | |")
+                    continue
+                lines.append(f"| {row['backend']} | {row['device']} | {row['input']} | {shape} | "
+                             f"{row['ms']:.3f} | {row['gb_per_s']:.2f} | {row['gflop_per_s']:.1f} |")
+    if skipped:
+        lines += ["", "Skipped methods:"]
+        lines += [f"- {row['method']}: {row['reason']}" for row in skipped]
+    return "\n".join(lines) + "\n"
+
+
+def _json_ready(value: Any) -> Any:
+    """NaN (no valid pixel) → ``null``: strict JSON that every reader accepts."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def write_bench_flow(result: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
+    """Write ``bench_flow.md`` and ``bench_flow.json`` under ``out`` (each atomically) → their paths."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    md, js = out / "bench_flow.md", out / "bench_flow.json"
+    write_text_atomic(md, format_bench_flow(result))
+    write_text_atomic(js, json.dumps(_json_ready(result), indent=2, allow_nan=False) + "\n")
+    return md, js
+
+
+__all__ = ["BenchFlowConfig", "bench_flow", "format_bench_flow", "method_specs", "write_bench_flow"]

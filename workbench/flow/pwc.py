@@ -1,0 +1,268 @@
+"""PWC-Net: CNNs for optical flow using pyramid, warping, and cost volume.
+
+Sun, Yang, Liu, Kautz, CVPR 2018 (arXiv 1709.02371). A feature pyramid is built for both frames; from the
+coarsest level down to the output level, the second frame's features are warped by the upsampled flow, a
+cost volume (correlation, max displacement 4) compares them with the first frame's features, and a densely
+connected CNN decoder predicts the flow; a dilated context network refines the finest estimate.
+
+What we changed:
+- ``width`` multiplies every channel count and ``num_levels`` / ``output_level`` set the pyramid, so that a
+  CPU-friendly variant exists (the shipped checkpoint is ``pwc_small``: width 0.5);
+- inputs of any size are padded (edge replication) to a multiple of ``2**num_levels`` and the output is
+  cropped back, so flow is never rescaled;
+- the cost volume is :func:`workbench.ops.correlation` (PyTorch on CPU, a CuPy kernel on CUDA) and warping is
+  :func:`workbench.ops.warp`; the paper's Caffe code and the public PyTorch port need CUDA.
+
+Units: decoders predict flow in full-resolution pixels divided by ``flow_scale`` = 20 (paper §4); at pyramid
+level ``l`` (resolution 1/2^l) that is ``20 / 2^l`` pixels per unit, the per-level warp scales 0.625, 1.25,
+2.5, 5.0 for levels 5..2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from workbench import __version__
+from workbench.config import Config
+from workbench.errors import InputError
+from workbench.flow.base import FlowEstimator, check_pair, register_flow
+from workbench.ops import correlation, warp
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+DEFAULT_CHECKPOINT = MODELS / "pwc_small" / "checkpoint.pt"
+
+
+@dataclass
+class PWCConfig(Config):
+    width: float = 1.0  # channel multiplier (paper: 1.0)
+    num_levels: int = 6  # pyramid levels (paper: 6)
+    output_level: int = 2  # finest level predicted (paper: 2, i.e. 1/4 resolution)
+    max_displacement: int = 4  # cost volume search range (paper: 4 → 81 channels)
+    pyramid_channels: tuple[int, ...] = (16, 32, 64, 96, 128, 196)  # paper Fig. 3
+    decoder_channels: tuple[int, ...] = (128, 128, 96, 64, 32)  # paper: DenseNet-style estimator
+    context_channels: tuple[int, ...] = (128, 128, 128, 96, 64, 32)  # paper: context network
+    context_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)
+    flow_scale: float = 20.0  # paper §4: ground truth scaled by 1/20
+
+    def channels(self, values: tuple[int, ...]) -> list[int]:
+        return [max(2, int(round(c * self.width))) for c in values]
+
+
+def conv(cin: int, cout: int, stride: int = 1, dilation: int = 1, act: bool = True) -> nn.Module:
+    layer = nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation)
+    return nn.Sequential(layer, nn.LeakyReLU(0.1)) if act else layer  # leaky ReLU 0.1 (paper)
+
+
+class FeaturePyramid(nn.Module):
+    """Per level: a stride-2 conv and two convs. Returns features from level 1 (1/2) to ``num_levels``."""
+
+    def __init__(self, channels: list[int]):
+        super().__init__()
+        cins = [3] + channels[:-1]
+        self.levels = nn.ModuleList(nn.Sequential(conv(cin, c, stride=2), conv(c, c), conv(c, c))
+                                    for cin, c in zip(cins, channels, strict=True))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        features = []
+        for level in self.levels:
+            x = level(x)
+            features.append(x)
+        return features
+
+
+class FlowDecoder(nn.Module):
+    """Densely connected flow estimator of one level: each conv's output is concatenated to its input."""
+
+    def __init__(self, cin: int, channels: list[int], upsample: bool):
+        super().__init__()
+        self.convs = nn.ModuleList()
+        for c in channels:
+            self.convs.append(conv(cin, c))
+            cin += c
+        self.out_channels = cin
+        self.predict = conv(cin, 2, act=False)
+        # Coarse → fine: flow and a 2-channel feature summary are upsampled ×2 by transposed convs (paper).
+        self.up_flow = nn.ConvTranspose2d(2, 2, 4, 2, 1) if upsample else None
+        self.up_feat = nn.ConvTranspose2d(cin, 2, 4, 2, 1) if upsample else None
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        for layer in self.convs:
+            x = torch.cat([x, layer(x)], dim=1)
+        return self.predict(x), x
+
+
+class ContextNetwork(nn.Module):
+    """Dilated convolutions (1, 2, 4, 8, 16, 1) that refine the finest flow from the decoder's features."""
+
+    def __init__(self, cin: int, channels: list[int], dilations: tuple[int, ...]):
+        super().__init__()
+        layers = []
+        for c, d in zip(channels, dilations, strict=True):
+            layers.append(conv(cin, c, dilation=d))
+            cin = c
+        layers.append(conv(cin, 2, act=False))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class PWCNet(nn.Module):
+    """``forward(frame_a, frame_b)`` → list of flows per level (coarse → fine, in pixels / flow_scale);
+    :meth:`flow` → ``(N, 2, H, W)`` full-resolution flow in pixels from a to b."""
+
+    def __init__(self, config: PWCConfig | None = None):
+        super().__init__()
+        self.config = config = config or PWCConfig()
+        if not 1 <= config.output_level < config.num_levels <= len(config.pyramid_channels):
+            raise ValueError(f"PWCConfig: need 1 <= output_level < num_levels <= {len(config.pyramid_channels)}")
+        pyramid = config.channels(config.pyramid_channels)[: config.num_levels]
+        self.pyramid = FeaturePyramid(pyramid)
+        num_corr = (2 * config.max_displacement + 1) ** 2
+        decoders = {}
+        for level in range(config.num_levels, config.output_level - 1, -1):
+            top = level == config.num_levels
+            cin = num_corr if top else num_corr + pyramid[level - 1] + 2 + 2  # cost, f1, up flow, up feat
+            decoders[str(level)] = FlowDecoder(cin, config.channels(config.decoder_channels),
+                                               upsample=level > config.output_level)
+        self.decoders = nn.ModuleDict(decoders)
+        self.context = ContextNetwork(decoders[str(config.output_level)].out_channels,
+                                      config.channels(config.context_channels), config.context_dilations)
+
+    def forward(self, frame_a: torch.Tensor, frame_b: torch.Tensor) -> list[torch.Tensor]:
+        """``frame_*`` float ``(N, 3, H, W)`` in [0, 1] with H, W multiples of 2**num_levels."""
+        cfg = self.config
+        N = frame_a.shape[0]
+        features = self.pyramid(torch.cat([frame_a, frame_b], dim=0) - 0.5)  # one pass for both frames
+        flows = []
+        flow = up_flow = up_feat = None
+        for level in range(cfg.num_levels, cfg.output_level - 1, -1):
+            f1, f2 = features[level - 1][:N], features[level - 1][N:]
+            if up_flow is None:
+                cost = correlation(f1, f2, cfg.max_displacement)
+                x = F.leaky_relu(cost, 0.1)  # (N, 81, h, w)
+            else:
+                warped, _ = warp(f2, up_flow * (cfg.flow_scale / 2**level))  # units → pixels at this level
+                cost = F.leaky_relu(correlation(f1, warped, cfg.max_displacement), 0.1)
+                x = torch.cat([cost, f1, up_flow, up_feat], dim=1)
+            decoder = self.decoders[str(level)]
+            flow, feat = decoder(x)
+            if level == cfg.output_level:
+                flow = flow + self.context(feat)
+            else:
+                up_flow, up_feat = decoder.up_flow(flow), decoder.up_feat(feat)
+            flows.append(flow)
+        return flows
+
+    def flow(self, frame_a: torch.Tensor, frame_b: torch.Tensor) -> torch.Tensor:
+        """Any-size ``(N, 3, H, W)`` frames in [0, 1] → ``(N, 2, H, W)`` flow in pixels (a → b)."""
+        N, _, H, W = frame_a.shape
+        multiple = 2**self.config.num_levels
+        pad_h, pad_w = (-H) % multiple, (-W) % multiple
+        if pad_h or pad_w:  # replicate the border rather than resize, so the flow needs no rescaling
+            frame_a = F.pad(frame_a, (0, pad_w, 0, pad_h), mode="replicate")
+            frame_b = F.pad(frame_b, (0, pad_w, 0, pad_h), mode="replicate")
+        flow = self(frame_a, frame_b)[-1]
+        factor = 2**self.config.output_level
+        flow = F.interpolate(flow, scale_factor=factor, mode="bilinear", align_corners=False)
+        return flow[:, :, :H, :W] * self.config.flow_scale
+
+
+def create_pwc(name: str = "pwc_small", **overrides) -> PWCNet:
+    """Named variants: ``pwc`` (the paper's network) and ``pwc_small`` (width 0.5, CPU-friendly)."""
+    variants = {"pwc": {}, "pwc_small": {"width": 0.5}}
+    if name not in variants:
+        raise InputError(f"unknown PWC-Net variant {name!r}; expected one of {', '.join(variants)}")
+    return PWCNet(PWCConfig(**{**variants[name], **overrides}))
+
+
+def multiscale_epe_loss(flows: list[torch.Tensor], target: torch.Tensor, flow_scale: float = 20.0,
+                        weights: tuple[float, ...] = (0.32, 0.08, 0.02, 0.01, 0.005),
+                        valid: torch.Tensor | None = None) -> torch.Tensor:
+    """The paper's training loss: Σ_l α_l Σ_x ||flow_l(x) − gt_l(x)||₂, averaged over the batch.
+
+    ``flows`` coarse → fine as returned by :class:`PWCNet` (units pixels/``flow_scale``); ``target`` is
+    full-resolution ``(N, 2, H, W)`` pixel flow, scaled by 1/``flow_scale`` and area-downsampled to each level
+    (paper §4: magnitudes are not rescaled per level). ``weights`` are α for levels 6..2; with fewer levels,
+    the finest ones are used. ``valid (N, 1, H, W)`` masks unknown ground truth.
+    """
+    target = target / flow_scale
+    weights = weights[-len(flows):]
+    if valid is None:
+        valid = torch.ones_like(target[:, :1])
+    target = torch.nan_to_num(target) * valid
+    total = target.new_zeros(())
+    for weight, flow in zip(weights, flows, strict=True):
+        h, w = flow.shape[-2:]
+        gt = F.adaptive_avg_pool2d(target, (h, w))
+        mask = F.adaptive_avg_pool2d(valid, (h, w))
+        # Pixels whose area is partly unknown: compare against the known part's mean.
+        gt = gt / mask.clamp_min(1e-6)
+        epe = torch.linalg.vector_norm(flow - gt, dim=1, keepdim=True) * (mask > 0.5)
+        total = total + weight * epe.sum(dim=(1, 2, 3)).mean()
+    return total
+
+
+def save_checkpoint(path: str | Path, model: PWCNet, metrics: dict, extra: dict | None = None) -> None:
+    """Checkpoint dict of DESIGN.md §3 (``arch``, ``config``, ``state_dict``, ``metrics``, version), atomically.
+
+    For resumable training state (float32 weights, optimiser, step) see :mod:`workbench.train.flow`.
+    """
+    from workbench.io.atomic import atomic_file
+
+    # Weights are stored as float16 (half the file; loading casts them back into the float32 parameters).
+    state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    payload = {"arch": "pwc", "config": model.config.to_dict(), "state_dict": state,
+               "metrics": metrics, "workbench_version": __version__, **(extra or {})}
+    with atomic_file(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_pwc(path: str | Path = DEFAULT_CHECKPOINT, map_location: str | torch.device = "cpu") -> PWCNet:
+    """Load a PWC-Net checkpoint; a missing file or another architecture's checkpoint is a clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: checkpoint not found (train one with `workbench train flow`)")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt or foreign files
+        raise InputError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("arch") != "pwc":
+        arch = payload.get("arch") if isinstance(payload, dict) else type(payload).__name__
+        raise InputError(f"{path}: checkpoint of architecture {arch!r}, expected 'pwc'")
+    model = PWCNet(PWCConfig.from_dict(payload["config"]))
+    model.load_state_dict(payload["state_dict"])
+    return model.eval()
+
+
+@register_flow("pwc")
+class PWCFlow(FlowEstimator):
+    """The PWC-Net estimator (our checkpoint): ``estimate(a, b)`` → ``(2, H, W)`` pixel flow a → b."""
+
+    name = "pwc"
+
+    def __init__(self, checkpoint: str | Path = DEFAULT_CHECKPOINT, device: str | None = None):
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = load_pwc(checkpoint, map_location=self.device).to(self.device)
+        self.checkpoint = Path(checkpoint)
+
+    def _tensor(self, frames: list[np.ndarray]) -> torch.Tensor:
+        array = np.stack(frames).astype(np.float32) / 255.0
+        return torch.from_numpy(array).permute(0, 3, 1, 2).to(self.device)
+
+    @torch.inference_mode()
+    def estimate(self, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
+        check_pair(frame_a, frame_b)
+        return self.model.flow(self._tensor([frame_a]), self._tensor([frame_b]))[0].cpu().numpy()
+
+    @torch.inference_mode()
+    def estimate_batch(self, frames_a, frames_b) -> np.ndarray:
+        for a, b in zip(frames_a, frames_b, strict=True):
+            check_pair(a, b)
+        return self.model.flow(self._tensor(list(frames_a)), self._tensor(list(frames_b))).cpu().numpy()

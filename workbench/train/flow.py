@@ -1,0 +1,283 @@
+"""Training PWC-Net on synthetic video calls with exact ground-truth flow (``workbench train flow``).
+
+Data: by default, ``train_clips`` clips generated in memory by :mod:`workbench.data.synthetic` from
+``seed`` (clip i = ``SeedSequence([seed, i])``); ``data`` points to clip folders on disk instead. Validation
+uses clips from seed ``val_seed`` (5000 by default) and the held-out benchmark (``workbench bench flow``)
+seeds from 10 000, so none of them is ever trained on.
+
+Samples: a random pair (t, t+1) or (t, t−1) with its ground-truth flow, a random crop biased towards moving
+pixels (most of a video call is static), a random horizontal flip (u negated), and photometric jitter
+(brightness, contrast, per-channel gain, noise) applied to both frames. Loss: the paper's multi-scale EPE
+(:func:`workbench.flow.pwc.multiscale_epe_loss`). Optimiser: Adam with a cosine learning-rate decay.
+
+Resumable: every ``checkpoint_every`` steps the full state (weights, optimiser, step, RNG states) is written
+atomically to ``<out>.state.pt``; ``resume=True`` continues from it and gives the same weights as an
+uninterrupted run (same seed, same threads, CPU). The best validation checkpoint is written to ``out``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from workbench.config import Config
+from workbench.errors import InputError
+from workbench.flow.pwc import create_pwc, multiscale_epe_loss, save_checkpoint
+from workbench.io.atomic import atomic_file
+
+VAL_SEED = 5000
+
+
+@dataclass
+class FlowTrainConfig(Config):
+    out: str = "models/pwc_small/checkpoint.pt"
+    variant: str = "pwc_small"
+    data: str | None = None  # clip folders with ground-truth flow; None: generate in memory
+    train_clips: int = 48
+    frames: int = 40
+    size: tuple[int, int] = (320, 192)  # (W, H) of generated clips
+    seed: int = 0
+    val_clips: int = 4
+    val_seed: int = VAL_SEED
+    steps: int = 3000
+    batch_size: int = 8
+    crop: tuple[int, int] = (128, 128)  # (W, H); multiples of 2**num_levels
+    lr: float = 3e-4
+    lr_min: float = 1e-5
+    weight_decay: float = 0.0
+    moving_crop_prob: float = 0.7  # share of crops centred on a moving pixel
+    threads: int = 2
+    checkpoint_every: int = 250
+    validate_every: int = 250
+    resume: bool = False
+
+
+class PairBank:
+    """Frames and ground-truth flows of many clips in memory (flows as float16 to halve the footprint)."""
+
+    def __init__(self) -> None:
+        self.frames: list[np.ndarray] = []  # per clip: uint8 (T, H, W, 3)
+        self.fwd: list[np.ndarray] = []  # per clip: float16 (T-1, 2, H, W), t → t+1
+        self.bwd: list[np.ndarray] = []  # per clip: float16 (T-1, 2, H, W), t+1 → t
+
+    def add(self, frames: list[np.ndarray], fwd: list[np.ndarray], bwd: list[np.ndarray]) -> None:
+        self.frames.append(np.stack(frames))
+        self.fwd.append(np.stack(fwd).astype(np.float16))
+        self.bwd.append(np.stack(bwd).astype(np.float16))
+
+    @classmethod
+    def synthetic(cls, clips: int, frames: int, size: tuple[int, int], seed: int, progress: bool) -> PairBank:
+        from workbench.data.synthetic import SynthConfig, TalkingHeadClip
+
+        bank = cls()
+        config = SynthConfig(clips=clips, frames=frames, size=size, seed=seed)
+        for index in tqdm(range(clips), desc=f"clips (seed {seed})", unit="clip", disable=not progress,
+                          leave=False):
+            items = list(TalkingHeadClip(config, index))
+            bank.add([i.frame for i in items], [i.flow_fwd for i in items[:-1]], [i.flow_bwd for i in items[1:]])
+        return bank
+
+    @classmethod
+    def folders(cls, root: str | Path, progress: bool) -> PairBank:
+        from workbench.io import ClipFolder, find_clip_folders
+
+        folders = find_clip_folders(root)
+        if not folders:
+            raise InputError(f"{root}: no clip folders (expected clip folders with flow_fwd/ and flow_bwd/)")
+        bank = cls()
+        for folder in tqdm(folders, desc="loading clips", unit="clip", disable=not progress, leave=False):
+            clip = ClipFolder(folder)
+            fwd = [clip.flow_fwd(t) for t in range(len(clip) - 1)]
+            bwd = [clip.flow_bwd(t) for t in range(1, len(clip))]
+            if any(f is None for f in fwd + bwd):
+                raise InputError(f"{folder}: missing ground-truth flow files (flow_fwd/, flow_bwd/)")
+            bank.add([clip.frame(t) for t in range(len(clip))], fwd, bwd)
+        return bank
+
+    def num_pairs(self) -> int:
+        return sum(len(f) for f in self.fwd)
+
+    def pair(self, clip: int, t: int, reverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(frame_a, frame_b, flow a → b) for (t, t+1), or (t+1, t) when ``reverse``."""
+        frames = self.frames[clip]
+        if reverse:
+            return frames[t + 1], frames[t], self.bwd[clip][t].astype(np.float32)
+        return frames[t], frames[t + 1], self.fwd[clip][t].astype(np.float32)
+
+
+def sample_batch(bank: PairBank, rng: np.random.Generator, batch: int, crop: tuple[int, int],
+                 moving_prob: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Augmented crops → (frame_a, frame_b) float (N, 3, h, w) in [0, 1] and flow (N, 2, h, w) in pixels."""
+    cw, ch = crop
+    As, Bs, flows = [], [], []
+    for _ in range(batch):
+        clip = int(rng.integers(len(bank.frames)))
+        t = int(rng.integers(len(bank.fwd[clip])))
+        a, b, flow = bank.pair(clip, t, reverse=bool(rng.random() < 0.5))
+        H, W = a.shape[:2]
+        if cw > W or ch > H:
+            raise InputError(f"crop {cw}x{ch} is larger than the frames ({W}x{H})")
+        moving = np.argwhere((np.abs(flow) > 0.5).any(axis=0)) if rng.random() < moving_prob else np.empty((0, 2))
+        if len(moving):
+            cy, cx = moving[int(rng.integers(len(moving)))]
+            y0 = int(np.clip(cy - ch // 2 + rng.integers(-ch // 4, ch // 4 + 1), 0, H - ch))
+            x0 = int(np.clip(cx - cw // 2 + rng.integers(-cw // 4, cw // 4 + 1), 0, W - cw))
+        else:
+            y0, x0 = int(rng.integers(H - ch + 1)), int(rng.integers(W - cw + 1))
+        a, b = a[y0:y0 + ch, x0:x0 + cw], b[y0:y0 + ch, x0:x0 + cw]
+        flow = flow[:, y0:y0 + ch, x0:x0 + cw]
+        if rng.random() < 0.5:  # mirror: the horizontal component changes sign
+            a, b, flow = a[:, ::-1], b[:, ::-1], flow[:, :, ::-1] * np.array([-1.0, 1.0], np.float32)[:, None, None]
+        As.append(a)
+        Bs.append(b)
+        flows.append(np.ascontiguousarray(flow))
+    frames = torch.from_numpy(np.stack(As + Bs).astype(np.float32) / 255.0).permute(0, 3, 1, 2)
+    # Photometric jitter, identical for both frames of a pair (brightness constancy stays true), then noise.
+    n = len(As)
+    gain = torch.from_numpy(rng.uniform(0.8, 1.2, (n, 3, 1, 1)).astype(np.float32))
+    bias = torch.from_numpy(rng.uniform(-0.08, 0.08, (n, 1, 1, 1)).astype(np.float32))
+    contrast = torch.from_numpy(rng.uniform(0.8, 1.2, (n, 1, 1, 1)).astype(np.float32))
+    a, b = frames[:n], frames[n:]
+    mean = 0.5 * (a.mean(dim=(1, 2, 3), keepdim=True) + b.mean(dim=(1, 2, 3), keepdim=True))
+    a = ((a - mean) * contrast + mean) * gain + bias
+    b = ((b - mean) * contrast + mean) * gain + bias
+    sigma = torch.from_numpy(rng.uniform(0.0, 0.02, (n, 1, 1, 1)).astype(np.float32))
+    noise = torch.from_numpy(rng.standard_normal((2, *a.shape)).astype(np.float32))
+    a = (a + sigma * noise[0]).clamp(0, 1)
+    b = (b + sigma * noise[1]).clamp(0, 1)
+    return a, b, torch.from_numpy(np.stack(flows))
+
+
+@torch.inference_mode()
+def evaluate(model: torch.nn.Module, bank: PairBank, stride: int = 3) -> dict[str, float]:
+    """EPE of the model on every ``stride``-th forward pair of the bank (full frames), all and moving pixels."""
+    model.eval()
+    errors, moving = [], []
+    for clip in range(len(bank.frames)):
+        for t in range(0, len(bank.fwd[clip]), stride):
+            a, b, gt = bank.pair(clip, t, reverse=False)
+            pair = torch.from_numpy(np.stack([a, b]).astype(np.float32) / 255.0).permute(0, 3, 1, 2)
+            flow = model.flow(pair[:1], pair[1:])[0].numpy()
+            err = np.sqrt(((flow - gt) ** 2).sum(axis=0))
+            errors.append(err.mean())
+            mask = np.sqrt((gt**2).sum(axis=0)) > 0.5
+            if mask.any():
+                moving.append(err[mask].mean())
+    model.train()
+    return {"epe": float(np.mean(errors)), "epe_moving": float(np.mean(moving)) if moving else float("nan")}
+
+
+def _dis_baseline(bank: PairBank, stride: int = 3) -> dict[str, float]:
+    """The same numbers for OpenCV DIS (medium), the method the checkpoint has to beat."""
+    import cv2
+
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    errors, moving = [], []
+    for clip in range(len(bank.frames)):
+        for t in range(0, len(bank.fwd[clip]), stride):
+            a, b, gt = bank.pair(clip, t, reverse=False)
+            flow = dis.calc(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY), None)
+            err = np.sqrt(((flow.transpose(2, 0, 1) - gt) ** 2).sum(axis=0))
+            errors.append(err.mean())
+            mask = np.sqrt((gt**2).sum(axis=0)) > 0.5
+            if mask.any():
+                moving.append(err[mask].mean())
+    return {"epe": float(np.mean(errors)), "epe_moving": float(np.mean(moving)) if moving else float("nan")}
+
+
+def _state_path(out: Path) -> Path:
+    return out.with_name(out.name + ".state.pt")
+
+
+def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int | None = None) -> dict[str, Any]:
+    """Train PWC-Net; returns a summary (best validation EPE, DIS baseline, time, paths).
+
+    ``stop_after`` ends this call after that many steps (saving the state), as an interruption would.
+    """
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    out = Path(config.out)
+    start = time.perf_counter()
+    model = create_pwc(config.variant)
+    multiple = 2**model.config.num_levels
+    if config.crop[0] % multiple or config.crop[1] % multiple:
+        raise InputError(f"--crop {config.crop[0]}x{config.crop[1]}: expected multiples of {multiple}")
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 7]))
+    step, best, history = 0, math.inf, []
+    state_path = _state_path(out)
+    if config.resume:
+        if not state_path.is_file():
+            raise InputError(f"{state_path}: no training state to resume from")
+        state = torch.load(state_path, weights_only=False)  # our own file: includes RNG state objects
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, best, history = state["step"], state["best"], state["history"]
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+
+    if config.data:
+        bank = PairBank.folders(config.data, progress)
+    else:
+        bank = PairBank.synthetic(config.train_clips, config.frames, config.size, config.seed, progress)
+    val = PairBank.synthetic(config.val_clips, config.frames, config.size, config.val_seed, progress)
+    baseline = _dis_baseline(val)
+    log_path = out.with_name("train_log.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def schedule(s: int) -> float:  # cosine decay from lr to lr_min over the run
+        return config.lr_min + 0.5 * (config.lr - config.lr_min) * (1 + math.cos(math.pi * s / config.steps))
+
+    model.train()
+    bar = tqdm(total=config.steps, initial=step, desc="train flow", unit="step", disable=not progress)
+    running = None
+    last = config.steps if stop_after is None else min(config.steps, step + stop_after)
+    while step < last:
+        for group in optimizer.param_groups:
+            group["lr"] = schedule(step)
+        a, b, flow = sample_batch(bank, rng, config.batch_size, config.crop, config.moving_crop_prob)
+        loss = multiscale_epe_loss(model(a, b), flow, model.config.flow_scale)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        bar.update(1)
+        bar.set_postfix(loss=f"{running:.3f}")
+        if step % config.validate_every == 0 or step == config.steps:
+            metrics = evaluate(model, val)
+            history.append({"step": step, "loss": running, **metrics, "lr": schedule(step),
+                            "seconds": time.perf_counter() - start})
+            bar.write(f"step {step}: val EPE {metrics['epe']:.3f} px (moving {metrics['epe_moving']:.3f}); "
+                      f"DIS medium {baseline['epe']:.3f} ({baseline['epe_moving']:.3f})")
+            if metrics["epe"] < best:
+                best = metrics["epe"]
+                save_checkpoint(out, model, {"val_epe": metrics["epe"], "val_epe_moving": metrics["epe_moving"],
+                                             "step": step, "dis_medium_val_epe": baseline["epe"],
+                                             "dis_medium_val_epe_moving": baseline["epe_moving"]},
+                                extra={"train_config": config.to_dict()})
+            _write_log(log_path, history)
+        if step % config.checkpoint_every == 0 or step in (config.steps, last):
+            with atomic_file(state_path) as tmp:
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                            "best": best, "history": history, "rng": rng.bit_generator.state,
+                            "torch_rng": torch.get_rng_state(), "config": config.to_dict()}, tmp)
+    bar.close()
+    return {"out": str(out), "best_val_epe": best, "dis_medium_val": baseline, "steps": step,
+            "seconds": time.perf_counter() - start, "history": history, "log": str(log_path),
+            "pairs": bank.num_pairs()}
+
+
+def _write_log(path: Path, history: list[dict]) -> None:
+    with atomic_file(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)
