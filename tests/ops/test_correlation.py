@@ -172,6 +172,15 @@ def test_module_and_flops_bytes():
     assert correlation_flops_bytes(1, 32, 48, 80, 4) == (2 * 32 * outputs, 4 * (2 * 32 * 48 * 80 + outputs))
 
 
+@pytest.mark.parametrize("shape", [(0, 3, 4, 5), (2, 0, 4, 5), (2, 3, 0, 5), (2, 3, 4, 0)])
+def test_empty_inputs_give_zeros(shape):
+    f1 = torch.zeros(shape, requires_grad=True)
+    out = correlation(f1, torch.zeros(shape), 2)
+    assert out.shape == (shape[0], 25, shape[2], shape[3]) and torch.all(out == 0)
+    out.sum().backward()
+    assert f1.grad.shape == shape
+
+
 @pytest.mark.parametrize(
     "f1,f2,d,match",
     [

@@ -7,7 +7,13 @@ connected CNN decoder predicts the flow; a dilated context network refines the f
 
 What we changed:
 - ``width`` multiplies every channel count and ``num_levels`` / ``output_level`` set the pyramid, so that a
-  CPU-friendly variant exists (the shipped checkpoint is ``pwc_small``: width 0.5);
+  CPU-friendly variant exists (the shipped checkpoint is ``pwc_small``: width 0.5, 5 levels);
+- ``normalize_features`` correlates unit-length feature vectors (a cosine cost volume). With the raw
+  features of a freshly initialised pyramid the cost volume is ~1e-3 of the decoder's other inputs and a short
+  CPU schedule never leaves the zero-flow solution (measured: 300 steps on shifted textures, EPE stays at
+  |flow|); normalised, the same run learns (EPE 4.7 → 1.8 px in 200 steps). ``pwc_small`` uses it; ``pwc``
+  keeps the paper's raw correlation;
+- convolutions get MSRA initialisation (as the paper's Caffe models), not PyTorch's default;
 - inputs of any size are padded (edge replication) to a multiple of ``2**num_levels`` and the output is
   cropped back, so flow is never rescaled;
 - the cost volume is :func:`workbench.ops.correlation` (PyTorch on CPU, a CuPy kernel on CUDA) and warping is
@@ -49,6 +55,7 @@ class PWCConfig(Config):
     context_channels: tuple[int, ...] = (128, 128, 128, 96, 64, 32)  # paper: context network
     context_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)
     flow_scale: float = 20.0  # paper §4: ground truth scaled by 1/20
+    normalize_features: bool = False  # cosine cost volume (ours; the paper correlates raw features)
 
     def channels(self, values: tuple[int, ...]) -> list[int]:
         return [max(2, int(round(c * self.width))) for c in values]
@@ -134,6 +141,16 @@ class PWCNet(nn.Module):
         self.decoders = nn.ModuleDict(decoders)
         self.context = ContextNetwork(decoders[str(config.output_level)].out_channels,
                                       config.channels(config.context_channels), config.context_dilations)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """MSRA (He) initialisation for leaky-ReLU convs, as the paper's Caffe models. PyTorch's default
+        init shrinks activations by ~√3 per layer, so after the 18 pyramid convs the coarse features — and
+        the cost volumes built from them — are ~1e-4 of the input and the decoders see no signal."""
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.kaiming_normal_(module.weight, a=0.1, nonlinearity="leaky_relu")
+                nn.init.zeros_(module.bias)
 
     def forward(self, frame_a: torch.Tensor, frame_b: torch.Tensor) -> list[torch.Tensor]:
         """``frame_*`` float ``(N, 3, H, W)`` in [0, 1] with H, W multiples of 2**num_levels."""
@@ -144,13 +161,10 @@ class PWCNet(nn.Module):
         flow = up_flow = up_feat = None
         for level in range(cfg.num_levels, cfg.output_level - 1, -1):
             f1, f2 = features[level - 1][:N], features[level - 1][N:]
-            if up_flow is None:
-                cost = correlation(f1, f2, cfg.max_displacement)
-                x = F.leaky_relu(cost, 0.1)  # (N, 81, h, w)
-            else:
-                warped, _ = warp(f2, up_flow * (cfg.flow_scale / 2**level))  # units → pixels at this level
-                cost = F.leaky_relu(correlation(f1, warped, cfg.max_displacement), 0.1)
-                x = torch.cat([cost, f1, up_flow, up_feat], dim=1)
+            if up_flow is not None:
+                f2, _ = warp(f2, up_flow * (cfg.flow_scale / 2**level))  # units → pixels at this level
+            cost = F.leaky_relu(self.cost_volume(f1, f2), 0.1)  # (N, 81, h, w)
+            x = cost if up_flow is None else torch.cat([cost, f1, up_flow, up_feat], dim=1)
             decoder = self.decoders[str(level)]
             flow, feat = decoder(x)
             if level == cfg.output_level:
@@ -159,6 +173,15 @@ class PWCNet(nn.Module):
                 up_flow, up_feat = decoder.up_flow(flow), decoder.up_feat(feat)
             flows.append(flow)
         return flows
+
+    def cost_volume(self, f1: torch.Tensor, f2: torch.Tensor) -> torch.Tensor:
+        """Correlation of the two feature maps; with ``normalize_features``, of unit-length feature vectors
+        (times C, so each entry is a cosine similarity in [−1, 1])."""
+        if self.config.normalize_features:
+            C = f1.shape[1]
+            f1, f2 = F.normalize(f1, dim=1), F.normalize(f2, dim=1)
+            return correlation(f1, f2, self.config.max_displacement) * C
+        return correlation(f1, f2, self.config.max_displacement)
 
     def flow(self, frame_a: torch.Tensor, frame_b: torch.Tensor) -> torch.Tensor:
         """Any-size ``(N, 3, H, W)`` frames in [0, 1] → ``(N, 2, H, W)`` flow in pixels (a → b)."""
@@ -175,8 +198,9 @@ class PWCNet(nn.Module):
 
 
 def create_pwc(name: str = "pwc_small", **overrides) -> PWCNet:
-    """Named variants: ``pwc`` (the paper's network) and ``pwc_small`` (width 0.5, CPU-friendly)."""
-    variants = {"pwc": {}, "pwc_small": {"width": 0.5}}
+    """Named variants: ``pwc`` (the paper's network) and ``pwc_small`` (CPU-friendly: width 0.5, 5 levels,
+    cosine cost volume — trainable from scratch in minutes on a CPU, see :meth:`PWCNet.cost_volume`)."""
+    variants = {"pwc": {}, "pwc_small": {"width": 0.5, "num_levels": 5, "normalize_features": True}}
     if name not in variants:
         raise InputError(f"unknown PWC-Net variant {name!r}; expected one of {', '.join(variants)}")
     return PWCNet(PWCConfig(**{**variants[name], **overrides}))

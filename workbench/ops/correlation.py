@@ -128,7 +128,7 @@ def _correlation_torch(f1: torch.Tensor, f2: torch.Tensor, d: int) -> torch.Tens
 
     For a tile of T columns of f1 and the T + 2d columns of (zero-padded) f2 around it, ``(T, C) @ (C, T+2d)``
     gives every dot product f1[:, y, x] · f2[:, y+dy, x'] with x' − x ∈ [−d, T − 1 + d]; the entries with
-    x' − x = dx ∈ [−d, d] are the cost volume. Besides one padded channels-last copy of each input, the
+    x' − x = dx ∈ [−d, d] are the cost volume. Besides one zero-padded copy of each input, the
     temporaries are O(N·H·W·(T + 2d)) per dy, independent of C; nothing of size (N, C, (2d+1)², H, W) is
     ever built. Plain differentiable ops, so autograd (double backward included) works.
     """
@@ -137,7 +137,8 @@ def _correlation_torch(f1: torch.Tensor, f2: torch.Tensor, d: int) -> torch.Tens
     T = min(TILE, W)
     tiles = -(-W // T)
     Wt = tiles * T  # W rounded up to whole tiles; the extra columns are cut off at the end
-    a = F.pad(f1, (0, Wt - W)).permute(0, 2, 3, 1).reshape(N, H, tiles, T, C)  # (N, H, tiles, T, C)
+    # f1 channels last, contiguous so that every (T, C) tile is a plain row-major matrix for the BLAS.
+    a = F.pad(f1, (0, Wt - W)).permute(0, 2, 3, 1).reshape(N, H, tiles, T, C).contiguous()  # (N, H, tiles, T, C)
     # f2 zero-padded by d on every side (zeros make out-of-image displacements contribute 0), channels last.
     b = F.pad(f2, (d, d + Wt - W, d, d)).permute(0, 2, 3, 1)  # (N, H + 2d, Wt + 2d, C)
     # band[t, j] = t + j: column of the product that holds displacement dx = j − d for tile column t.
@@ -237,6 +238,9 @@ def correlation(f1: torch.Tensor, f2: torch.Tensor, max_displacement: int = 4) -
         raise ValueError(f"correlation expects f1 and f2 on one device, got {f1.device} and {f2.device}")
     if isinstance(max_displacement, bool) or not isinstance(max_displacement, int) or max_displacement < 0:
         raise ValueError(f"correlation: max_displacement must be an int >= 0, got {max_displacement!r}")
+    if f1.numel() == 0:  # nothing to correlate (N, C, H or W is 0): zeros, still attached to the graph
+        N, _, H, W = f1.shape
+        return f1.new_zeros(N, (2 * max_displacement + 1) ** 2, H, W) + 0 * (f1.sum() + f2.sum())
     if _resolve(f1) == "cupy":
         return _CupyCorrelation.apply(f1, f2, max_displacement)
     return _correlation_torch(f1, f2, max_displacement)

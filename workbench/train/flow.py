@@ -50,7 +50,7 @@ class FlowTrainConfig(Config):
     steps: int = 3000
     batch_size: int = 8
     crop: tuple[int, int] = (128, 128)  # (W, H); multiples of 2**num_levels
-    lr: float = 3e-4
+    lr: float = 5e-4
     lr_min: float = 1e-5
     weight_decay: float = 0.0
     moving_crop_prob: float = 0.7  # share of crops centred on a moving pixel
