@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from workbench import __version__
+from workbench.flow.pwc import LOSS_WEIGHTS
 from workbench.io.atomic import write_text_atomic
 
 
@@ -47,7 +48,8 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
     synthetic = bench.get("synthetic", {})
     rows = synthetic.get("rows", [])
     lines = [
-        f"# {checkpoint.parent.name} — PWC-Net (width {config['width']}) trained on synthetic video calls",
+        f"# {checkpoint.parent.name} — PWC-Net (width {config['width']}, {config['num_levels']} levels"
+        f"{', cosine cost volume' if config.get('normalize_features') else ''}) trained on synthetic video calls",
         "",
         "Optical flow network of Sun et al., *PWC-Net: CNNs for Optical Flow Using Pyramid, Warping, and Cost "
         "Volume*, CVPR 2018 (arXiv 1709.02371), re-implemented in `workbench/flow/pwc.py` and trained from "
@@ -78,15 +80,16 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
         f"{'x'.join(str(v) for v in tc.get('crop', []))} crops ({int(100 * tc.get('moving_crop_prob', 0))} % "
         f"centred on moving pixels), learning rate {tc.get('lr', '?')} → {tc.get('lr_min', '?')} (cosine)",
         "- Augmentation: random pair direction, horizontal flips, brightness/contrast/colour gain and noise",
-        "- Loss: the paper's multi-scale EPE, weights 0.32 / 0.08 / 0.02 / 0.01 / 0.005 (levels 6..2), ground "
-        "truth scaled by 1/20",
+        "- Loss: the paper's multi-scale EPE (Σ α_l Σ_x ‖flow_l − gt_l‖₂, ground truth scaled by 1/20), α = "
+        + " / ".join(str(w) for w in LOSS_WEIGHTS[-(config["num_levels"] - config["output_level"] + 1):])
+        + f" for levels {config['num_levels']}..{config['output_level']} (the paper's α for those levels)",
         f"- Training time: {train.get('seconds', 0) / 60:.1f} min on {torch.get_num_threads()} CPU threads "
         f"({platform.processor() or platform.machine()}), {tc.get('threads', '?')} torch threads requested",
         "",
         "Reproduce (one command, CPU, writes this folder including this card):",
         "",
         "```bash",
-        command,
+        command.strip(),
         "```",
         "",
         f"## Held-out synthetic clips ({synthetic.get('size', ['?', '?'])[0]}x{synthetic.get('size', ['?', '?'])[1]}, "

@@ -25,6 +25,13 @@ def test_levels_shapes_and_any_input_size():
     assert all(p.grad is not None for p in model.decoders["4"].parameters())
 
 
+def test_fresh_network_predicts_almost_no_flow():
+    """Flow heads start near zero, so the first warps are identities (one unit of output is 20 px)."""
+    torch.manual_seed(0)
+    flow = create_pwc("pwc_small").flow(torch.rand(1, 3, 64, 96), torch.rand(1, 3, 64, 96))
+    assert flow.abs().max() < 5.0  # He-initialised heads give tens of pixels
+
+
 def test_paper_variant_channel_counts():
     model = create_pwc("pwc")
     assert [level[0][0].out_channels for level in model.pyramid.levels] == [16, 32, 64, 96, 128, 196]
