@@ -190,9 +190,11 @@ def _add_flow(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("frame_a", metavar="FRAME_A", help="first image (the flow starts here)")
     flow.add_argument("frame_b", metavar="FRAME_B", help="second image, same size")
     flow.add_argument("-o", "--out", required=True, metavar="OUT.flo", help="output .flo file")
-    # Default dis until models/ ships a PWC-Net checkpoint; then the default becomes pwc.
+    # Default dis, not pwc: the shipped PWC-Net is trained on synthetic video calls only and does not carry to
+    # arbitrary real images (models/pwc_small/MODEL_CARD.md: 34 px EPE on the motorcycle pair vs DIS's 2.6).
     flow.add_argument("--method", choices=_LazyChoices(_flow_methods), default="dis", metavar="METHOD",
-                      help="flow method: %(choices)s (default %(default)s)")
+                      help="flow method: %(choices)s (default %(default)s; pwc is our checkpoint trained on "
+                           "synthetic video calls)")
     flow.add_argument("--preset", choices=["ultrafast", "fast", "medium"], default=None,
                       help="DIS preset (default medium)")
     flow.add_argument("--viz", metavar="OUT.png", help="also write the Middlebury colour coding of the flow")
