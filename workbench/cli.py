@@ -249,7 +249,7 @@ def cmd_train_flow(args: argparse.Namespace) -> int:
     config = FlowTrainConfig(out=args.out, variant=args.variant, data=args.data, train_clips=args.train_clips,
                              frames=args.frames, size=args.size, seed=args.seed, val_clips=args.val_clips,
                              steps=args.steps, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
-                             threads=args.threads, resume=args.resume)
+                             moving_crop_weighting=args.crop_weighting, threads=args.threads, resume=args.resume)
     summary = train_flow(config, progress=not args.quiet)
     print(f"best validation EPE {summary['best_val_epe']:.3f} px (DIS medium {summary['dis_medium_val']['epe']:.3f})"
           f" after {summary['steps']} steps in {summary['seconds'] / 60:.1f} min → {summary['out']}")
@@ -284,6 +284,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--batch-size", type=int, default=8)
     flow.add_argument("--crop", type=_size, default=(128, 128), help="training crop WIDTHxHEIGHT (default 128x128)")
     flow.add_argument("--lr", type=float, default=5e-4)
+    flow.add_argument("--crop-weighting", choices=["uniform", "magnitude"], default="uniform",
+                      help="centre moving crops on a uniform moving pixel or one picked by |flow|")
     flow.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     flow.add_argument("--resume", action="store_true", help="continue from OUT.state.pt")
     flow.add_argument("--eval-clips", type=int, default=6, help="held-out clips for the model card (default 6)")

@@ -54,6 +54,7 @@ class FlowTrainConfig(Config):
     lr_min: float = 1e-5
     weight_decay: float = 0.0
     moving_crop_prob: float = 0.7  # share of crops centred on a moving pixel
+    moving_crop_weighting: str = "uniform"  # uniform | magnitude: pick the centre ∝ |flow| (more fast moves)
     threads: int = 2
     checkpoint_every: int = 250
     validate_every: int = 250
@@ -114,7 +115,7 @@ class PairBank:
 
 
 def sample_batch(bank: PairBank, rng: np.random.Generator, batch: int, crop: tuple[int, int],
-                 moving_prob: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                 moving_prob: float, weighting: str = "uniform") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Augmented crops → (frame_a, frame_b) float (N, 3, h, w) in [0, 1] and flow (N, 2, h, w) in pixels."""
     cw, ch = crop
     As, Bs, flows = [], [], []
@@ -127,7 +128,11 @@ def sample_batch(bank: PairBank, rng: np.random.Generator, batch: int, crop: tup
             raise InputError(f"crop {cw}x{ch} is larger than the frames ({W}x{H})")
         moving = np.argwhere((np.abs(flow) > 0.5).any(axis=0)) if rng.random() < moving_prob else np.empty((0, 2))
         if len(moving):
-            cy, cx = moving[int(rng.integers(len(moving)))]
+            if weighting == "magnitude":  # fast moves are rare but carry most of the moving-pixel error
+                magnitude = np.sqrt((flow[:, moving[:, 0], moving[:, 1]] ** 2).sum(axis=0))
+                cy, cx = moving[int(rng.choice(len(moving), p=magnitude / magnitude.sum()))]
+            else:
+                cy, cx = moving[int(rng.integers(len(moving)))]
             y0 = int(np.clip(cy - ch // 2 + rng.integers(-ch // 4, ch // 4 + 1), 0, H - ch))
             x0 = int(np.clip(cx - cw // 2 + rng.integers(-cw // 4, cw // 4 + 1), 0, W - cw))
         else:
@@ -243,7 +248,8 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
     while step < last:
         for group in optimizer.param_groups:
             group["lr"] = schedule(step)
-        a, b, flow = sample_batch(bank, rng, config.batch_size, config.crop, config.moving_crop_prob)
+        a, b, flow = sample_batch(bank, rng, config.batch_size, config.crop, config.moving_crop_prob,
+                                  config.moving_crop_weighting)
         loss = multiscale_epe_loss(model(a, b), flow, model.config.flow_scale)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
