@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from cli_helpers import assert_user_error, run_in_process, run_process
 
-from workbench.cli import main
 from workbench.io import read_flo, read_image, write_image
 
 
-def run_process(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=300)
-
-
 def run(*args: str) -> subprocess.CompletedProcess:
-    """``workbench.cli.main`` in this process (a fresh interpreter per call would dominate the test time);
-    ``test_as_a_separate_process`` checks the real command once."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse errors
-            code = exc.code
-    return subprocess.CompletedProcess(["workbench", *args], code, out.getvalue(), err.getvalue())
-
-
-def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    """Exit status 2, exactly one line on stderr naming what is wrong, no traceback."""
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("workbench: error: ") and "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+    """In this process; ``test_as_a_separate_process`` checks the real command once."""
+    return run_in_process(*args)
 
 
 @pytest.fixture
