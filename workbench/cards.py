@@ -47,6 +47,7 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
     tc = payload.get("train_config", {})
     synthetic = bench.get("synthetic", {})
     rows = synthetic.get("rows", [])
+    weighting = ", picked with probability ∝ |flow|" if tc.get("moving_crop_weighting") == "magnitude" else ""
     lines = [
         f"# {checkpoint.parent.name} — PWC-Net (width {config['width']}, {config['num_levels']} levels"
         f"{', cosine cost volume' if config.get('normalize_features') else ''}) trained on synthetic video calls",
@@ -78,7 +79,7 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
         "## Recipe",
         f"- {tc.get('steps', '?')} steps of Adam, batch {tc.get('batch_size', '?')}, random "
         f"{'x'.join(str(v) for v in tc.get('crop', []))} crops ({int(100 * tc.get('moving_crop_prob', 0))} % "
-        f"centred on moving pixels), learning rate {tc.get('lr', '?')} → {tc.get('lr_min', '?')} (cosine)",
+        f"centred on a moving pixel{weighting}), learning rate {tc.get('lr', '?')} → {tc.get('lr_min', '?')} (cosine)",
         "- Augmentation: random pair direction, horizontal flips, brightness/contrast/colour gain and noise",
         "- Loss: the paper's multi-scale EPE (Σ α_l Σ_x ‖flow_l − gt_l‖₂, ground truth scaled by 1/20), α = "
         + " / ".join(str(w) for w in LOSS_WEIGHTS[-(config["num_levels"] - config["output_level"] + 1):])

@@ -284,7 +284,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--batch-size", type=int, default=8)
     flow.add_argument("--crop", type=_size, default=(128, 128), help="training crop WIDTHxHEIGHT (default 128x128)")
     flow.add_argument("--lr", type=float, default=5e-4)
-    flow.add_argument("--crop-weighting", choices=["uniform", "magnitude"], default="uniform",
+    flow.add_argument("--crop-weighting", choices=["uniform", "magnitude"], default="magnitude",
                       help="centre moving crops on a uniform moving pixel or one picked by |flow|")
     flow.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     flow.add_argument("--resume", action="store_true", help="continue from OUT.state.pt")

@@ -54,7 +54,7 @@ class FlowTrainConfig(Config):
     lr_min: float = 1e-5
     weight_decay: float = 0.0
     moving_crop_prob: float = 0.7  # share of crops centred on a moving pixel
-    moving_crop_weighting: str = "uniform"  # uniform | magnitude: pick the centre ∝ |flow| (more fast moves)
+    moving_crop_weighting: str = "magnitude"  # uniform | magnitude: pick the centre ∝ |flow| (more fast moves)
     threads: int = 2
     checkpoint_every: int = 250
     validate_every: int = 250
