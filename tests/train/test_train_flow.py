@@ -38,3 +38,16 @@ def test_batches_are_augmented_pairs_with_consistent_flow():
     a, b, flow = sample_batch(bank, rng, batch=4, crop=(64, 64), moving_prob=1.0)
     assert a.shape == b.shape == (4, 3, 64, 64) and flow.shape == (4, 2, 64, 64)
     assert 0.0 <= a.min() and a.max() <= 1.0 and torch.isfinite(flow).all()
+
+
+def test_bank_from_clip_folders_matches_in_memory_generation(tmp_path):
+    from workbench.data.synthetic import SynthConfig, synthesize
+
+    synthesize(tmp_path / "clips", SynthConfig(clips=1, frames=3, size=(64, 48), seed=4), progress=False)
+    disk = PairBank.folders(tmp_path / "clips", progress=False)
+    memory = PairBank.synthetic(clips=1, frames=3, size=(64, 48), seed=4, progress=False)
+    assert np.array_equal(disk.frames[0], memory.frames[0])
+    for t in range(2):
+        for reverse in (False, True):
+            assert np.array_equal(disk.pair(0, t, reverse)[2], memory.pair(0, t, reverse)[2])
+    assert disk.num_pairs() == 2
