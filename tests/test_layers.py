@@ -17,7 +17,7 @@ PACKAGE = ROOT / "workbench"
 LAYERS = {
     "__init__": 0, "errors": 0, "config": 0,
     "io": 1, "ops": 1, "metrics": 1, "viz": 1,
-    "data": 2, "flow": 2, "seg": 2, "decision": 2,
+    "data": 2, "flow": 2, "seg": 2, "decision": 2, "registry": 2,
     "pipeline": 3, "train": 3,
     "runs": 4, "bench": 4, "cards": 4, "cli": 4, "__main__": 4,
 }

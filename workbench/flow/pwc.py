@@ -41,6 +41,7 @@ from workbench.config import Config
 from workbench.errors import InputError
 from workbench.flow.base import FlowEstimator, check_pair, register_flow
 from workbench.ops import correlation, warp
+from workbench.registry import register_model
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_CHECKPOINT = MODELS / "pwc_small" / "checkpoint.pt"
@@ -214,6 +215,16 @@ def create_pwc(name: str = "pwc_small", **overrides) -> PWCNet:
 
 
 LOSS_WEIGHTS = (0.32, 0.08, 0.02, 0.01, 0.005)  # paper §4: α for levels 6, 5, 4, 3, 2
+
+
+@register_model("pwc", task="flow")
+def pwc(**overrides) -> PWCNet:
+    return create_pwc("pwc", **overrides)
+
+
+@register_model("pwc_small", task="flow")
+def pwc_small(**overrides) -> PWCNet:
+    return create_pwc("pwc_small", **overrides)
 
 
 def multiscale_epe_loss(flows: list[torch.Tensor], target: torch.Tensor, flow_scale: float = 20.0,

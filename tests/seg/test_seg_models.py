@@ -1,0 +1,50 @@
+"""Every registered network: builds by name, any input size, logits of the right shape, clear channel errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from workbench.errors import InputError
+from workbench.registry import create_model, list_models
+
+SEG = list_models("seg")
+
+
+def test_registry_lists_every_network():
+    assert set(SEG) == {"unet", "funet", "funet_flow", "fastseg"}
+    assert {"pwc", "pwc_small"} <= set(list_models("flow"))
+    with pytest.raises(InputError, match="unknown model 'segformer'"):
+        create_model("segformer")
+
+
+@pytest.mark.parametrize("name", SEG)
+@pytest.mark.parametrize("num_classes", [1, 4])
+def test_seg_model_shapes(name, num_classes):
+    torch.manual_seed(0)
+    kwargs = {"size": "tiny"} if name != "fastseg" else {}
+    model = create_model(name, num_classes=num_classes, **kwargs).eval()
+    cin = model.config.in_channels
+    for H, W in [(64, 64), (45, 70)]:  # odd sizes are padded/cropped (U-Net) or resized back (fastseg)
+        logits = model(torch.rand(2, cin, H, W))
+        assert logits.shape == (2, num_classes, H, W) and torch.isfinite(logits).all()
+    with pytest.raises(ValueError, match=f"expects {cin} input channels, got {cin + 1}"):
+        model(torch.rand(1, cin + 1, 32, 32))
+
+
+def test_input_channels_of_the_variants():
+    assert create_model("unet").config.in_channels == 3
+    assert create_model("funet").config.in_channels == 4  # motion mask + RGB (the seed's input)
+    assert create_model("funet_flow").config.in_channels == 3 + 2 + 1  # RGB + flow + warped prediction
+    assert create_model("funet_flow", num_classes=4).config.in_channels == 3 + 2 + 4
+
+
+def test_seed_unet_size_and_gradients():
+    model = create_model("funet")
+    params = sum(p.numel() for p in model.parameters())
+    assert 1.5e6 < params < 2.0e6  # depth 3, 64/128/256, no batch norm (DESIGN.md: the seed's is 1.74 M)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    small = create_model("fastseg")
+    assert sum(p.numel() for p in small.parameters()) < 0.3e6
+    out = create_model("unet", size="tiny")(torch.rand(1, 3, 32, 32))
+    out.mean().backward()

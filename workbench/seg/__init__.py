@@ -1,0 +1,10 @@
+"""Segmentation networks: U-Net, FUNet (motion mask + RGB), FUNet-flow (ours), and a fast per-frame network.
+
+All are built by name with :func:`workbench.registry.create_model` and return logits ``(N, K, H, W)`` for
+inputs of any size. Training, prediction and checkpoints arrive with the segmentation issue.
+"""
+
+from workbench.seg.fastseg import FastSeg, FastSegConfig
+from workbench.seg.unet import UNet, UNetConfig
+
+__all__ = ["FastSeg", "FastSegConfig", "UNet", "UNetConfig"]
