@@ -5,6 +5,8 @@ inputs of any size. Training, prediction and checkpoints arrive with the segment
 """
 
 from workbench.seg.fastseg import FastSeg, FastSegConfig
+from workbench.seg.inputs import FLOW_NORM, MOTION_THRESHOLD, build_input, motion_mask, warp_probs
 from workbench.seg.unet import UNet, UNetConfig
 
-__all__ = ["FastSeg", "FastSegConfig", "UNet", "UNetConfig"]
+__all__ = ["FLOW_NORM", "MOTION_THRESHOLD", "FastSeg", "FastSegConfig", "UNet", "UNetConfig", "build_input",
+           "motion_mask", "warp_probs"]
