@@ -8,6 +8,7 @@ that training never saw. Nothing in a card is typed by hand.
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
@@ -84,8 +85,8 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
         "- Loss: the paper's multi-scale EPE (Σ α_l Σ_x ‖flow_l − gt_l‖₂, ground truth scaled by 1/20), α = "
         + " / ".join(str(w) for w in LOSS_WEIGHTS[-(config["num_levels"] - config["output_level"] + 1):])
         + f" for levels {config['num_levels']}..{config['output_level']} (the paper's α for those levels)",
-        f"- Training time: {train.get('seconds', 0) / 60:.1f} min on {torch.get_num_threads()} CPU threads "
-        f"({platform.processor() or platform.machine()}), {tc.get('threads', '?')} torch threads requested",
+        f"- Training time: {train.get('seconds', 0) / 60:.1f} min with {tc.get('threads', '?')} torch threads "
+        f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs), data generation included",
         "",
         "Reproduce (one command, CPU, writes this folder including this card):",
         "",

@@ -260,7 +260,7 @@ def cmd_train_flow(args: argparse.Namespace) -> int:
                         pwc_checkpoint=summary["out"])
     folder = Path(summary["out"]).parent
     write_bench_flow(result, folder / "eval")
-    card = write_flow_card(summary["out"], summary, result, "workbench train flow " + " ".join(args.argv))
+    card = write_flow_card(summary["out"], summary, result, " ".join(["workbench", *args.argv]))
     print(f"wrote {card}")
     return 0
 
@@ -309,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)[2:]  # for model cards: the command's own options
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded by commands that write model cards
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

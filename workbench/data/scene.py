@@ -13,7 +13,6 @@ any output size. Part labels (DESIGN.md §3): 1 head (with hair and neck), 2 tor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -451,9 +450,3 @@ def _lamp(rng: np.random.Generator, rgb: np.ndarray, wall: np.ndarray) -> None:
     paint(rgb, polygon_mask((h, w), [(cx - 0.03 * w, cy - 0.06 * h), (cx + 0.03 * w, cy - 0.06 * h),
                                      (cx + 0.05 * w, cy + 0.02 * h), (cx - 0.05 * w, cy + 0.02 * h)]), shade)
 
-
-def load_backgrounds(folder: str | Path) -> list[Path]:
-    """Image files of a ``--backgrounds`` folder (validated when each is read)."""
-    from workbench.io.images import list_images
-
-    return list_images(folder)

@@ -50,7 +50,7 @@ from workbench.data.scene import (
 from workbench.data.textures import hex_color, jitter_color
 from workbench.errors import InputError
 from workbench.io.clips import ClipWriter
-from workbench.io.images import read_image
+from workbench.io.images import list_images, read_image
 
 DIFFICULTIES = ("easy", "medium", "hard")
 #: Seeds from here up are held out: training (``workbench.train``) draws clips from seeds below it, and
@@ -207,7 +207,9 @@ class LayeredClip:
             rgb, owner = composite(self.layers, mats[i], self.size)
             fwd = layer_flow(mats[i], mats[i + 1], owner, grid) if i + 1 < self.num_frames else None
             bwd = layer_flow(mats[i], mats[i - 1], owner, grid) if i > 0 else None
-            samples = self._blur_samples(max(max_speed(fwd, owner), max_speed(bwd, owner)))
+            samples = 1
+            if self.effects.motion_blur:  # the speed only matters when the shutter can blur
+                samples = self._blur_samples(max(max_speed(fwd, owner), max_speed(bwd, owner)))
             if samples > 1:
                 # The shutter integrates the scene over the exposure, centred on the frame time; the ground
                 # truth (mask, flow) stays that of the centre instant.
@@ -357,8 +359,6 @@ def synthesize(out: str | Path, config: SynthConfig, backgrounds: str | Path | N
 
 def _check_backgrounds(folder: str | Path) -> list[Path]:
     """All background images decode (checked before anything is written)."""
-    from workbench.io.images import list_images
-
     files = list_images(folder)
     for path in files:
         read_image(path)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from tqdm import tqdm
 
 from workbench.config import Config
 from workbench.errors import InputError
+from workbench.flow import create_flow
 from workbench.flow.pwc import create_pwc, multiscale_epe_loss, save_checkpoint
 from workbench.io.atomic import atomic_file
 
@@ -161,41 +163,34 @@ def sample_batch(bank: PairBank, rng: np.random.Generator, batch: int, crop: tup
     return a, b, torch.from_numpy(np.stack(flows))
 
 
+def bank_epe(bank: PairBank, estimate: Callable[[np.ndarray, np.ndarray], np.ndarray],
+             stride: int = 3) -> dict[str, float]:
+    """Mean EPE of ``estimate(frame_a, frame_b)`` over every ``stride``-th forward pair of the bank (full
+    frames): over all pixels and over moving pixels (|gt| > 0.5 px)."""
+    errors, moving = [], []
+    for clip in range(len(bank.frames)):
+        for t in range(0, len(bank.fwd[clip]), stride):
+            a, b, gt = bank.pair(clip, t, reverse=False)
+            err = np.sqrt(((estimate(a, b) - gt) ** 2).sum(axis=0))
+            errors.append(err.mean())
+            mask = np.sqrt((gt**2).sum(axis=0)) > 0.5
+            if mask.any():
+                moving.append(err[mask].mean())
+    return {"epe": float(np.mean(errors)), "epe_moving": float(np.mean(moving)) if moving else float("nan")}
+
+
 @torch.inference_mode()
 def evaluate(model: torch.nn.Module, bank: PairBank, stride: int = 3) -> dict[str, float]:
-    """EPE of the model on every ``stride``-th forward pair of the bank (full frames), all and moving pixels."""
+    """:func:`bank_epe` of the network being trained."""
+    def estimate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        pair = torch.from_numpy(np.stack([a, b]).astype(np.float32) / 255.0).permute(0, 3, 1, 2)
+        return model.flow(pair[:1], pair[1:])[0].numpy()
+
     model.eval()
-    errors, moving = [], []
-    for clip in range(len(bank.frames)):
-        for t in range(0, len(bank.fwd[clip]), stride):
-            a, b, gt = bank.pair(clip, t, reverse=False)
-            pair = torch.from_numpy(np.stack([a, b]).astype(np.float32) / 255.0).permute(0, 3, 1, 2)
-            flow = model.flow(pair[:1], pair[1:])[0].numpy()
-            err = np.sqrt(((flow - gt) ** 2).sum(axis=0))
-            errors.append(err.mean())
-            mask = np.sqrt((gt**2).sum(axis=0)) > 0.5
-            if mask.any():
-                moving.append(err[mask].mean())
-    model.train()
-    return {"epe": float(np.mean(errors)), "epe_moving": float(np.mean(moving)) if moving else float("nan")}
-
-
-def _dis_baseline(bank: PairBank, stride: int = 3) -> dict[str, float]:
-    """The same numbers for OpenCV DIS (medium), the method the checkpoint has to beat."""
-    import cv2
-
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    errors, moving = [], []
-    for clip in range(len(bank.frames)):
-        for t in range(0, len(bank.fwd[clip]), stride):
-            a, b, gt = bank.pair(clip, t, reverse=False)
-            flow = dis.calc(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY), None)
-            err = np.sqrt(((flow.transpose(2, 0, 1) - gt) ** 2).sum(axis=0))
-            errors.append(err.mean())
-            mask = np.sqrt((gt**2).sum(axis=0)) > 0.5
-            if mask.any():
-                moving.append(err[mask].mean())
-    return {"epe": float(np.mean(errors)), "epe_moving": float(np.mean(moving)) if moving else float("nan")}
+    try:
+        return bank_epe(bank, estimate, stride)
+    finally:
+        model.train()
 
 
 def _state_path(out: Path) -> Path:
@@ -234,7 +229,7 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
     else:
         bank = PairBank.synthetic(config.train_clips, config.frames, config.size, config.seed, progress)
     val = PairBank.synthetic(config.val_clips, config.frames, config.size, config.val_seed, progress)
-    baseline = _dis_baseline(val)
+    baseline = bank_epe(val, create_flow("dis", preset="medium").estimate)  # the method to beat
     log_path = out.with_name("train_log.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
 
