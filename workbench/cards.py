@@ -126,3 +126,100 @@ def write_flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[s
     path = Path(checkpoint).parent / "MODEL_CARD.md"
     write_text_atomic(path, flow_card(checkpoint, train, bench, command))
     return path
+
+
+SEG_DESCRIPTIONS = {
+    "unet": "image-only U-Net (Ronneberger et al., MICCAI 2015, arXiv 1505.04597) in the FUNet seed's depth-3 "
+            "layout; input RGB",
+    "funet": "FUNet (Kuang & Tie, arXiv 2104.09752): a U-Net fed `[motion mask, R, G, B]`, the motion mask being "
+             "|flow from t−1 to t| ≥ 0.5 px in any direction, exactly 0/1 in training and prediction",
+    "funet_flow": "FUNet-flow (ours): a U-Net fed RGB + the flow from t to t−1 (÷10) + the previous frame's "
+                  "prediction warped to frame t by that flow",
+    "fastseg": "fast per-frame network: strided stem, inverted-residual encoder to 1/16, light decoder; input RGB",
+}
+
+
+def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str) -> str:
+    """Markdown model card of a segmentation checkpoint (numbers from its training run and ``bench_seg``)."""
+    checkpoint = Path(checkpoint)
+    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    params = sum(v.numel() for v in payload["state_dict"].values())
+    tc = payload.get("train_config", {})
+    arch = payload["arch"]
+    row = bench["rows"][0]
+    cfg = bench["config"]
+    crop = "x".join(str(v) for v in tc["crop"]) + " crops" if tc.get("crop") else "whole frames"
+    data = (f"`{tc['data']}`" if tc.get("data") else
+            f"{tc.get('train_clips')} synthetic clips × {tc.get('frames')} frames at "
+            f"{'x'.join(str(v) for v in tc.get('frame_size', []))}, difficulty {tc.get('difficulty')}, "
+            f"{tc.get('classes')} labels, seed {tc.get('seed')} (clip i = `SeedSequence([seed, i])`)")
+    loss = "cross-entropy" if len(payload["classes"]) > 2 else {"bce": "BCE-with-logits",
+                                                                  "dice_bce": "BCE-with-logits + soft Dice"}[tc["loss"]]
+    sizes = [f"{w}x{h}" for w, h in cfg["timing_sizes"]]
+    best = {k: _fmt(payload["metrics"].get(k), "{:.4f}") for k in ("val_dice", "val_iou")}
+    lines = [
+        f"# {checkpoint.parent.name} — {arch}" + (f" ({payload['options'].get('size')})"
+                                                    if "size" in payload["options"] else ""),
+        "",
+        f"Segmentation network: {SEG_DESCRIPTIONS.get(arch, arch)}. Built by `create_model({arch!r})` "
+        f"(`workbench/seg/`), trained from scratch by `workbench train seg` on clips our own generator makes. "
+        f"Use it with `workbench predict -m {checkpoint.parent.name}` or `load_seg_checkpoint`.",
+        "",
+        "## Checkpoint",
+        f"- File: `{checkpoint.name}`, {checkpoint.stat().st_size / 1e6:.2f} MB (float32 weights)",
+        f"- SHA-256: `{sha256(checkpoint)}`",
+        f"- Parameters: {params:,} ({params / 1e6:.3f} M); classes {', '.join(payload['classes'])}",
+        f"- Input: `{payload['input']}`" + (f", flow method `{payload['flow']}` (the same at prediction)"
+                                            if payload.get("flow") else "") + f", scale {payload['scale']:g}",
+        f"- Best epoch {payload['metrics'].get('epoch')} of {train.get('epochs')}: validation Dice "
+        f"{best['val_dice']}, IoU {best['val_iou']}",
+        "",
+        "## Data",
+        f"- Training: {data}; {train.get('train_clips')} clips ({train.get('train_frames')} frames) for training, "
+        f"{train.get('val_clips')} clips for validation — split **by clip** (`-v {tc.get('val_percent'):g}`)",
+        f"- Held-out test (below): {cfg['clips']} clips × {cfg['frames']} frames, seed {cfg['seed']}, difficulty "
+        f"{cfg['difficulty']} — seeds ≥ 10 000 are never used for training",
+        "",
+        "## Recipe",
+        f"- {train.get('epochs')} epochs, batch {tc.get('batch_size')} of random {crop} (horizontal flips, colour "
+        f"gain and brightness jitter), RMSprop lr {tc.get('lr'):g} (momentum {tc.get('momentum')}, weight decay "
+        f"{tc.get('weight_decay'):g}), gradient values clipped at {tc.get('grad_clip')}, {loss}, "
+        "ReduceLROnPlateau on validation Dice (patience 2) — the FUNet seed's recipe",
+    ]
+    if payload["input"] == "funet_flow":
+        lines.append(f"- Previous prediction in training: the previous ground-truth mask degraded like a prediction "
+                     f"(shift ≤ 3 px, erosion/dilation ≤ 3 px, blur, softened), none on "
+                     f"{100 * tc.get('prev_none_prob', 0):.0f} % of samples, warped by the flow as at prediction")
+    lines += [
+        f"- Training time: {train.get('seconds', 0) / 60:.1f} min with {tc.get('threads')} torch threads "
+        f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs), data generation and flow included",
+        "",
+        "Reproduce (one command, CPU, writes this folder including this card):",
+        "", "```bash", command.strip(), "```", "",
+        f"## Held-out synthetic clips ({cfg['size'][0]}x{cfg['size'][1]}, {cfg['threads']} threads)",
+        "",
+        "Frame by frame as `workbench predict` runs it (its own flow, its own previous prediction). Flicker: % of "
+        "pixels whose label changes between frames while the truth does not. Fast: frames whose person moves "
+        f"≥ {cfg['fast_px']:g} px (90th percentile), {100 * bench['fast_fraction']:.1f} % of frames.",
+        "",
+        "| IoU | Dice | boundary F | flicker (%) | IoU fast | worst-frame IoU | "
+        + " | ".join(f"ms/frame {s}" for s in sizes) + " |",
+        "|---:|---:|---:|---:|---:|---:|" + "---:|" * len(sizes),
+        f"| {_fmt(row['iou'], '{:.4f}')} | {_fmt(row['dice'], '{:.4f}')} | {_fmt(row['boundary_f'], '{:.4f}')} | "
+        f"{_fmt(100 * row['flicker'], '{:.3f}')} | {_fmt(row['iou_fast'], '{:.4f}')} | "
+        f"{_fmt(row['iou_min'], '{:.4f}')} | "
+        + " | ".join(_fmt(row[f"ms_{s}"], "{:.1f}") for s in sizes) + " |",
+        "",
+        "## Limitations",
+        "- Trained only on synthetic head-and-shoulders scenes (stylised people, affine layer motion, generated "
+        "rooms): expect lower accuracy on real footage.",
+        "- Binary person/background; hair strands and soft edges are hard 0/1 in the ground truth.",
+        "", f"Card written {datetime.now(timezone.utc).strftime('%Y-%m-%d')} by workbench {__version__}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str) -> Path:
+    path = Path(checkpoint).parent / "MODEL_CARD.md"
+    write_text_atomic(path, seg_card(checkpoint, train, bench, command))
+    return path

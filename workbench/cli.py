@@ -265,9 +265,105 @@ def cmd_train_flow(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_seg(args: argparse.Namespace) -> int:
+    from workbench.bench_seg import bench_seg, write_bench_seg
+    from workbench.cards import write_seg_card
+    from workbench.train.seg import SegTrainConfig, train_seg
+
+    out = args.out or f"models/{args.model}"
+    config = SegTrainConfig(out=out, model=args.model, size=args.size, flow=args.flow, data=args.data,
+                            train_clips=args.train_clips, frames=args.frames, frame_size=args.frame_size,
+                            difficulty=args.difficulty, classes=args.classes, seed=args.seed, epochs=args.epochs,
+                            batch_size=args.batch_size, lr=args.learning_rate, loss=args.loss, scale=args.scale,
+                            crop=None if args.crop == (0, 0) else args.crop, val_percent=args.validation,
+                            val_frames=args.val_frames, load=args.load,
+                            device="cpu" if args.gpu is None else str(args.gpu), threads=args.threads,
+                            resume=args.resume)
+    summary = train_seg(config, progress=not args.quiet)
+    print(f"best validation Dice {summary['best_val_dice']:.4f} (IoU {summary['best_val_iou']:.4f}, epoch "
+          f"{summary['best_epoch']}) after {summary['epochs']} epochs in {summary['seconds'] / 60:.1f} min "
+          f"→ {summary['out']}")
+    if args.no_card:
+        return 0
+    # The card's numbers: held-out clips (seeds >= 10 000, never trained on), 2 threads.
+    result = bench_seg({args.model: summary["out"]}, clips=args.eval_clips, frames=args.eval_frames, threads=2,
+                       progress=None if args.quiet else _bench_progress)
+    write_bench_seg(result, Path(out) / "eval")
+    card = write_seg_card(summary["out"], summary, result, " ".join(["workbench", *args.argv]))
+    print(f"wrote {card}")
+    return 0
+
+
+def _gpu(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a CUDA device index (0, 1, ...)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a CUDA device index (0, 1, ...)")
+    return value
+
+
+def _seg_models() -> list[str]:
+    from workbench.registry import list_models
+
+    return list_models("seg")
+
+
+def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
+    seg = tsub.add_parser("seg", help="train a segmentation network (unet, funet, funet_flow, fastseg)",
+                          description="Train a segmentation network on synthetic video calls (generated in memory) "
+                                      "or --data, with the FUNet seed's options and recipe (RMSprop 1e-4, "
+                                      "BCE-with-logits, gradient clip 0.1, ReduceLROnPlateau on validation Dice). "
+                                      "Validation clips are split off by clip. Writes OUT/checkpoint.pt (best), "
+                                      "OUT/epochs/, OUT/train_log.csv, OUT/tensorboard/, then benchmarks the "
+                                      "checkpoint on held-out clips and writes OUT/MODEL_CARD.md.")
+    seg.add_argument("--model", choices=_LazyChoices(_seg_models), default="funet_flow", metavar="MODEL",
+                     help="network: %(choices)s (default %(default)s)")
+    seg.add_argument("--size", choices=["seed", "small", "tiny"], default="small",
+                     help="U-Net widths: seed 64/128/256, small 32/64/128, tiny 16/32/64 (default small)")
+    seg.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods() + ["gt"]), default="dis",
+                     metavar="METHOD", help="flow for funet/funet_flow inputs: %(choices)s (default dis; the same "
+                                            "method is used at prediction)")
+    seg.add_argument("--data", help="training data (clip folders, FUNet, DAVIS, ...; default: generate in memory)")
+    seg.add_argument("--out", help="output folder (default models/MODEL)")
+    seg.add_argument("-e", "--epochs", type=int, default=10, help="epochs (default 10)")
+    seg.add_argument("-b", "--batch-size", type=int, default=8, help="batch size (default 8)")
+    seg.add_argument("-l", "--learning-rate", type=float, default=1e-4, help="RMSprop learning rate (default 1e-4)")
+    seg.add_argument("-f", "--load", metavar="CHECKPOINT", help="start from these weights (same architecture)")
+    seg.add_argument("-s", "--scale", type=float, default=1.0, help="resize frames by this factor (default 1)")
+    seg.add_argument("-v", "--validation", type=float, default=10.0,
+                     help="percent of clips (not frames) held out for validation (default 10)")
+    seg.add_argument("-g", "--gpu", type=_gpu, default=None, metavar="INDEX",
+                     help="CUDA device index (default: the CPU)")
+    seg.add_argument("--loss", choices=["bce", "dice_bce"], default="bce",
+                     help="binary loss (default bce, the seed's); more than two classes use cross-entropy")
+    seg.add_argument("--crop", type=_size, default=(160, 96),
+                     help="training crop WIDTHxHEIGHT (default 160x96; 0x0: whole frames)")
+    seg.add_argument("--train-clips", type=int, default=40, help="generated clips before the split (default 40)")
+    seg.add_argument("--frames", type=int, default=40, help="frames per generated clip (default 40)")
+    seg.add_argument("--frame-size", type=_size, default=(320, 192), help="generated frame size (default 320x192)")
+    seg.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="mixed")
+    seg.add_argument("--classes", choices=["binary", "parts"], default="binary",
+                     help="generated labels: person vs background, or head / torso / arm (default binary)")
+    seg.add_argument("--seed", type=int, default=0, help="data, split and sampling seed (default 0)")
+    seg.add_argument("--val-frames", type=int, default=None, help="frames per validation clip (default all)")
+    seg.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    seg.add_argument("--resume", action="store_true", help="continue from OUT/epochs/state.pt")
+    seg.add_argument("--eval-clips", type=int, default=8, help="held-out clips for the model card (default 8)")
+    seg.add_argument("--eval-frames", type=int, default=40, help="frames per held-out clip (default 40)")
+    seg.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
+    seg.add_argument("--quiet", action="store_true", help="no progress bars")
+    seg.set_defaults(func=cmd_train_seg)
+
+
+def _bench_progress(step: str) -> None:
+    print(f"bench: {step}", file=sys.stderr, flush=True)
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    train = sub.add_parser("train", help="train the networks (flow now)")
-    tsub = train.add_subparsers(dest="train_command", required=True, metavar="{flow}")
+    train = sub.add_parser("train", help="train the networks (flow, seg)")
+    tsub = train.add_subparsers(dest="train_command", required=True, metavar="{flow,seg}")
     flow = tsub.add_parser("flow", help="train PWC-Net on synthetic clips with exact flow; writes checkpoint + card",
                            description="Train PWC-Net from scratch on synthetic video calls (generated in memory, or "
                                        "--data clip folders), keep the best validation checkpoint, then benchmark it "
@@ -293,15 +389,90 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
     flow.add_argument("--quiet", action="store_true", help="no progress bars")
     flow.set_defaults(func=cmd_train_flow)
+    _add_train_seg(tsub)
+
+
+# ------------------------------------------------------------------------------------------- predict
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from workbench.io import open_dataset
+    from workbench.seg.checkpoint import load_seg_checkpoint
+    from workbench.seg.predict import PredictOptions, predict
+    from workbench.viz.composite import background_spec
+
+    if args.mask_threshold is not None and not 0 < args.mask_threshold < 1:
+        raise InputError(f"--mask-threshold {args.mask_threshold}: expected a probability in (0, 1)")
+    if args.scale is not None and not 0 < args.scale <= 4:
+        raise InputError(f"--scale {args.scale}: expected a factor in (0, 4]")
+    device = "cpu"
+    if args.gpu is not None:
+        import torch
+
+        if not torch.cuda.is_available():
+            raise InputError(f"--gpu {args.gpu}: no CUDA device here (omit --gpu to run on the CPU)")
+        device = f"cuda:{args.gpu}"
+    background = background_spec(args.background)
+    net = load_seg_checkpoint(args.model)
+    sequences = open_dataset(args.img, masks=args.mask)
+    if args.output is None and not (args.no_save and args.no_viz):
+        name = Path(args.img).stem or "input"
+        args.output = f"data/predict/{name}"
+    options = PredictOptions(threshold=args.mask_threshold, scale=args.scale, flow=args.flow, background=background,
+                             save=not args.no_save, viz=not args.no_viz, evaluate=not args.no_eval, device=device)
+    report = (lambda line: None) if args.quiet else print
+    summaries = predict(net, sequences, args.output, options, overwrite=args.overwrite, report=report,
+                        progress=not args.quiet)
+    for s in summaries:
+        scores = ", ".join(f"mean {k[5:]} {s[k]:.4f}" for k in ("mean_dice", "mean_iou") if k in s)
+        print(f"{s['sequence']}: {s['frames']} frames, {scores + ', ' if scores else ''}{s['fps']:.1f} fps without "
+              f"I/O ({s['model']}, flow {s['flow'] or '-'}, {s['ms_per_frame']['flow'] + s['ms_per_frame']['seg']:.1f}"
+              f" ms/frame)")
+    if args.output is not None and (options.save or options.viz or options.evaluate):
+        print(f"wrote {args.output}")
+    return 0
+
+
+def _add_predict(sub: argparse._SubParsersAction) -> None:
+    pred = sub.add_parser("predict", help="segment a clip, an image folder or a video; masks, composite, viz",
+                          description="Segment every frame in order with a trained network and write masks (PNG, "
+                                      "0/255, named after the input frames), the person on a virtual background and "
+                                      "a side-by-side picture (mp4 for a video input); with ground truth, print "
+                                      "per-frame and mean Dice and IoU. fps excludes reading and writing files.")
+    pred.add_argument("-m", "--model", default="funet_flow",
+                      help="checkpoint file, or a shipped model name: unet, funet, funet_flow, fastseg "
+                           "(default funet_flow)")
+    pred.add_argument("-i", "--img", "--input", dest="img", required=True,
+                      help="a clip folder, a folder of images, or a video file")
+    pred.add_argument("--mask", help="ground truth for an image folder or a video: a mask folder or a mask video "
+                                     "(clip folders carry their own)")
+    pred.add_argument("-o", "--output", help="output folder (default data/predict/<input name>)")
+    pred.add_argument("--background", default="blur",
+                      help="virtual background: blur, a colour (green, #rrggbb, r,g,b) or an image file "
+                           "(default blur)")
+    pred.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
+                      help="flow method for funet/funet_flow (default: the one the checkpoint was trained with)")
+    pred.add_argument("-t", "--mask-threshold", type=float, default=None,
+                      help="foreground probability threshold (default: the checkpoint's, 0.5)")
+    pred.add_argument("-s", "--scale", type=float, default=None,
+                      help="resize frames by this factor before the network (default: the checkpoint's)")
+    pred.add_argument("-g", "--gpu", type=_gpu, default=None, metavar="INDEX", help="CUDA device (default CPU)")
+    pred.add_argument("--no-viz", action="store_true", help="do not write the side-by-side pictures")
+    pred.add_argument("--no-save", action="store_true", help="do not write masks and composites")
+    pred.add_argument("--no-eval", action="store_true", help="do not score against ground truth")
+    pred.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    pred.add_argument("--quiet", action="store_true", help="no progress bar and no per-frame lines")
+    pred.set_defaults(func=cmd_predict)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Flow-guided video segmentation workbench.")
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{data,flow,train,bench}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{data,flow,train,predict,bench}")
     _add_data(sub)
     _add_flow(sub)
     _add_train(sub)
+    _add_predict(sub)
     _add_bench(sub)
     return parser
 

@@ -4,7 +4,7 @@ Tensors: frames ``float32 (N, 3, H, W)`` RGB in [0, 1]; ``flow_bwd`` ``(N, 2, H,
 frame t−1 (DESIGN.md §3), so it lives on frame t's pixel grid; ``prev_probs`` ``(N, K, H, W)`` class
 probabilities of the previous frame's prediction (K = 1: the sigmoid of the binary logit).
 
-- ``unet``: RGB.
+- ``rgb``: RGB (``unet`` and the fast network).
 - ``funet``: ``[motion mask, R, G, B]`` as the seed. The motion mask is 1 where the motion between t−1 and t
   is at least ``MOTION_THRESHOLD`` px **in any direction** (the seed kept only u ≥ 0.5 px, i.e. rightward
   motion), and it is exactly 0/1 in training *and* prediction (the seed fed 1.0 in training and ≈0.3 at
@@ -23,7 +23,9 @@ from workbench.ops import warp
 
 MOTION_THRESHOLD = 0.5  # px, the seed's threshold (applied there to u only)
 FLOW_NORM = 10.0  # px: typical video-call motion at 320×192 is within ±10 px per frame
-VARIANTS = ("unet", "funet", "funet_flow")
+VARIANTS = ("rgb", "funet", "funet_flow")
+#: the input each registered segmentation network takes
+INPUT_OF = {"unet": "rgb", "fastseg": "rgb", "funet": "funet", "funet_flow": "funet_flow"}
 
 
 def motion_mask(flow_bwd: torch.Tensor, threshold: float = MOTION_THRESHOLD) -> torch.Tensor:
@@ -47,8 +49,8 @@ def warp_probs(prev_probs: torch.Tensor, flow_bwd: torch.Tensor) -> torch.Tensor
 
 def build_input(variant: str, frame: torch.Tensor, flow_bwd: torch.Tensor | None = None,
                 prev_probs: torch.Tensor | None = None, num_classes: int = 1) -> torch.Tensor:
-    """The input tensor of ``variant`` (``unet`` | ``funet`` | ``funet_flow``) for frame t."""
-    if variant == "unet":
+    """The input tensor of ``variant`` (``rgb`` | ``funet`` | ``funet_flow``) for frame t."""
+    if variant == "rgb":
         return frame
     if variant not in VARIANTS:
         raise ValueError(f"unknown input variant {variant!r}; expected one of {', '.join(VARIANTS)}")

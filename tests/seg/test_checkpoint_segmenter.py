@@ -1,0 +1,90 @@
+"""Segmentation checkpoints (round trip, clear errors) and the streaming Segmenter (one sigmoid, scale, state)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from workbench.errors import InputError
+from workbench.seg.checkpoint import build_network, load_seg_checkpoint, resolve_checkpoint, save_seg_checkpoint
+from workbench.seg.segmenter import Segmenter, probs_to_labels
+
+
+def constant_net(arch: str, bias: float):
+    """A network whose logits are ``bias`` everywhere (head weights zero)."""
+    net = build_network(arch, {} if arch == "fastseg" else {"size": "tiny"}, flow="zero")
+    with torch.no_grad():
+        net.model.head.weight.zero_()
+        net.model.head.bias.fill_(bias)
+    return net
+
+
+@pytest.mark.parametrize("arch", ["unet", "funet", "funet_flow", "fastseg"])
+def test_checkpoint_round_trip(tmp_path, arch):
+    torch.manual_seed(0)
+    net = build_network(arch, {} if arch == "fastseg" else {"size": "tiny"}, flow="zero", scale=0.5)
+    net.model.eval()
+    save_seg_checkpoint(tmp_path / "c.pt", net, {"val_dice": 0.5}, {"train_config": {"epochs": 1}})
+    loaded = load_seg_checkpoint(tmp_path / "c.pt")
+    assert (loaded.arch, loaded.input, loaded.scale, loaded.num_classes) == (arch, net.input, 0.5, 1)
+    assert loaded.flow == (None if arch in ("unet", "fastseg") else "zero")
+    assert loaded.metrics == {"val_dice": 0.5} and loaded.extra["train_config"] == {"epochs": 1}
+    x = torch.rand(1, net.model.config.in_channels, 24, 40)
+    with torch.no_grad():
+        assert torch.equal(net.model(x), loaded.model(x))
+
+
+def test_checkpoint_errors(tmp_path):
+    with pytest.raises(InputError, match="checkpoint not found"):
+        load_seg_checkpoint(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="junk.pt: not a readable PyTorch checkpoint"):
+        load_seg_checkpoint(tmp_path / "junk.pt")
+    torch.save({"arch": "pwc", "config": {}, "state_dict": {}}, tmp_path / "flow.pt")
+    with pytest.raises(InputError, match="architecture 'pwc', expected a segmentation network"):
+        load_seg_checkpoint(tmp_path / "flow.pt")
+    net = build_network("unet", {"size": "tiny"})
+    save_seg_checkpoint(tmp_path / "u.pt", net)
+    payload = torch.load(tmp_path / "u.pt", weights_only=True)
+    payload["arch"] = "funet"  # weights of a 3-channel U-Net declared as FUNet (4 channels)
+    payload["config"]["in_channels"] = 4
+    torch.save(payload, tmp_path / "wrong.pt")
+    with pytest.raises(InputError, match="wrong.pt: weights do not fit a 'funet' network"):
+        load_seg_checkpoint(tmp_path / "wrong.pt")
+
+
+def test_shipped_names_resolve_to_models_folder(tmp_path):
+    assert resolve_checkpoint("funet_flow").parts[-2:] in (("funet_flow", "checkpoint.pt"), ("funet_flow",))
+    assert resolve_checkpoint(tmp_path / "x.pt") == tmp_path / "x.pt"
+
+
+def test_sigmoid_is_applied_once():
+    """The seed applied sigmoid twice (threshold 0.5 became ≈1/255 on the logits' scale)."""
+    segmenter = Segmenter(constant_net("unet", bias=1.0))
+    probs = segmenter.step(np.zeros((20, 30, 3), np.uint8))
+    assert probs.shape == (1, 20, 30)
+    assert np.allclose(probs, 1 / (1 + np.exp(-1.0)), atol=1e-6)
+    low = Segmenter(constant_net("unet", bias=-0.5)).step(np.zeros((20, 30, 3), np.uint8))
+    assert probs_to_labels(low, 0.5).max() == 0  # sigmoid(-0.5) = 0.38 < 0.5; twice it would be 0.59 ≥ 0.5
+
+
+def test_segmenter_scale_and_state():
+    net = constant_net("funet_flow", bias=0.3)
+    segmenter = Segmenter(net, scale=0.5)
+    frame = np.random.default_rng(0).integers(0, 255, (37, 50, 3), dtype=np.uint8)
+    probs = segmenter.step(frame)
+    assert probs.shape == (1, 37, 50)  # back at the frame's size
+    assert segmenter.prev_probs.shape[-2:] == (18, 25) and segmenter.prev_frame.shape == (18, 25, 3)
+    assert set(segmenter.last_times) == {"flow_ms", "seg_ms"}
+    segmenter.step(frame)
+    with pytest.raises(InputError, match="frame size changed"):
+        segmenter.step(frame[:30])
+    segmenter.reset()
+    assert segmenter.prev_probs is None and segmenter.step(frame[:30]).shape == (1, 30, 50)
+
+
+def test_multiclass_labels_are_argmax():
+    probs = np.zeros((3, 2, 2), np.float32)
+    probs[2, 0, 0] = probs[1, 1, 1] = 1
+    assert probs_to_labels(probs).tolist() == [[2, 0], [0, 1]]

@@ -1,0 +1,124 @@
+"""Segmentation training: batches, losses, the degraded previous mask, resume == uninterrupted, outputs."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from workbench.errors import InputError
+from workbench.seg import FLOW_NORM
+from workbench.seg.checkpoint import build_network, load_seg_checkpoint
+from workbench.train.seg import SegBank, SegTrainConfig, degraded_prev, sample_batch, seg_loss, train_seg
+
+
+def tiny_bank(flow_u: float = 2.0) -> SegBank:
+    bank = SegBank(["background", "person"])
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (24, 32, 3), dtype=np.uint8) for _ in range(3)]
+    masks = [np.zeros((24, 32), np.uint8) for _ in range(3)]
+    for m in masks:
+        m[6:18, 8:20] = 1
+    flows = [np.zeros((2, 24, 32), np.float32)] + [np.stack([np.full((24, 32), flow_u), np.zeros((24, 32))])
+                                                   .astype(np.float32)] * 2
+    bank.add("a", frames, masks, flows)
+    return bank
+
+
+@pytest.mark.parametrize("arch,channels", [("unet", 3), ("funet", 4), ("funet_flow", 6), ("fastseg", 3)])
+def test_sample_batch_shapes(arch, channels):
+    net = build_network(arch, {} if arch == "fastseg" else {"size": "tiny"})
+    x, y = sample_batch(tiny_bank(), [(0, 1), (0, 2)], np.random.default_rng(0), net, crop=(16, 8))
+    assert x.shape == (2, channels, 8, 16) and y.shape == (2, 8, 16) and y.dtype == torch.int64
+
+
+def test_flip_negates_the_horizontal_flow():
+    net = build_network("funet_flow", {"size": "tiny"})
+    seen = set()
+    for seed in range(12):
+        x, _ = sample_batch(tiny_bank(2.0), [(0, 1)], np.random.default_rng(seed), net, crop=None)
+        u = x[0, 3].unique().tolist()
+        assert len(u) == 1 and x[0, 4].abs().max() == 0
+        seen.add(round(u[0] * FLOW_NORM, 4))
+    assert seen == {2.0, -2.0}  # both orientations occur, with u's sign following the mirror
+
+
+def test_degraded_previous_mask_is_close_but_not_exact():
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 20:44] = 1
+    rng = np.random.default_rng(3)
+    outs = [degraded_prev(mask, rng, 1) for _ in range(20)]
+    for p in outs:
+        assert p.shape == (1, 64, 64) and p.min() >= 0 and p.max() <= 1
+        inter = ((p[0] > 0.5) & (mask > 0)).sum()
+        union = ((p[0] > 0.5) | (mask > 0)).sum()
+        assert inter / union > 0.6
+    assert any(not np.array_equal(p[0] > 0.5, mask > 0) for p in outs)
+    multi = degraded_prev(np.array([[0, 1], [2, 255]], np.uint8), rng, 3)
+    assert multi.shape == (3, 2, 2)
+
+
+def test_losses_ignore_255_and_use_ce_for_classes():
+    logits = torch.zeros(1, 1, 2, 2, requires_grad=True)
+    target = torch.tensor([[[1, 0], [255, 255]]])
+    loss = seg_loss(logits, target, "bce")
+    assert loss.item() == pytest.approx(np.log(2))
+    loss.backward()
+    assert logits.grad[0, 0, 1].abs().sum() == 0  # ignored pixels get no gradient
+    assert seg_loss(logits, target, "dice_bce").item() > loss.item()
+    three = torch.zeros(1, 3, 2, 2)
+    assert seg_loss(three, torch.tensor([[[0, 1], [2, 255]]]), "bce").item() == pytest.approx(np.log(3))
+
+
+def config(tmp_path, **overrides) -> SegTrainConfig:
+    base = dict(out=str(tmp_path / "run"), model="funet_flow", size="tiny", flow="gt", train_clips=3, frames=5,
+                frame_size=(64, 48), epochs=2, batch_size=4, crop=(32, 32), val_percent=34, threads=1)
+    return SegTrainConfig(**{**base, **overrides})
+
+
+def test_resume_gives_the_same_weights(tmp_path):
+    full = train_seg(config(tmp_path / "a"), progress=False)
+    half = train_seg(config(tmp_path / "b"), progress=False, stop_after=1)
+    assert half["epochs"] == 1
+    resumed = train_seg(config(tmp_path / "b", resume=True), progress=False)
+    assert resumed["epochs"] == 2
+    a = full["net"].model.state_dict()
+    b = resumed["net"].model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [h["val_dice"] for h in full["history"]] == [h["val_dice"] for h in resumed["history"]]
+    run = tmp_path / "a" / "run"
+    assert {p.name for p in (run / "epochs").iterdir()} == {"epoch_001.pt", "epoch_002.pt", "state.pt"}
+    rows = list(csv.DictReader(open(run / "train_log.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    best = load_seg_checkpoint(run / "checkpoint.pt")
+    assert best.metrics["val_dice"] == pytest.approx(max(float(r["val_dice"]) for r in rows))
+    assert best.extra["val_clips"] and not set(best.extra["val_clips"]) & set(best.extra["train_clips"])
+    assert any((run / "tensorboard").iterdir())
+
+
+def test_training_learns(tmp_path):
+    """A few epochs of the fast network on easy clips beat its untrained self by a wide margin."""
+    cfg = config(tmp_path, model="fastseg", difficulty="easy", train_clips=4, frames=8, epochs=4, lr=3e-3,
+                 frame_size=(96, 64), crop=None, val_percent=25)
+    summary = train_seg(cfg, progress=False)
+    dices = [h["val_dice"] for h in summary["history"]]
+    losses = [h["train_loss"] for h in summary["history"]]
+    assert losses[-1] < 0.7 * losses[0] and max(dices) > 0.6
+
+
+def test_config_errors(tmp_path):
+    with pytest.raises(InputError, match="--validation 0"):
+        train_seg(config(tmp_path, val_percent=0), progress=False)
+    with pytest.raises(InputError, match="no training state"):
+        train_seg(config(tmp_path, resume=True), progress=False)
+    with pytest.raises(InputError, match="--crop 128x128 is larger"):
+        train_seg(config(tmp_path, crop=(128, 128), epochs=1), progress=False)
+    with pytest.raises(InputError, match="--flow gt needs ground-truth flow"):
+        from workbench.io import ClipWriter
+
+        writer = ClipWriter(tmp_path / "noflow" / "c")
+        for i in range(3):
+            writer.write(i, np.zeros((32, 32, 3), np.uint8), np.zeros((32, 32), np.uint8))
+        train_seg(config(tmp_path, data=str(tmp_path / "noflow")), progress=False)

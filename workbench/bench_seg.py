@@ -1,0 +1,178 @@
+"""``workbench bench seg``: segmentation networks on held-out synthetic clips, accuracy and speed.
+
+Clips are generated in memory from seeds at or above ``HELD_OUT_SEED`` (training never sees them),
+``difficulty`` mixed by default. Each network runs over each clip frame by frame exactly as ``workbench
+predict`` does (:class:`workbench.seg.Segmenter`: its own flow method estimated on the fly, its own previous
+prediction), and is scored per frame against the exact masks:
+
+- **IoU** and **Dice** of the foreground, and **boundary F** (DAVIS-style, tolerance 0.8 % of the diagonal),
+  averaged over frames;
+- **flicker**: the share of pixels whose label changes between consecutive frames while the ground truth
+  does not (:func:`workbench.metrics.temporal_flicker`), averaged over clips — lower is steadier;
+- the **fast-motion subset**: frames where the person moves fast — the 90th percentile of the true motion
+  ``|flow_bwd|`` over the person's pixels is at least ``FAST_PX`` pixels (at 320×192) — IoU there;
+- **ms/frame** at each timing size (flow + network, no I/O; median of ``repeat`` passes over a short clip
+  of that size after one untimed pass), with ``threads`` torch/OpenCV threads.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.bench import _json_ready, _num, _Threads, machine_info
+from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
+from workbench.errors import InputError
+from workbench.io.atomic import write_text_atomic
+from workbench.metrics import boundary_f, dice, foreground_iou, temporal_flicker
+from workbench.seg.checkpoint import SegNetwork, load_seg_checkpoint
+from workbench.seg.segmenter import Segmenter
+
+FAST_PX = 4.0  # a frame is "fast" when the 90th percentile of the person's true motion is at least this (px)
+TIMING_SIZES = ((320, 192), (640, 360))
+
+
+def fast_motion(mask: np.ndarray, flow_bwd: np.ndarray | None, size: tuple[int, int]) -> bool:
+    """Whether the person moves fast in this frame (module docstring); ``FAST_PX`` is scaled to the width."""
+    if flow_bwd is None:
+        return False
+    person = (mask > 0) & (mask != 255)
+    if not person.any():
+        return False
+    speed = np.sqrt(np.nan_to_num(flow_bwd[0]) ** 2 + np.nan_to_num(flow_bwd[1]) ** 2)[person]
+    return float(np.percentile(speed, 90)) >= FAST_PX * size[0] / 320
+
+
+def held_out_clips(clips: int, frames: int, size: tuple[int, int], seed: int, difficulty: str = "mixed"
+                   ) -> list[dict[str, Any]]:
+    """Frames, binary masks and fast-motion flags of held-out clips, in memory."""
+    if seed < HELD_OUT_SEED:
+        raise InputError(f"--seed {seed}: benchmark clips must come from the held-out seeds >= {HELD_OUT_SEED}")
+    config = SynthConfig(clips=clips, frames=frames, size=size, seed=seed, difficulty=difficulty)
+    config.validate()
+    out = []
+    for index in range(clips):
+        items = list(TalkingHeadClip(config, index))
+        out.append({"frames": [d.frame for d in items], "masks": [(d.mask > 0).astype(np.uint8) for d in items],
+                    "fast": [fast_motion(d.mask, d.flow_bwd, size) for d in items]})
+    return out
+
+
+def score_network(net: SegNetwork, clips: list[dict[str, Any]]) -> dict[str, Any]:
+    """Accuracy of ``net`` on ``clips`` (module docstring)."""
+    segmenter = Segmenter(net)
+    ious, dices, bfs, fast_ious, flickers = [], [], [], [], []
+    for clip in clips:
+        segmenter.reset()
+        preds = []
+        for frame, gt, fast in zip(clip["frames"], clip["masks"], clip["fast"], strict=True):
+            pred = segmenter.labels(segmenter.step(frame))
+            preds.append(pred)
+            ious.append(foreground_iou(pred, gt))
+            dices.append(dice(pred, gt))
+            bfs.append(boundary_f(pred, gt)[0])
+            if fast:
+                fast_ious.append(ious[-1])
+        flickers.append(temporal_flicker(preds, clip["masks"]))
+    mean = lambda v: float(np.nanmean(v)) if v else float("nan")  # noqa: E731
+    return {"iou": mean(ious), "dice": mean(dices), "boundary_f": mean(bfs), "flicker": mean(flickers),
+            "iou_fast": mean(fast_ious), "fast_frames": len(fast_ious), "frames": len(ious),
+            "iou_min": float(np.nanmin(ious)) if ious else float("nan")}
+
+
+def time_network(net: SegNetwork, frames: list[np.ndarray], repeat: int) -> float:
+    """Median over ``repeat`` passes of the mean ms/frame (flow + network) over ``frames``, no I/O."""
+    segmenter = Segmenter(net)
+    for frame in frames[:2]:  # untimed: allocations, lazy set-up
+        segmenter.step(frame)
+    passes = []
+    for _ in range(repeat):
+        segmenter.reset()
+        total = 0.0
+        for frame in frames:
+            segmenter.step(frame)
+            total += segmenter.last_times["flow_ms"] + segmenter.last_times["seg_ms"]
+        passes.append(total / len(frames))
+    return float(statistics.median(passes))
+
+
+def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 40, size: tuple[int, int] = (320, 192),
+              seed: int = HELD_OUT_SEED, difficulty: str = "mixed", threads: int = 2, repeat: int = 3,
+              timing_sizes: tuple[tuple[int, int], ...] = TIMING_SIZES, timing_frames: int = 8,
+              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Score and time each ``label → checkpoint`` (module docstring) → a JSON-ready dict."""
+    if clips < 1 or frames < 2:
+        raise InputError(f"need at least 1 clip and 2 frames, got --clips {clips} --frames {frames}")
+    started = time.perf_counter()
+    nets = {label: load_seg_checkpoint(path) for label, path in checkpoints.items()}
+    result: dict[str, Any] = {
+        "benchmark": "seg", "machine": machine_info(threads),
+        "config": {"clips": clips, "frames": frames, "size": list(size), "seed": seed, "difficulty": difficulty,
+                   "threads": threads, "repeat": repeat, "timing_sizes": [list(s) for s in timing_sizes],
+                   "fast_px": FAST_PX},
+        "rows": []}
+    with _Threads(threads):
+        if progress:
+            progress(f"generating {clips} held-out clips")
+        data = held_out_clips(clips, frames, size, seed, difficulty)
+        result["fast_fraction"] = float(np.mean([f for c in data for f in c["fast"]]))
+        timing_clips = {s: held_out_clips(1, timing_frames, s, seed, difficulty)[0]["frames"] for s in timing_sizes}
+        for label, net in nets.items():
+            if progress:
+                progress(f"{label}: scoring")
+            row = {"model": label, "arch": net.arch, "checkpoint": str(net.path), "parameters": net.parameters(),
+                   "input": net.input, "flow": net.flow, "scale": net.scale, **score_network(net, data)}
+            for s, timing in timing_clips.items():
+                if progress:
+                    progress(f"{label}: timing at {s[0]}x{s[1]}")
+                row[f"ms_{s[0]}x{s[1]}"] = time_network(net, timing, repeat)
+            result["rows"].append(row)
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def format_bench_seg(result: dict[str, Any]) -> str:
+    config, machine = result["config"], result["machine"]
+    W, H = config["size"]
+    sizes = [f"{w}x{h}" for w, h in config["timing_sizes"]]
+    lines = [
+        "# workbench bench seg", "",
+        f"workbench {machine['workbench']} · torch {machine['torch']} · {machine['cpu_count']} CPUs "
+        f"({machine['cpus_usable']} usable), **{config['threads']} threads** · {machine['processor']}", "",
+        f"{config['clips']} held-out clips × {config['frames']} frames, {W}x{H}, difficulty {config['difficulty']}, "
+        f"seed {config['seed']} (never trained on); fast-motion frames (90th percentile of the person's true "
+        f"motion ≥ {config['fast_px']:g} px): {100 * result['fast_fraction']:.1f} %. Frame by frame as "
+        "`workbench predict` runs; ms/frame = flow + network, no I/O, median of "
+        f"{config['repeat']} passes.", "",
+        "| model | input | flow | params | IoU | Dice | boundary F | flicker (%) | IoU fast | worst-frame IoU | "
+        + " | ".join(f"ms/frame {s}" for s in sizes) + " |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(sizes),
+    ]
+    for r in result["rows"]:
+        lines.append(
+            f"| {r['model']} | {r['input']} | {r['flow'] or '—'} | {r['parameters'] / 1e6:.3f} M | "
+            f"{_num(r['iou'], '.4f')} | "
+            f"{_num(r['dice'], '.4f')} | {_num(r['boundary_f'], '.4f')} | {_num(100 * r['flicker'], '.3f')} | "
+            f"{_num(r['iou_fast'], '.4f')} | {_num(r['iou_min'], '.4f')} | "
+            + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_bench_seg(result: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    md, js = out / "bench_seg.md", out / "bench_seg.json"
+    write_text_atomic(md, format_bench_seg(result))
+    write_text_atomic(js, json.dumps(_json_ready(result), indent=2, allow_nan=False) + "\n")
+    return md, js
+
+
+__all__ = ["FAST_PX", "bench_seg", "fast_motion", "format_bench_seg", "held_out_clips", "score_network",
+           "write_bench_seg"]

@@ -1,0 +1,130 @@
+"""Segmentation checkpoints: the network, and everything prediction needs to feed it as in training.
+
+A checkpoint (DESIGN.md §3) is a ``torch.save`` dict: ``arch`` (registered model name), ``options`` (the
+``create_model`` keywords that rebuild it, e.g. ``size``/``num_classes``), ``config`` (the network's config,
+checked on load), ``state_dict`` (float32), ``input`` (``rgb`` | ``funet`` | ``funet_flow``), ``flow`` (the
+flow method the network was trained with; ``None`` for RGB networks), ``scale`` (frames are resized by it
+before the network), ``classes``, ``threshold``, ``metrics``, ``workbench_version`` and free extras
+(``train_config``). Loading a missing file, a foreign file, a flow network's checkpoint or a checkpoint
+whose weights do not fit its declared architecture is an :class:`~workbench.errors.InputError` naming the
+file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from workbench import __version__
+from workbench.errors import InputError
+from workbench.registry import create_model, list_models
+from workbench.seg.inputs import INPUT_OF
+
+FORMAT = "workbench-seg/1"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+@dataclass
+class SegNetwork:
+    """A loaded segmentation network with the facts needed to use it exactly as it was trained."""
+
+    model: nn.Module
+    arch: str
+    options: dict[str, Any]
+    input: str  # rgb | funet | funet_flow
+    flow: str | None  # flow method of training (None: the network takes no flow)
+    scale: float = 1.0
+    classes: list[str] = field(default_factory=lambda: ["background", "person"])
+    threshold: float = 0.5
+    metrics: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        """Output channels: 1 for binary (one logit), K for K classes."""
+        return 1 if len(self.classes) == 2 else len(self.classes)
+
+    @property
+    def needs_flow(self) -> bool:
+        return self.input != "rgb"
+
+    def parameters(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+
+def build_network(arch: str, options: dict[str, Any] | None = None, flow: str | None = "dis", scale: float = 1.0,
+                  classes: list[str] | None = None) -> SegNetwork:
+    """A fresh (untrained) network by registered name, with its input kind and flow method filled in."""
+    if arch not in INPUT_OF:
+        raise InputError(f"unknown segmentation model {arch!r}; expected one of {', '.join(sorted(INPUT_OF))}")
+    classes = list(classes or ["background", "person"])
+    options = dict(options or {})
+    options["num_classes"] = 1 if len(classes) == 2 else len(classes)
+    model = create_model(arch, **options)
+    kind = INPUT_OF[arch]
+    return SegNetwork(model=model, arch=arch, options=options, input=kind, flow=flow if kind != "rgb" else None,
+                      scale=scale, classes=classes)
+
+
+def save_seg_checkpoint(path: str | Path, net: SegNetwork, metrics: dict[str, Any] | None = None,
+                        extra: dict[str, Any] | None = None) -> None:
+    """Write ``net`` as a checkpoint dict, atomically (temp name, then rename)."""
+    from workbench.io.atomic import atomic_file
+
+    payload = {"format": FORMAT, "arch": net.arch, "options": net.options, "config": net.model.config.to_dict(),
+               "state_dict": {k: v.detach().cpu() for k, v in net.model.state_dict().items()},
+               "input": net.input, "flow": net.flow, "scale": net.scale, "classes": net.classes,
+               "threshold": net.threshold, "metrics": metrics if metrics is not None else net.metrics,
+               "workbench_version": __version__, **(extra or {})}
+    with atomic_file(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def resolve_checkpoint(name_or_path: str | Path) -> Path:
+    """A checkpoint path, or a shipped model's name (``funet_flow`` → ``models/funet_flow/checkpoint.pt``)."""
+    path = Path(name_or_path)
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+        shipped = MODELS_DIR / path.name / "checkpoint.pt"
+        if shipped.is_file():
+            return shipped
+    return path
+
+
+def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.device = "cpu") -> SegNetwork:
+    """Load a segmentation checkpoint (a path or a shipped model name) into an eval-mode :class:`SegNetwork`."""
+    path = resolve_checkpoint(name_or_path)
+    if not path.is_file():
+        shipped = sorted(p.parent.name for p in MODELS_DIR.glob("*/checkpoint.pt")) if MODELS_DIR.is_dir() else []
+        raise InputError(f"{path}: checkpoint not found (expected a .pt file from `workbench train seg`"
+                         + (f" or a shipped model: {', '.join(shipped)})" if shipped else ")"))
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt or foreign files
+        raise InputError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__})") from None
+    seg = list_models("seg")
+    if not isinstance(payload, dict) or payload.get("arch") not in seg or "input" not in payload:
+        arch = payload.get("arch") if isinstance(payload, dict) else type(payload).__name__
+        raise InputError(f"{path}: checkpoint of architecture {arch!r}, expected a segmentation network "
+                         f"({', '.join(seg)})")
+    try:
+        net = build_network(payload["arch"], {k: v for k, v in payload["options"].items() if k != "num_classes"},
+                            payload["flow"], float(payload["scale"]), payload["classes"])
+        if net.model.config.to_dict() != payload["config"]:
+            raise ValueError("config differs from the one its options build")
+        net.model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: weights do not fit a {payload['arch']!r} network ({first})") from None
+    net.threshold = float(payload.get("threshold", 0.5))
+    net.metrics = dict(payload.get("metrics") or {})
+    net.path = path
+    known = {"format", "arch", "options", "config", "state_dict", "input", "flow", "scale", "classes", "threshold",
+             "metrics", "workbench_version"}
+    net.extra = {k: v for k, v in payload.items() if k not in known}
+    net.model.to(map_location).eval()
+    return net

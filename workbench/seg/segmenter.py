@@ -1,0 +1,110 @@
+"""Frame-by-frame segmentation of a video with any segmentation network, exactly as in training.
+
+``Segmenter(net).step(frame)`` keeps what the flow-guided inputs need between calls (the previous frame
+and the previous prediction's probabilities at the network's resolution), estimates the flow from frame
+t to t−1 with the network's flow method when it needs one, builds the input with
+:func:`workbench.seg.inputs.build_input`, and returns class probabilities at the frame's full size. The
+sigmoid is applied once (the FUNet seed applied it twice, which moved its 0.5 threshold to ≈1/255).
+
+Frames are resized by the network's ``scale`` before the flow and the network (as in training); logits
+are resized back bilinearly. ``step`` also records its stage times (``last_times``: flow and network, in
+milliseconds, no I/O) so that callers can report fps without reading or writing files.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from workbench.errors import InputError
+from workbench.flow import FlowEstimator, create_flow
+from workbench.seg.checkpoint import SegNetwork
+from workbench.seg.inputs import build_input
+
+
+def probs_to_labels(probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """``(K, H, W)`` probabilities → ``uint8 (H, W)`` class ids (binary: foreground where p ≥ threshold)."""
+    if probs.shape[0] == 1:
+        return (probs[0] >= threshold).astype(np.uint8)
+    return probs.argmax(axis=0).astype(np.uint8)
+
+
+def logits_to_probs(logits: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, dim=1)
+
+
+def resize_frame(frame: np.ndarray, scale: float) -> np.ndarray:
+    if scale == 1.0:
+        return frame
+    H, W = frame.shape[:2]
+    size = (max(1, round(W * scale)), max(1, round(H * scale)))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def frame_tensor(frame: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``uint8 (H, W, 3)`` → ``float32 (1, 3, H, W)`` in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(frame.transpose(2, 0, 1))).to(device).float().div_(255.0)[None]
+
+
+class Segmenter:
+    """Streaming segmentation of one sequence; call :meth:`reset` between sequences."""
+
+    def __init__(self, net: SegNetwork, flow: FlowEstimator | str | None = None, scale: float | None = None,
+                 device: torch.device | str = "cpu"):
+        self.net = net
+        self.scale = float(net.scale if scale is None else scale)
+        if not self.scale > 0:
+            raise InputError(f"--scale {scale}: expected a positive factor")
+        self.device = torch.device(device)
+        self.net.model.to(self.device).eval()
+        if net.needs_flow:
+            flow = flow if flow is not None else net.flow or "dis"
+            self.flow: FlowEstimator | None = create_flow(flow) if isinstance(flow, str) else flow
+        else:
+            self.flow = None
+        self.last_times: dict[str, float] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        self.prev_frame: np.ndarray | None = None
+        self.prev_probs: torch.Tensor | None = None
+
+    @torch.inference_mode()
+    def step(self, frame: np.ndarray, flow_bwd: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities ``float32 (K, H, W)`` of ``frame`` (``uint8 (H, W, 3)``), K = 1 for binary.
+
+        ``flow_bwd`` (optional, ``(2, h, w)`` at the network's resolution, from t to t−1) replaces the
+        estimate — training validation passes precomputed flows this way.
+        """
+        H, W = frame.shape[:2]
+        small = resize_frame(frame, self.scale)
+        start = time.perf_counter()
+        flow = None
+        if self.net.needs_flow:
+            if flow_bwd is None:
+                if self.prev_frame is None:
+                    flow_bwd = np.zeros((2, *small.shape[:2]), np.float32)  # first frame: no motion known
+                elif self.prev_frame.shape != small.shape:
+                    raise InputError(f"frame size changed within a sequence: {small.shape[1]}x{small.shape[0]} "
+                                     f"after {self.prev_frame.shape[1]}x{self.prev_frame.shape[0]}")
+                else:
+                    flow_bwd = self.flow.estimate(small, self.prev_frame)
+            flow = torch.from_numpy(np.nan_to_num(np.asarray(flow_bwd, np.float32)))[None].to(self.device)
+        t_flow = time.perf_counter()
+        x = build_input(self.net.input, frame_tensor(small, self.device), flow, self.prev_probs,
+                        num_classes=self.net.num_classes)
+        logits = self.net.model(x)
+        probs_small = logits_to_probs(logits)
+        if (H, W) != tuple(logits.shape[-2:]):
+            logits = torch.nn.functional.interpolate(logits, size=(H, W), mode="bilinear", align_corners=False)
+        probs = logits_to_probs(logits)[0].cpu().numpy()
+        end = time.perf_counter()
+        self.prev_frame, self.prev_probs = small, probs_small
+        self.last_times = {"flow_ms": 1000 * (t_flow - start), "seg_ms": 1000 * (end - t_flow)}
+        return probs
+
+    def labels(self, probs: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        return probs_to_labels(probs, self.net.threshold if threshold is None else threshold)

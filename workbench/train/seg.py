@@ -1,0 +1,444 @@
+"""Training the segmentation networks (``workbench train seg``): U-Net, FUNet, FUNet-flow, the fast network.
+
+Data: synthetic video calls generated in memory (``train_clips`` clips from ``seed``, difficulty ``mixed``
+by default) or any layout :func:`workbench.io.open_dataset` reads (``data``), with masks. The validation
+split is **by clip** (``val_percent`` % of the clips, :func:`workbench.data.split_by_clip`), never by frame.
+Frames, masks and flows are resized by ``scale`` once, when loaded; the flow from t to t−1 is computed once
+per frame pair with the network's flow method (``flow``; ``gt`` uses the ground truth), at that size.
+
+One epoch visits every training frame t ≥ 1 once, in a shuffled order, as a random ``crop`` (or the whole
+frame) with a random horizontal flip (the flow's u negated) and photometric jitter of the frame. The
+``funet_flow`` input needs the previous frame's prediction: training uses the previous ground-truth mask,
+degraded as a real prediction would be (shifted, eroded or dilated, blurred, softened; on 10 % of samples
+none at all, as on a sequence's first frame), then warped by the flow exactly as in prediction.
+
+The seed's recipe is the default: RMSprop (lr 1e-4, momentum 0.9, weight decay 1e-8), gradient values
+clipped at 0.1, BCE-with-logits (``dice_bce`` adds a soft Dice term; more than two classes use CE),
+ReduceLROnPlateau on the validation Dice (patience 2). Validation runs the network over each validation
+clip frame by frame with :class:`workbench.seg.Segmenter` — as prediction does, so ``funet_flow`` sees its
+own previous outputs — and reports Dice and IoU of the foreground.
+
+Outputs in ``out`` (a folder): ``checkpoint.pt`` (best validation Dice), ``train_log.csv``,
+``tensorboard/`` (when TensorBoard is installed), ``epochs/epoch_NNN.pt`` (every epoch) and
+``epochs/state.pt`` (everything needed to resume: weights, optimiser, scheduler, RNG states). Resuming
+gives the same weights as an uninterrupted run (same threads, CPU).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from workbench.config import Config
+from workbench.errors import InputError
+from workbench.io.atomic import atomic_file
+from workbench.metrics import dice, foreground_iou, frame_iou
+from workbench.seg import build_input
+from workbench.seg.checkpoint import SegNetwork, build_network, load_seg_checkpoint, save_seg_checkpoint
+from workbench.seg.segmenter import Segmenter, probs_to_labels
+
+IGNORE = 255
+LOSSES = ("bce", "dice_bce", "ce")
+
+
+@dataclass
+class SegTrainConfig(Config):
+    out: str = "models/funet_flow"
+    model: str = "funet_flow"
+    size: str = "small"  # U-Net widths: seed | small | tiny (ignored by fastseg)
+    flow: str = "dis"  # flow method for funet / funet_flow inputs: dis | farneback | pwc | gt | zero
+    data: str | None = None  # a dataset path; None: generate synthetic clips in memory
+    train_clips: int = 40
+    frames: int = 40
+    frame_size: tuple[int, int] = (320, 192)  # (W, H) of generated clips
+    difficulty: str = "mixed"
+    classes: str = "binary"  # binary | parts (generated clips)
+    seed: int = 0
+    epochs: int = 10
+    batch_size: int = 8
+    lr: float = 1e-4
+    momentum: float = 0.9
+    weight_decay: float = 1e-8
+    grad_clip: float = 0.1  # clip gradient values (the seed's clip_grad_value_)
+    loss: str = "bce"  # bce | dice_bce (binary); ce is used for more than two classes
+    scale: float = 1.0
+    crop: tuple[int, int] | None = (160, 96)  # (W, H) training crops; None: whole frames
+    val_percent: float = 10.0
+    val_frames: int | None = None  # frames per validation clip (None: all)
+    prev_none_prob: float = 0.1  # funet_flow: share of samples with no previous prediction
+    load: str | None = None  # initial weights (a segmentation checkpoint of the same architecture)
+    device: str = "cpu"
+    threads: int = 2
+    resume: bool = False
+
+    def validate(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise InputError(f"--epochs {self.epochs} --batch-size {self.batch_size}: expected positive numbers")
+        if not self.lr > 0:
+            raise InputError(f"--learning-rate {self.lr}: expected a positive number")
+        if not 0 < self.scale <= 4:
+            raise InputError(f"--scale {self.scale}: expected a factor in (0, 4]")
+        if not 0 < self.val_percent < 100:
+            raise InputError(f"--validation {self.val_percent}: expected a percentage of clips in (0, 100)")
+        if self.loss not in LOSSES:
+            raise InputError(f"--loss {self.loss!r}: expected one of {', '.join(LOSSES)}")
+
+
+class SegBank:
+    """Frames, masks and backward flows of whole clips in memory, at the training resolution."""
+
+    def __init__(self, classes: list[str]):
+        self.classes = classes
+        self.names: list[str] = []
+        self.frames: list[np.ndarray] = []  # uint8 (T, H, W, 3)
+        self.masks: list[np.ndarray] = []  # uint8 (T, H, W) class ids, 255 = ignore
+        self.flows: list[np.ndarray | None] = []  # float16 (T, 2, H, W) from t to t−1 (entry 0: zeros)
+
+    def add(self, name: str, frames: list[np.ndarray], masks: list[np.ndarray],
+            flows: list[np.ndarray] | None) -> None:
+        if len(frames) < 2:
+            raise InputError(f"{name}: {len(frames)} frame(s); training needs clips of at least 2 frames")
+        self.names.append(name)
+        self.frames.append(np.stack(frames))
+        self.masks.append(np.stack(masks))
+        self.flows.append(None if flows is None else np.stack(flows).astype(np.float16))
+
+    def subset(self, names: list[str]) -> SegBank:
+        bank = SegBank(self.classes)
+        for i, name in enumerate(self.names):
+            if name in names:
+                bank.names.append(name)
+                bank.frames.append(self.frames[i])
+                bank.masks.append(self.masks[i])
+                bank.flows.append(self.flows[i])
+        return bank
+
+    def items(self) -> list[tuple[int, int]]:
+        """(clip, t) of every frame with a predecessor."""
+        return [(c, t) for c in range(len(self.frames)) for t in range(1, len(self.frames[c]))]
+
+    def flow(self, clip: int, t: int) -> np.ndarray:
+        return self.flows[clip][t].astype(np.float32)
+
+
+def _scaled(frame: np.ndarray, mask: np.ndarray, gt_flow: np.ndarray | None, scale: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    if scale == 1.0:
+        return frame, mask, gt_flow
+    from workbench.data.datasets import resize_flow
+
+    H, W = frame.shape[:2]
+    size = (max(8, round(W * scale)), max(8, round(H * scale)))
+    frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+    if gt_flow is not None:
+        gt_flow = resize_flow(np.nan_to_num(gt_flow), size)
+    return frame, mask, gt_flow
+
+
+def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBank:
+    """Every clip of the training data (before the split), with flows when the network needs them."""
+    from workbench.flow import create_flow
+
+    estimator = create_flow(config.flow) if needs_flow and config.flow != "gt" else None
+    if config.data:
+        from workbench.io import open_dataset
+
+        sequences = open_dataset(config.data)
+        missing = [s.name for s in sequences if not s.has_masks]
+        if missing:
+            raise InputError(f"{config.data}: no masks for {', '.join(missing[:3])}; training needs a mask per frame")
+        if needs_flow and config.flow == "gt" and not all(s.has_flow for s in sequences):
+            raise InputError(f"{config.data}: --flow gt needs ground-truth flow in every clip; choose dis or pwc")
+        classes = sequences[0].classes or ["background", "person"]
+        clips = ((s.name, ((s.frame(t), s.mask(t), s.flow_bwd(t) if t else None) for t in range(len(s))))
+                 for s in sequences)
+        count = len(sequences)
+    else:
+        from workbench.data.synthetic import BINARY_CLASSES, PART_CLASSES, SynthConfig, TalkingHeadClip, clip_name
+
+        synth = SynthConfig(clips=config.train_clips, frames=config.frames, size=config.frame_size,
+                            seed=config.seed, difficulty=config.difficulty, classes=config.classes)
+        synth.validate()
+        classes = BINARY_CLASSES if config.classes == "binary" else PART_CLASSES
+        clips = ((clip_name(i), ((d.frame, d.mask, d.flow_bwd) for d in TalkingHeadClip(synth, i)))
+                 for i in range(config.train_clips))
+        count = config.train_clips
+    bank = None
+    for name, items in tqdm(clips, total=count, desc="loading clips" + (f" + {config.flow} flow" if needs_flow
+                                                                            else ""),
+                            unit="clip", disable=not progress, leave=False):
+        frames, masks, flows = [], [], []
+        for frame, mask, gt_flow in items:
+            frame, mask, gt_flow = _scaled(frame, mask, gt_flow if config.flow == "gt" else None, config.scale)
+            if needs_flow:
+                if not frames:
+                    flows.append(np.zeros((2, *frame.shape[:2]), np.float32))
+                elif estimator is None:
+                    flows.append(np.nan_to_num(gt_flow))
+                else:
+                    flows.append(estimator.estimate(frame, frames[-1]))
+            frames.append(frame)
+            masks.append(mask)
+        if bank is None:
+            bank = SegBank(list(classes))
+        bank.add(name, frames, masks, flows if needs_flow else None)
+    return bank
+
+
+def degraded_prev(mask: np.ndarray, rng: np.random.Generator, num_classes: int) -> np.ndarray:
+    """The previous ground-truth mask made to look like a previous *prediction*: ``float32 (K, H, W)``.
+
+    A small shift (flow error), erosion or dilation (boundary error), blur and softened probabilities.
+    """
+    H, W = mask.shape
+    valid = mask != IGNORE
+    if num_classes == 1:
+        planes = [((mask > 0) & valid).astype(np.float32)]
+    else:
+        planes = [((mask == k) & valid).astype(np.float32) for k in range(num_classes)]
+    dx, dy = (int(v) for v in rng.integers(-3, 4, size=2))
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+    radius = int(rng.integers(-3, 4))  # < 0: erode, > 0: dilate
+    sigma = float(rng.uniform(0.0, 1.5))
+    soft = float(rng.uniform(0.0, 0.15))
+    out = []
+    for plane in planes:
+        plane = cv2.warpAffine(plane, shift, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+        if radius and num_classes == 1:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1,) * 2)
+            plane = cv2.dilate(plane, kernel) if radius > 0 else cv2.erode(plane, kernel)
+        if sigma > 0.3:
+            plane = cv2.GaussianBlur(plane, (0, 0), sigma)
+        out.append(plane)
+    probs = np.stack(out)
+    if num_classes > 1:
+        probs /= np.maximum(probs.sum(axis=0, keepdims=True), 1e-6)
+    return (probs * (1 - 2 * soft) + soft).astype(np.float32) if num_classes == 1 else \
+        (probs * (1 - soft) + soft / num_classes).astype(np.float32)
+
+
+def sample_batch(bank: SegBank, items: list[tuple[int, int]], rng: np.random.Generator, net: SegNetwork,
+                 crop: tuple[int, int] | None, prev_none_prob: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Network inputs ``(N, C, h, w)`` and targets ``int64 (N, h, w)`` for ``items`` (augmented)."""
+    xs, ys = [], []
+    for clip, t in items:
+        frame = bank.frames[clip][t].astype(np.float32) / 255.0
+        mask = bank.masks[clip][t]
+        flow = bank.flow(clip, t) if net.needs_flow else None
+        prev = None
+        if net.input == "funet_flow" and rng.random() >= prev_none_prob:
+            prev = degraded_prev(bank.masks[clip][t - 1], rng, net.num_classes)
+        if rng.random() < 0.5:  # mirror: u changes sign
+            frame, mask = frame[:, ::-1], mask[:, ::-1]
+            if flow is not None:
+                flow = flow[:, :, ::-1] * np.float32([-1, 1])[:, None, None]
+            if prev is not None:
+                prev = prev[:, :, ::-1]
+        # photometric jitter of the frame only (the flow was measured on the clean frames, as in prediction)
+        gain = rng.uniform(0.85, 1.15, 3).astype(np.float32)
+        bias = np.float32(rng.uniform(-0.06, 0.06))
+        frame = np.clip(frame * gain + bias, 0, 1)
+        to = lambda a: torch.from_numpy(np.ascontiguousarray(a))[None]  # noqa: E731
+        x = build_input(net.input, to(frame.transpose(2, 0, 1)), None if flow is None else to(flow),
+                        None if prev is None else to(prev), num_classes=net.num_classes)[0]
+        y = torch.from_numpy(np.ascontiguousarray(mask).astype(np.int64))
+        if crop is not None:
+            cw, ch = crop
+            H, W = y.shape
+            if cw > W or ch > H:
+                raise InputError(f"--crop {cw}x{ch} is larger than the training frames ({W}x{H})")
+            y0, x0 = int(rng.integers(H - ch + 1)), int(rng.integers(W - cw + 1))
+            x, y = x[:, y0:y0 + ch, x0:x0 + cw], y[y0:y0 + ch, x0:x0 + cw]
+        xs.append(x)
+        ys.append(y)
+    return torch.stack(xs), torch.stack(ys)
+
+
+def seg_loss(logits: torch.Tensor, target: torch.Tensor, loss: str = "bce") -> torch.Tensor:
+    """BCE-with-logits (binary, one logit), optionally + soft Dice; CE for K > 1 logits; 255 ignored."""
+    if logits.shape[1] > 1:
+        return F.cross_entropy(logits, target, ignore_index=IGNORE)
+    valid = (target != IGNORE).float()
+    truth = (target == 1).float() * valid
+    logit = logits[:, 0]
+    bce = (F.binary_cross_entropy_with_logits(logit, truth, reduction="none") * valid).sum() / valid.sum().clamp(min=1)
+    if loss != "dice_bce":
+        return bce
+    p = torch.sigmoid(logit) * valid
+    soft_dice = (2 * (p * truth).sum() + 1) / (p.sum() + truth.sum() + 1)
+    return bce + (1 - soft_dice)
+
+
+def evaluate_bank(net: SegNetwork, bank: SegBank, max_frames: int | None = None,
+                  device: str | torch.device = "cpu") -> dict[str, Any]:
+    """Frame-by-frame predictions over every clip of ``bank`` (with the bank's flows): mean foreground Dice and
+    IoU over frames (mIoU for more than two classes), and the predictions themselves."""
+    segmenter = Segmenter(net, flow="zero", scale=1.0, device=device)  # the bank is already at the net's scale
+    dices, ious, predictions = [], [], []
+    was_training = net.model.training
+    try:
+        for c in range(len(bank.frames)):
+            segmenter.reset()
+            clip_preds = []
+            for t in range(len(bank.frames[c]) if max_frames is None else min(max_frames, len(bank.frames[c]))):
+                flow = bank.flow(c, t) if net.needs_flow else None
+                labels = probs_to_labels(segmenter.step(bank.frames[c][t], flow), net.threshold)
+                gt = bank.masks[c][t]
+                if net.num_classes == 1:
+                    gt = np.where(gt == IGNORE, IGNORE, gt > 0).astype(np.uint8)
+                    dices.append(dice(labels, gt))
+                    ious.append(foreground_iou(labels, gt))
+                else:
+                    ious.append(frame_iou(labels, gt, num_classes=net.num_classes))
+                clip_preds.append(labels)
+            predictions.append(clip_preds)
+    finally:
+        net.model.train(was_training)
+    mean = lambda v: float(np.nanmean(v)) if v else float("nan")  # noqa: E731
+    return {"dice": mean(dices) if dices else mean(ious), "iou": mean(ious), "predictions": predictions}
+
+
+def _device(spec: str) -> torch.device:
+    if spec in ("cpu", "", None):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise InputError(f"--gpu {spec}: no CUDA device here (omit --gpu to train on the CPU)")
+    index = int(spec)
+    if index >= torch.cuda.device_count():
+        raise InputError(f"--gpu {index}: only {torch.cuda.device_count()} CUDA device(s)")
+    return torch.device(f"cuda:{index}")
+
+
+def _summary_writer(folder: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # TensorBoard is a dependency, but a trimmed environment may lack it: CSV still works
+        return None
+    return SummaryWriter(log_dir=str(folder))
+
+
+def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | None = None) -> dict[str, Any]:
+    """Train a segmentation network; returns a summary (best validation Dice/IoU, epochs, time, paths).
+
+    ``stop_after`` ends this call after that many epochs (the state is saved), as an interruption would.
+    """
+    config.validate()
+    torch.set_num_threads(config.threads)
+    device = _device(config.device)
+    out = Path(config.out)
+    epochs_dir = out / "epochs"
+    state_path = epochs_dir / "state.pt"
+    start = time.perf_counter()
+    torch.manual_seed(config.seed)
+    options = {} if config.model == "fastseg" else {"size": config.size}
+
+    bank = load_bank(config, needs_flow=build_network(config.model, options).needs_flow, progress=progress)
+    net = build_network(config.model, options, flow=config.flow, scale=config.scale, classes=bank.classes)
+    if config.load:
+        init = load_seg_checkpoint(config.load)
+        if init.arch != net.arch or init.model.config.to_dict() != net.model.config.to_dict():
+            raise InputError(f"{config.load}: a {init.arch!r} checkpoint with config {init.model.config.to_dict()}, "
+                             f"expected {net.arch!r} with {net.model.config.to_dict()}")
+        net.model.load_state_dict(init.model.state_dict())
+    net.model.to(device)
+    from workbench.data.datasets import split_by_clip
+
+    train_names, val_names = split_by_clip(bank.names, config.val_percent, config.seed)
+    train_bank, val_bank = bank.subset(train_names), bank.subset(val_names)
+    loss_name = "ce" if net.num_classes > 1 else config.loss
+    optimizer = torch.optim.RMSprop(net.model.parameters(), lr=config.lr, momentum=config.momentum,
+                                    weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", patience=2)
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 11]))
+    epoch, best, history = 0, -math.inf, []
+    if config.resume:
+        if not state_path.is_file():
+            raise InputError(f"{state_path}: no training state to resume from")
+        state = torch.load(state_path, weights_only=False, map_location=device)  # our own file (RNG objects)
+        if state["config"]["model"] != config.model:
+            raise InputError(f"{state_path}: state of a {state['config']['model']} run, not {config.model}")
+        net.model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        epoch, best, history = state["epoch"], state["best"], state["history"]
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+
+    writer = _summary_writer(out / "tensorboard")
+    items = train_bank.items()
+    steps_per_epoch = math.ceil(len(items) / config.batch_size)
+    last = config.epochs if stop_after is None else min(config.epochs, epoch + stop_after)
+    train_extra = {"train_config": config.to_dict(), "train_clips": train_names, "val_clips": val_names}
+    try:
+        while epoch < last:
+            net.model.train()
+            order = rng.permutation(len(items))
+            bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+                       disable=not progress, leave=False)
+            losses = []
+            for b in range(steps_per_epoch):
+                batch = [items[i] for i in order[b * config.batch_size:(b + 1) * config.batch_size]]
+                x, y = sample_batch(train_bank, batch, rng, net, config.crop, config.prev_none_prob)
+                loss = seg_loss(net.model(x.to(device)), y.to(device), loss_name)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_value_(net.model.parameters(), config.grad_clip)
+                optimizer.step()
+                losses.append(loss.item())
+                bar.update(1)
+                bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+                if writer is not None:
+                    writer.add_scalar("train/loss", losses[-1], epoch * steps_per_epoch + b + 1)
+            bar.close()
+            epoch += 1
+            metrics = evaluate_bank(net, val_bank, config.val_frames, device)
+            lr = optimizer.param_groups[0]["lr"]
+            scheduler.step(metrics["dice"])
+            history.append({"epoch": epoch, "step": epoch * steps_per_epoch, "train_loss": float(np.mean(losses)),
+                            "val_dice": metrics["dice"], "val_iou": metrics["iou"], "lr": lr,
+                            "seconds": time.perf_counter() - start})
+            if writer is not None:
+                for key in ("val_dice", "val_iou", "lr", "train_loss"):
+                    writer.add_scalar(key.replace("_", "/", 1), history[-1][key], epoch)
+                writer.flush()
+            message = (f"epoch {epoch}: loss {history[-1]['train_loss']:.4f}, validation Dice {metrics['dice']:.4f}, "
+                       f"IoU {metrics['iou']:.4f} ({len(val_names)} clips), lr {lr:.2g}")
+            tqdm.write(message) if progress else None
+            scores = {"val_dice": metrics["dice"], "val_iou": metrics["iou"], "epoch": epoch}
+            save_seg_checkpoint(epochs_dir / f"epoch_{epoch:03d}.pt", net, scores, train_extra)
+            if metrics["dice"] > best:
+                best = metrics["dice"]
+                save_seg_checkpoint(out / "checkpoint.pt", net, scores, train_extra)
+            _write_log(out / "train_log.csv", history)
+            with atomic_file(state_path) as tmp:
+                torch.save({"model": net.model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best, "history": history,
+                            "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                            "config": config.to_dict()}, tmp)
+    finally:
+        if writer is not None:
+            writer.close()
+    best_row = max(history, key=lambda h: h["val_dice"]) if history else {}
+    return {"out": str(out / "checkpoint.pt"), "epochs": epoch, "best_val_dice": best_row.get("val_dice"),
+            "best_val_iou": best_row.get("val_iou"), "best_epoch": best_row.get("epoch"),
+            "seconds": time.perf_counter() - start, "history": history, "train_clips": len(train_names),
+            "val_clips": len(val_names), "train_frames": len(items), "parameters": net.parameters(),
+            "net": net}
+
+
+def _write_log(path: Path, history: list[dict]) -> None:
+    with atomic_file(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)
