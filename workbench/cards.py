@@ -156,6 +156,10 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
     loss = "cross-entropy" if len(payload["classes"]) > 2 else {"bce": "BCE-with-logits",
                                                                   "dice_bce": "BCE-with-logits + soft Dice"}[tc["loss"]]
     sizes = [f"{w}x{h}" for w, h in cfg["timing_sizes"]]
+    optimizer = (f"Adam lr {tc.get('lr'):g} (weight decay {tc.get('weight_decay'):g})"
+                 if tc.get("optimizer") == "adam" else
+                 f"RMSprop lr {tc.get('lr'):g} (momentum {tc.get('momentum')}, "
+                 f"weight decay {tc.get('weight_decay'):g})")
     best = {k: _fmt(payload["metrics"].get(k), "{:.4f}") for k in ("val_dice", "val_iou")}
     lines = [
         f"# {checkpoint.parent.name} — {arch}" + (f" ({payload['options'].get('size')})"
@@ -182,14 +186,17 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
         "",
         "## Recipe",
         f"- {train.get('epochs')} epochs, batch {tc.get('batch_size')} of random {crop} (horizontal flips, colour "
-        f"gain and brightness jitter), RMSprop lr {tc.get('lr'):g} (momentum {tc.get('momentum')}, weight decay "
-        f"{tc.get('weight_decay'):g}), gradient values clipped at {tc.get('grad_clip')}, {loss}, "
-        "ReduceLROnPlateau on validation Dice (patience 2) — the FUNet seed's recipe",
+        f"gain and brightness jitter), {optimizer}, gradient values clipped at {tc.get('grad_clip')}, {loss}, "
+        "ReduceLROnPlateau on validation Dice (patience 2)" + (" — the FUNet seed's recipe"
+                                                              if tc.get("optimizer", "rmsprop") == "rmsprop" else
+                                                              " — the FUNet seed's recipe with Adam for RMSprop"),
     ]
     if payload["input"] == "funet_flow":
-        lines.append(f"- Previous prediction in training: the previous ground-truth mask degraded like a prediction "
-                     f"(shift ≤ 3 px, erosion/dilation ≤ 3 px, blur, softened), none on "
-                     f"{100 * tc.get('prev_none_prob', 0):.0f} % of samples, warped by the flow as at prediction")
+        lines.append(f"- Previous prediction in training: none on {100 * tc.get('prev_none_prob', 0):.0f} % of samples "
+                     f"(a first frame); from epoch 2 the network's own output on frame t−1 on "
+                     f"{100 * tc.get('prev_own_prob', 0):.0f} %; otherwise the previous ground-truth mask degraded "
+                     "like a prediction (shift ≤ 6 px, erosion/dilation ≤ 3 px, wrong-label blobs, blur, softened); "
+                     "always warped by the flow as at prediction")
     lines += [
         f"- Training time: {train.get('seconds', 0) / 60:.1f} min with {tc.get('threads')} torch threads "
         f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs), data generation and flow included",

@@ -216,11 +216,23 @@ def cmd_bench_flow(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_seg(args: argparse.Namespace) -> int:
+    from workbench.bench_seg import bench_seg, format_bench_seg, write_bench_seg
+
+    checkpoints = {Path(m).parent.name if Path(m).name == "checkpoint.pt" else Path(m).stem: m for m in args.models}
+    result = bench_seg(checkpoints, clips=args.clips, frames=args.frames, size=args.size, seed=args.seed,
+                       difficulty=args.difficulty, threads=args.threads, repeat=args.repeat, progress=_bench_progress)
+    md, js = write_bench_seg(result, args.out)
+    print(format_bench_seg(result), end="")
+    print(f"\nwrote {md} and {js}")
+    return 0
+
+
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     from workbench.data.synthetic import HELD_OUT_SEED
 
     bench = sub.add_parser("bench", help="benchmarks (JSON + Markdown table)")
-    bsub = bench.add_subparsers(dest="bench_command", required=True, metavar="{flow}")
+    bsub = bench.add_subparsers(dest="bench_command", required=True, metavar="{flow,seg}")
     flow = bsub.add_parser("flow", help="accuracy and speed of every flow method, and correlation throughput",
                            description="EPE, Fl-all and ms/frame of every flow method on held-out synthetic clips "
                                        "(generated in memory) and on the real motorcycle stereo pair, and the "
@@ -236,6 +248,23 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--repeat", type=int, default=3, help="timed passes; the median is reported (default 3)")
     flow.add_argument("--out", default="data/bench", help="output folder (default data/bench)")
     flow.set_defaults(func=cmd_bench_flow)
+
+    seg = bsub.add_parser("seg", help="accuracy, flicker and speed of segmentation checkpoints on held-out clips",
+                          description="IoU, Dice, boundary F, flicker, IoU on fast-motion frames and ms/frame "
+                                      "(320x192 and 640x360) of each checkpoint, run frame by frame as `workbench "
+                                      "predict` does, on held-out synthetic clips generated in memory. Writes "
+                                      "OUT/bench_seg.md and OUT/bench_seg.json.")
+    seg.add_argument("models", nargs="*", default=["unet", "funet", "funet_flow", "fastseg"], metavar="MODEL",
+                     help="checkpoint files or shipped model names (default: unet funet funet_flow fastseg)")
+    seg.add_argument("--clips", type=int, default=8, help="held-out clips (default 8)")
+    seg.add_argument("--frames", type=int, default=40, help="frames per clip (default 40)")
+    seg.add_argument("--size", type=_size, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
+    seg.add_argument("--seed", type=int, default=HELD_OUT_SEED, help="first held-out seed (default %(default)s)")
+    seg.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="mixed")
+    seg.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
+    seg.add_argument("--repeat", type=int, default=3, help="timed passes; the median is reported (default 3)")
+    seg.add_argument("--out", default="data/bench", help="output folder (default data/bench)")
+    seg.set_defaults(func=cmd_bench_seg)
 
 
 # ------------------------------------------------------------------------------------------- train
@@ -271,10 +300,12 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
     from workbench.train.seg import SegTrainConfig, train_seg
 
     out = args.out or f"models/{args.model}"
-    config = SegTrainConfig(out=out, model=args.model, size=args.size, flow=args.flow, data=args.data,
+    config = SegTrainConfig(out=out, model=args.model, size=args.size, batch_norm=args.batch_norm, flow=args.flow,
+                            data=args.data,
                             train_clips=args.train_clips, frames=args.frames, frame_size=args.frame_size,
                             difficulty=args.difficulty, classes=args.classes, seed=args.seed, epochs=args.epochs,
-                            batch_size=args.batch_size, lr=args.learning_rate, loss=args.loss, scale=args.scale,
+                            batch_size=args.batch_size, optimizer=args.optimizer, lr=args.learning_rate, loss=args.loss,
+                            scale=args.scale,
                             crop=None if args.crop == (0, 0) else args.crop, val_percent=args.validation,
                             val_frames=args.val_frames, load=args.load,
                             device="cpu" if args.gpu is None else str(args.gpu), threads=args.threads,
@@ -320,8 +351,9 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                                       "checkpoint on held-out clips and writes OUT/MODEL_CARD.md.")
     seg.add_argument("--model", choices=_LazyChoices(_seg_models), default="funet_flow", metavar="MODEL",
                      help="network: %(choices)s (default %(default)s)")
-    seg.add_argument("--size", choices=["seed", "small", "tiny"], default="small",
-                     help="U-Net widths: seed 64/128/256, small 32/64/128, tiny 16/32/64 (default small)")
+    seg.add_argument("--size", choices=["seed", "small", "tiny", "deep"], default="small",
+                     help="U-Net widths: seed 64/128/256, small 32/64/128, tiny 16/32/64, deep 24/48/96/128/160 "
+                          "(default small)")
     seg.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods() + ["gt"]), default="dis",
                      metavar="METHOD", help="flow for funet/funet_flow inputs: %(choices)s (default dis; the same "
                                             "method is used at prediction)")
@@ -336,6 +368,10 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                      help="percent of clips (not frames) held out for validation (default 10)")
     seg.add_argument("-g", "--gpu", type=_gpu, default=None, metavar="INDEX",
                      help="CUDA device index (default: the CPU)")
+    seg.add_argument("--batch-norm", action="store_true",
+                     help="U-Net with batch normalisation after each conv (the seed has none)")
+    seg.add_argument("--optimizer", choices=["rmsprop", "adam"], default="rmsprop",
+                     help="rmsprop (the seed's, momentum 0.9, weight decay 1e-8) or adam (default rmsprop)")
     seg.add_argument("--loss", choices=["bce", "dice_bce"], default="bce",
                      help="binary loss (default bce, the seed's); more than two classes use cross-entropy")
     seg.add_argument("--crop", type=_size, default=(160, 96),

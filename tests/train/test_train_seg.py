@@ -46,15 +46,17 @@ def test_flip_negates_the_horizontal_flow():
 
 
 def test_degraded_previous_mask_is_close_but_not_exact():
-    mask = np.zeros((64, 64), np.uint8)
-    mask[16:48, 20:44] = 1
+    mask = np.zeros((192, 320), np.uint8)  # a head-and-shoulders-sized region in a 320×192 frame
+    mask[80:192, 90:230] = 1
     rng = np.random.default_rng(3)
-    outs = [degraded_prev(mask, rng, 1) for _ in range(20)]
+    outs = [degraded_prev(mask, rng, 1) for _ in range(40)]
+    ious = []
     for p in outs:
-        assert p.shape == (1, 64, 64) and p.min() >= 0 and p.max() <= 1
+        assert p.shape == (1, 192, 320) and p.min() >= 0 and p.max() <= 1
         inter = ((p[0] > 0.5) & (mask > 0)).sum()
         union = ((p[0] > 0.5) | (mask > 0)).sum()
-        assert inter / union > 0.6
+        ious.append(inter / union)
+    assert min(ious) > 0.6 and np.median(ious) > 0.85  # a plausible prediction, sometimes a poor one
     assert any(not np.array_equal(p[0] > 0.5, mask > 0) for p in outs)
     multi = degraded_prev(np.array([[0, 1], [2, 255]], np.uint8), rng, 3)
     assert multi.shape == (3, 2, 2)

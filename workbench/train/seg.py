@@ -55,7 +55,8 @@ LOSSES = ("bce", "dice_bce", "ce")
 class SegTrainConfig(Config):
     out: str = "models/funet_flow"
     model: str = "funet_flow"
-    size: str = "small"  # U-Net widths: seed | small | tiny (ignored by fastseg)
+    size: str = "small"  # U-Net widths: seed | small | tiny | deep (ignored by fastseg)
+    batch_norm: bool = False  # U-Net: batch norm after each conv (the seed has none)
     flow: str = "dis"  # flow method for funet / funet_flow inputs: dis | farneback | pwc | gt | zero
     data: str | None = None  # a dataset path; None: generate synthetic clips in memory
     train_clips: int = 40
@@ -66,6 +67,7 @@ class SegTrainConfig(Config):
     seed: int = 0
     epochs: int = 10
     batch_size: int = 8
+    optimizer: str = "rmsprop"  # rmsprop (the seed's) | adam
     lr: float = 1e-4
     momentum: float = 0.9
     weight_decay: float = 1e-8
@@ -75,7 +77,8 @@ class SegTrainConfig(Config):
     crop: tuple[int, int] | None = (160, 96)  # (W, H) training crops; None: whole frames
     val_percent: float = 10.0
     val_frames: int | None = None  # frames per validation clip (None: all)
-    prev_none_prob: float = 0.1  # funet_flow: share of samples with no previous prediction
+    prev_none_prob: float = 0.3  # funet_flow: share of samples with no previous prediction (a first frame)
+    prev_own_prob: float = 0.3  # funet_flow, from the second epoch: share fed the network's own previous output
     load: str | None = None  # initial weights (a segmentation checkpoint of the same architecture)
     device: str = "cpu"
     threads: int = 2
@@ -90,6 +93,8 @@ class SegTrainConfig(Config):
             raise InputError(f"--scale {self.scale}: expected a factor in (0, 4]")
         if not 0 < self.val_percent < 100:
             raise InputError(f"--validation {self.val_percent}: expected a percentage of clips in (0, 100)")
+        if self.optimizer not in ("rmsprop", "adam"):
+            raise InputError(f"--optimizer {self.optimizer!r}: expected rmsprop or adam")
         if self.loss not in LOSSES:
             raise InputError(f"--loss {self.loss!r}: expected one of {', '.join(LOSSES)}")
 
@@ -199,7 +204,8 @@ def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBa
 def degraded_prev(mask: np.ndarray, rng: np.random.Generator, num_classes: int) -> np.ndarray:
     """The previous ground-truth mask made to look like a previous *prediction*: ``float32 (K, H, W)``.
 
-    A small shift (flow error), erosion or dilation (boundary error), blur and softened probabilities.
+    A shift (flow error, ≤ 6 px), erosion or dilation (boundary error, ≤ 3 px), on 30 % of binary masks a few
+    ellipses of wrong labels, blur and softened probabilities.
     """
     H, W = mask.shape
     valid = mask != IGNORE
@@ -207,17 +213,25 @@ def degraded_prev(mask: np.ndarray, rng: np.random.Generator, num_classes: int) 
         planes = [((mask > 0) & valid).astype(np.float32)]
     else:
         planes = [((mask == k) & valid).astype(np.float32) for k in range(num_classes)]
-    dx, dy = (int(v) for v in rng.integers(-3, 4, size=2))
+    dx, dy = (int(v) for v in rng.integers(-6, 7, size=2))
     shift = np.float32([[1, 0, dx], [0, 1, dy]])
     radius = int(rng.integers(-3, 4))  # < 0: erode, > 0: dilate
     sigma = float(rng.uniform(0.0, 1.5))
     soft = float(rng.uniform(0.0, 0.15))
+    blobs = []  # false positives / negatives of a real prediction: a few ellipses set to 1 or 0 (binary only)
+    if num_classes == 1 and rng.random() < 0.3:
+        for _ in range(int(rng.integers(1, 4))):
+            blobs.append((int(rng.integers(W)), int(rng.integers(H)), int(rng.integers(3, max(4, W // 8))),
+                          int(rng.integers(3, max(4, H // 8))), float(rng.integers(2))))
     out = []
     for plane in planes:
         plane = cv2.warpAffine(plane, shift, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
         if radius and num_classes == 1:
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1,) * 2)
             plane = cv2.dilate(plane, kernel) if radius > 0 else cv2.erode(plane, kernel)
+        if blobs:
+            for cx, cy, ax, ay, value in blobs:
+                cv2.ellipse(plane, (cx, cy), (ax, ay), 0, 0, 360, value, -1)
         if sigma > 0.3:
             plane = cv2.GaussianBlur(plane, (0, 0), sigma)
         out.append(plane)
@@ -228,17 +242,50 @@ def degraded_prev(mask: np.ndarray, rng: np.random.Generator, num_classes: int) 
         (probs * (1 - soft) + soft / num_classes).astype(np.float32)
 
 
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array))[None]
+
+
+@torch.no_grad()
+def own_prediction(net: SegNetwork, bank: SegBank, clip: int, t: int, rng: np.random.Generator,
+                   prev_none_prob: float) -> np.ndarray:
+    """The network's own probabilities ``(K, H, W)`` for frame ``t`` of a clip, given a degraded ground truth of
+    frame t−1 (or nothing) — what it will see as "previous prediction" when run frame by frame."""
+    prev = None
+    if t >= 1 and rng.random() >= prev_none_prob:
+        prev = _tensor(degraded_prev(bank.masks[clip][t - 1], rng, net.num_classes))
+    frame = _tensor(bank.frames[clip][t].transpose(2, 0, 1)).float() / 255.0
+    x = build_input(net.input, frame, _tensor(bank.flow(clip, t)), prev, num_classes=net.num_classes)
+    was_training = net.model.training
+    net.model.eval()
+    try:
+        device = next(net.model.parameters()).device
+        logits = net.model(x.to(device)).cpu()
+    finally:
+        net.model.train(was_training)
+    return (torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, 1))[0].numpy()
+
+
 def sample_batch(bank: SegBank, items: list[tuple[int, int]], rng: np.random.Generator, net: SegNetwork,
-                 crop: tuple[int, int] | None, prev_none_prob: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
-    """Network inputs ``(N, C, h, w)`` and targets ``int64 (N, h, w)`` for ``items`` (augmented)."""
+                 crop: tuple[int, int] | None, prev_none_prob: float = 0.3, prev_own_prob: float = 0.0
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Network inputs ``(N, C, h, w)`` and targets ``int64 (N, h, w)`` for ``items`` (augmented).
+
+    ``funet_flow``: the previous prediction is nothing (``prev_none_prob``), the network's own output on frame
+    t−1 (``prev_own_prob``), or else the degraded ground truth of t−1.
+    """
     xs, ys = [], []
     for clip, t in items:
         frame = bank.frames[clip][t].astype(np.float32) / 255.0
         mask = bank.masks[clip][t]
         flow = bank.flow(clip, t) if net.needs_flow else None
         prev = None
-        if net.input == "funet_flow" and rng.random() >= prev_none_prob:
-            prev = degraded_prev(bank.masks[clip][t - 1], rng, net.num_classes)
+        if net.input == "funet_flow":
+            draw = rng.random()
+            if draw < prev_own_prob:
+                prev = own_prediction(net, bank, clip, t - 1, rng, prev_none_prob)
+            elif draw < prev_own_prob + (1 - prev_own_prob) * (1 - prev_none_prob):
+                prev = degraded_prev(bank.masks[clip][t - 1], rng, net.num_classes)
         if rng.random() < 0.5:  # mirror: u changes sign
             frame, mask = frame[:, ::-1], mask[:, ::-1]
             if flow is not None:
@@ -249,9 +296,8 @@ def sample_batch(bank: SegBank, items: list[tuple[int, int]], rng: np.random.Gen
         gain = rng.uniform(0.85, 1.15, 3).astype(np.float32)
         bias = np.float32(rng.uniform(-0.06, 0.06))
         frame = np.clip(frame * gain + bias, 0, 1)
-        to = lambda a: torch.from_numpy(np.ascontiguousarray(a))[None]  # noqa: E731
-        x = build_input(net.input, to(frame.transpose(2, 0, 1)), None if flow is None else to(flow),
-                        None if prev is None else to(prev), num_classes=net.num_classes)[0]
+        x = build_input(net.input, _tensor(frame.transpose(2, 0, 1)), None if flow is None else _tensor(flow),
+                        None if prev is None else _tensor(prev), num_classes=net.num_classes)[0]
         y = torch.from_numpy(np.ascontiguousarray(mask).astype(np.int64))
         if crop is not None:
             cw, ch = crop
@@ -340,8 +386,10 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
     epochs_dir = out / "epochs"
     state_path = epochs_dir / "state.pt"
     start = time.perf_counter()
+    if config.resume and not state_path.is_file():
+        raise InputError(f"{state_path}: no training state to resume from")
     torch.manual_seed(config.seed)
-    options = {} if config.model == "fastseg" else {"size": config.size}
+    options = {} if config.model == "fastseg" else {"size": config.size, "batch_norm": config.batch_norm}
 
     bank = load_bank(config, needs_flow=build_network(config.model, options).needs_flow, progress=progress)
     net = build_network(config.model, options, flow=config.flow, scale=config.scale, classes=bank.classes)
@@ -357,14 +405,15 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
     train_names, val_names = split_by_clip(bank.names, config.val_percent, config.seed)
     train_bank, val_bank = bank.subset(train_names), bank.subset(val_names)
     loss_name = "ce" if net.num_classes > 1 else config.loss
-    optimizer = torch.optim.RMSprop(net.model.parameters(), lr=config.lr, momentum=config.momentum,
-                                    weight_decay=config.weight_decay)
+    if config.optimizer == "adam":
+        optimizer = torch.optim.Adam(net.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        optimizer = torch.optim.RMSprop(net.model.parameters(), lr=config.lr, momentum=config.momentum,
+                                        weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", patience=2)
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 11]))
     epoch, best, history = 0, -math.inf, []
     if config.resume:
-        if not state_path.is_file():
-            raise InputError(f"{state_path}: no training state to resume from")
         state = torch.load(state_path, weights_only=False, map_location=device)  # our own file (RNG objects)
         if state["config"]["model"] != config.model:
             raise InputError(f"{state_path}: state of a {state['config']['model']} run, not {config.model}")
@@ -389,7 +438,8 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
             losses = []
             for b in range(steps_per_epoch):
                 batch = [items[i] for i in order[b * config.batch_size:(b + 1) * config.batch_size]]
-                x, y = sample_batch(train_bank, batch, rng, net, config.crop, config.prev_none_prob)
+                own = config.prev_own_prob if epoch >= 1 else 0.0  # once the network predicts something
+                x, y = sample_batch(train_bank, batch, rng, net, config.crop, config.prev_none_prob, own)
                 loss = seg_loss(net.model(x.to(device)), y.to(device), loss_name)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -1,0 +1,162 @@
+"""`workbench train seg` and `workbench predict` as a user runs them: files named after frames, 0/255 masks,
+video in → mp4 out of the same size and length, scores that match the written masks, one-line errors and
+nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from cli_helpers import assert_user_error, run_in_process, run_process
+
+from workbench.io import ClipFolder, VideoSequence, VideoWriter, read_mask, write_image, write_mask
+from workbench.metrics import dice, foreground_iou
+from workbench.seg.checkpoint import build_network, save_seg_checkpoint
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return run_in_process(*args)
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory) -> dict[str, Path]:
+    """Untrained tiny networks (the I/O contract does not depend on accuracy)."""
+    folder = tmp_path_factory.mktemp("ckpt")
+    torch.manual_seed(0)
+    paths = {}
+    for arch in ("unet", "funet_flow"):
+        net = build_network(arch, {"size": "tiny"}, flow="dis")
+        paths[arch] = folder / f"{arch}.pt"
+        save_seg_checkpoint(paths[arch], net)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    from workbench.data.synthetic import SynthConfig, synthesize
+
+    out = tmp_path_factory.mktemp("clips") / "c"
+    synthesize(out, SynthConfig(clips=1, frames=5, size=(96, 64), seed=3), progress=False)
+    return next(out.iterdir())
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory, clip) -> Path:
+    path = tmp_path_factory.mktemp("video") / "call.mp4"
+    seq = ClipFolder(clip)
+    with VideoWriter(path, 25, seq.size) as writer:
+        for frame in seq.frames():
+            writer.write(frame)
+    return path
+
+
+def test_predict_on_a_clip_writes_named_masks_and_true_scores(tmp_path, checkpoints, clip):
+    out = tmp_path / "out"
+    result = run("predict", "-m", str(checkpoints["funet_flow"]), "--img", str(clip), "-o", str(out),
+                 "--background", "#00ff00", "--quiet")
+    assert result.returncode == 0, result.stderr
+    seq = ClipFolder(clip)
+    names = [p.stem for p in seq.frame_files]
+    assert sorted(p.stem for p in (out / "masks").iterdir()) == names
+    assert sorted(p.stem for p in (out / "composite").iterdir()) == names
+    viz = cv2.imread(str(out / "viz" / f"{names[0]}.png"))
+    assert viz.shape == (64, 96 * 4, 3)  # input | prediction | composite | errors (ground truth known)
+    summary = json.loads((out / "summary.json").read_text())
+    ious, dices = [], []
+    for i, name in enumerate(names):
+        mask = read_mask(out / "masks" / f"{name}.png")
+        assert set(np.unique(mask)) <= {0, 255}
+        gt = (seq.mask(i) > 0).astype(np.uint8)
+        ious.append(foreground_iou(mask > 0, gt))
+        dices.append(dice(mask > 0, gt))
+    assert summary["mean_iou"] == pytest.approx(np.mean(ious)) and summary["mean_dice"] == pytest.approx(np.mean(dices))
+    assert summary["frames"] == 5 and summary["flow"] == "dis" and summary["fps"] > 0
+    assert f"mean iou {np.mean(ious):.4f}" in result.stdout
+    comp = cv2.imread(str(out / "composite" / f"{names[0]}.png"))
+    background = read_mask(out / "masks" / f"{names[0]}.png") == 0
+    if background.any():  # green where the network says background (feathered edges aside)
+        inner = cv2.erode(background.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        assert np.abs(comp[inner].astype(int) - [0, 255, 0]).max() <= 1
+
+
+def test_predict_video_gives_mp4_of_same_length_and_size(tmp_path, checkpoints, video):
+    out = tmp_path / "out"
+    result = run("predict", "-m", str(checkpoints["unet"]), "--img", str(video), "-o", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    original, composite = VideoSequence(video), VideoSequence(out / "composite.mp4")
+    assert len(composite) == len(original) == 5 and composite.size == original.size
+    assert VideoSequence(out / "viz.mp4").size == (96 * 3, 64)
+    assert sorted(p.name for p in (out / "masks").iterdir()) == [f"{i:06d}.png" for i in range(5)]
+
+
+def test_predict_image_folder_with_masks_and_flags(tmp_path, checkpoints, clip):
+    seq = ClipFolder(clip)
+    frames, masks = tmp_path / "frames", tmp_path / "masks"
+    for i in range(len(seq)):
+        write_image(frames / f"shot{i + 1}.jpg", seq.frame(i))
+        write_mask(masks / f"shot{i + 1}.png", (seq.mask(i) > 0).astype(np.uint8) * 255)
+    out = tmp_path / "out"
+    result = run("predict", "-m", str(checkpoints["unet"]), "--img", str(frames), "--mask", str(masks), "-o",
+                 str(out), "--no-viz", "-t", "0.3", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (out / "masks").iterdir()) == [f"shot{i}.png" for i in range(1, 6)]
+    assert not (out / "viz").exists() and json.loads((out / "summary.json").read_text())["threshold"] == 0.3
+    nothing = run("predict", "-m", str(checkpoints["unet"]), "--img", str(frames), "--no-save", "--no-viz",
+                  "--no-eval", "-o", str(tmp_path / "none"), "--quiet")
+    assert nothing.returncode == 0 and not (tmp_path / "none").exists()
+    (masks / "shot5.png").unlink()
+    assert_user_error(run("predict", "-m", str(checkpoints["unet"]), "--img", str(frames), "--mask", str(masks),
+                          "-o", str(tmp_path / "x")), "shot5", "no mask named")
+    assert not (tmp_path / "x").exists()
+
+
+def test_predict_errors(tmp_path, checkpoints, clip, video):
+    ck = str(checkpoints["unet"])
+    assert_user_error(run("predict", "-m", str(tmp_path / "none.pt"), "--img", str(clip)), "none.pt",
+                      "checkpoint not found")
+    torch.save({"arch": "pwc", "config": {}, "state_dict": {}}, tmp_path / "pwc.pt")
+    assert_user_error(run("predict", "-m", str(tmp_path / "pwc.pt"), "--img", str(clip)), "architecture 'pwc'")
+    (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+    assert_user_error(run("predict", "-m", ck, "--img", str(tmp_path / "broken.mp4"), "-o", str(tmp_path / "o1")),
+                      "broken.mp4")
+    assert not (tmp_path / "o1").exists()
+    few = tmp_path / "few"
+    for i in range(3):
+        write_mask(few / f"{i}.png", np.zeros((64, 96), np.uint8))
+    assert_user_error(run("predict", "-m", ck, "--img", str(video), "--mask", str(few), "-o", str(tmp_path / "o2")),
+                      "3 masks for the 5 frames")
+    assert not (tmp_path / "o2").exists()
+    assert_user_error(run("predict", "-m", ck, "--img", str(clip), "--background", "mauve"), "--background 'mauve'")
+    assert_user_error(run("predict", "-m", ck, "--img", str(clip), "-t", "1.5"), "--mask-threshold 1.5")
+    existing = tmp_path / "exists"
+    existing.mkdir()
+    (existing / "keep.txt").write_text("mine")
+    assert_user_error(run("predict", "-m", ck, "--img", str(clip), "-o", str(existing)), "already exists")
+    assert (existing / "keep.txt").read_text() == "mine"
+
+
+def test_train_seg_cli_writes_checkpoint_card_and_logs(tmp_path):
+    out = tmp_path / "m"
+    result = run("train", "seg", "--model", "unet", "--size", "tiny", "--train-clips", "3", "--frames", "4",
+                 "--frame-size", "64x48", "--crop", "32x32", "-e", "1", "-b", "4", "-v", "34", "--out", str(out),
+                 "--eval-clips", "1", "--eval-frames", "3", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert {"checkpoint.pt", "MODEL_CARD.md", "train_log.csv", "epochs", "eval", "tensorboard"} <= \
+        {p.name for p in out.iterdir()}
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "SHA-256" in card and "workbench train seg --model unet" in card and "ms/frame 640x360" in card
+    assert_user_error(run("train", "seg", "--model", "unet", "-v", "0", "--out", str(tmp_path / "v")), "--validation")
+    assert_user_error(run("train", "seg", "--model", "unet", "--resume", "--out", str(tmp_path / "r")),
+                      "no training state")
+
+
+def test_as_a_separate_process(tmp_path, checkpoints, clip):
+    result = run_process("predict", "-m", str(checkpoints["unet"]), "--img", str(clip), "-o", str(tmp_path / "o"),
+                         "--quiet", "--no-viz")
+    assert result.returncode == 0, result.stderr
+    assert "fps without I/O" in result.stdout
