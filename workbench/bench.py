@@ -401,15 +401,20 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def write_bench_flow(result: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
-    """Write ``bench_flow.md`` and ``bench_flow.json`` under ``out`` (each atomically) → their paths."""
+def write_bench(result: dict[str, Any], out: str | Path, markdown: str) -> tuple[Path, Path]:
+    """Write ``bench_<name>.md`` (``markdown``) and ``bench_<name>.json`` under ``out``, each atomically."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
-    md, js = out / "bench_flow.md", out / "bench_flow.json"
-    write_text_atomic(md, format_bench_flow(result))
+    md, js = out / f"bench_{result['benchmark']}.md", out / f"bench_{result['benchmark']}.json"
+    write_text_atomic(md, markdown)
     write_text_atomic(js, json.dumps(_json_ready(result), indent=2, allow_nan=False) + "\n")
     return md, js
 
 
-__all__ = ["BenchFlowConfig", "bench_flow", "format_bench_flow", "method_specs", "write_bench_flow"]
+def write_bench_flow(result: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
+    """Write ``bench_flow.md`` and ``bench_flow.json`` under ``out`` (each atomically) → their paths."""
+    return write_bench(result, out, format_bench_flow(result))
+
+
+__all__ = ["BenchFlowConfig", "bench_flow", "format_bench_flow", "method_specs", "write_bench", "write_bench_flow"]

@@ -17,7 +17,6 @@ prediction), and is scored per frame against the exact masks:
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -26,10 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from workbench.bench import _json_ready, _num, _Threads, machine_info
+from workbench.bench import _num, _Threads, machine_info, write_bench
 from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
-from workbench.io.atomic import write_text_atomic
 from workbench.metrics import boundary_f, dice, foreground_iou, temporal_flicker
 from workbench.seg.checkpoint import SegNetwork, load_seg_checkpoint
 from workbench.seg.segmenter import Segmenter
@@ -109,6 +107,8 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
     """Score and time each ``label → checkpoint`` (module docstring) → a JSON-ready dict."""
     if clips < 1 or frames < 2:
         raise InputError(f"need at least 1 clip and 2 frames, got --clips {clips} --frames {frames}")
+    if seed < HELD_OUT_SEED:
+        raise InputError(f"--seed {seed}: benchmark clips must come from the held-out seeds >= {HELD_OUT_SEED}")
     started = time.perf_counter()
     nets = {label: load_seg_checkpoint(path) for label, path in checkpoints.items()}
     result: dict[str, Any] = {
@@ -165,13 +165,8 @@ def format_bench_seg(result: dict[str, Any]) -> str:
 
 
 def write_bench_seg(result: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder")
-    md, js = out / "bench_seg.md", out / "bench_seg.json"
-    write_text_atomic(md, format_bench_seg(result))
-    write_text_atomic(js, json.dumps(_json_ready(result), indent=2, allow_nan=False) + "\n")
-    return md, js
+    """Write ``bench_seg.md`` and ``bench_seg.json`` under ``out`` (each atomically) → their paths."""
+    return write_bench(result, out, format_bench_seg(result))
 
 
 __all__ = ["FAST_PX", "bench_seg", "fast_motion", "format_bench_seg", "held_out_clips", "score_network",

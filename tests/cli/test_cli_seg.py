@@ -160,3 +160,16 @@ def test_as_a_separate_process(tmp_path, checkpoints, clip):
                          "--quiet", "--no-viz")
     assert result.returncode == 0, result.stderr
     assert "fps without I/O" in result.stdout
+
+
+def test_bench_seg_writes_table_and_json(tmp_path, checkpoints):
+    result = run("bench", "seg", str(checkpoints["unet"]), str(checkpoints["funet_flow"]), "--clips", "1",
+                 "--frames", "3", "--repeat", "1", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "bench_seg.json").read_text())
+    assert [r["model"] for r in data["rows"]] == ["unet", "funet_flow"]
+    for row in data["rows"]:
+        assert 0 <= row["iou"] <= 1 and row["frames"] == 3 and row["ms_320x192"] > 0 and row["ms_640x360"] > 0
+    assert "| unet | rgb |" in (tmp_path / "bench_seg.md").read_text()
+    assert_user_error(run("bench", "seg", str(checkpoints["unet"]), "--seed", "5", "--out", str(tmp_path / "b")),
+                      "held-out seeds")

@@ -15,7 +15,7 @@ import contextlib
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,10 +51,6 @@ def frame_names(seq: Sequence) -> list[str]:
     return [f"{i:06d}" for i in range(len(seq))]
 
 
-def _frames(seq: Sequence) -> Iterator[np.ndarray]:
-    yield from seq.frames()  # videos stream; file sequences read one file at a time
-
-
 def _binary(mask: np.ndarray) -> np.ndarray:
     """Ground truth for binary scoring: 0/1 with 255 kept as ignore."""
     return np.where(mask == 255, 255, mask > 0).astype(np.uint8)
@@ -84,7 +80,7 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
             if options.viz:
                 panels = 4 if evaluate else 3
                 viz_video = stack.enter_context(VideoWriter(out / "viz.mp4", seq.fps, (W * panels, H)))
-        bar = tqdm(zip(names, _frames(seq), strict=False), total=len(names), desc=f"predict {seq.name}",
+        bar = tqdm(zip(names, seq.frames(), strict=False), total=len(names), desc=f"predict {seq.name}",
                    unit="frame", disable=not progress, leave=False)
         for index, (name, frame) in enumerate(bar):
             probs = segmenter.step(frame)
