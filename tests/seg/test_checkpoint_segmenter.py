@@ -54,9 +54,16 @@ def test_checkpoint_errors(tmp_path):
         load_seg_checkpoint(tmp_path / "wrong.pt")
 
 
-def test_shipped_names_resolve_to_models_folder(tmp_path):
-    assert resolve_checkpoint("funet_flow").parts[-2:] in (("funet_flow", "checkpoint.pt"), ("funet_flow",))
-    assert resolve_checkpoint(tmp_path / "x.pt") == tmp_path / "x.pt"
+def test_shipped_names_resolve_to_models_folder(tmp_path, monkeypatch):
+    import workbench.seg.checkpoint as checkpoint
+
+    monkeypatch.setattr(checkpoint, "MODELS_DIR", tmp_path / "models")
+    save_seg_checkpoint(tmp_path / "models" / "mine" / "checkpoint.pt", build_network("unet", {"size": "tiny"}))
+    assert resolve_checkpoint("mine") == tmp_path / "models" / "mine" / "checkpoint.pt"
+    assert load_seg_checkpoint("mine").arch == "unet"
+    assert resolve_checkpoint(tmp_path / "x.pt") == tmp_path / "x.pt"  # paths stay paths
+    with pytest.raises(InputError, match="theirs: checkpoint not found .*shipped model: mine"):
+        load_seg_checkpoint("theirs")
 
 
 def test_sigmoid_is_applied_once():

@@ -71,6 +71,8 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
     W, H = seq.size
     rows: list[dict[str, Any]] = []
     preds, gts = [], []
+    spec = options.background or BackgroundSpec("blur")
+    background: np.ndarray | None = None
     times = []
     with contextlib.ExitStack() as stack:
         composite_video = viz_video = None
@@ -106,7 +108,8 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
             alpha = probs[0] if net.num_classes == 1 else 1.0 - probs[0]
             composite = None
             if options.save or options.viz:
-                background = make_background(options.background or BackgroundSpec("blur"), frame)
+                if background is None or spec.kind == "blur":  # colours and images: rendered once per sequence
+                    background = make_background(spec, frame)
                 composite = replace_background(frame, alpha, background)
             if options.save:
                 stored = labels * 255 if net.num_classes == 1 else labels

@@ -36,12 +36,16 @@ def logits_to_probs(logits: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, dim=1)
 
 
+def scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
+    """``(W, H)`` of a frame resized by ``scale`` — the one rounding rule of training and prediction."""
+    return max(8, round(width * scale)), max(8, round(height * scale))
+
+
 def resize_frame(frame: np.ndarray, scale: float) -> np.ndarray:
     if scale == 1.0:
         return frame
     H, W = frame.shape[:2]
-    size = (max(1, round(W * scale)), max(1, round(H * scale)))
-    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return cv2.resize(frame, scaled_size(W, H, scale), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
 def frame_tensor(frame: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -98,9 +102,11 @@ class Segmenter:
                         num_classes=self.net.num_classes)
         logits = self.net.model(x)
         probs_small = logits_to_probs(logits)
-        if (H, W) != tuple(logits.shape[-2:]):
+        if (H, W) != tuple(logits.shape[-2:]):  # resize the logits, not the probabilities (sharper edges)
             logits = torch.nn.functional.interpolate(logits, size=(H, W), mode="bilinear", align_corners=False)
-        probs = logits_to_probs(logits)[0].cpu().numpy()
+            probs = logits_to_probs(logits)[0].cpu().numpy()
+        else:
+            probs = probs_small[0].cpu().numpy()
         end = time.perf_counter()
         self.prev_frame, self.prev_probs = small, probs_small
         self.last_times = {"flow_ms": 1000 * (t_flow - start), "seg_ms": 1000 * (end - t_flow)}

@@ -45,7 +45,7 @@ from workbench.io.atomic import atomic_file
 from workbench.metrics import dice, foreground_iou, frame_iou
 from workbench.seg import build_input
 from workbench.seg.checkpoint import SegNetwork, build_network, load_seg_checkpoint, save_seg_checkpoint
-from workbench.seg.segmenter import Segmenter, probs_to_labels
+from workbench.seg.segmenter import Segmenter, probs_to_labels, resize_frame, scaled_size
 
 IGNORE = 255
 LOSSES = ("bce", "dice_bce", "ce")
@@ -138,17 +138,17 @@ class SegBank:
 
 def _scaled(frame: np.ndarray, mask: np.ndarray, gt_flow: np.ndarray | None, scale: float
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Frame, mask and ground-truth flow at the network's scale (frames exactly as :class:`Segmenter` resizes)."""
     if scale == 1.0:
         return frame, mask, gt_flow
     from workbench.data.datasets import resize_flow
 
     H, W = frame.shape[:2]
-    size = (max(8, round(W * scale)), max(8, round(H * scale)))
-    frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    size = scaled_size(W, H, scale)
     mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
     if gt_flow is not None:
         gt_flow = resize_flow(np.nan_to_num(gt_flow), size)
-    return frame, mask, gt_flow
+    return resize_frame(frame, scale), mask, gt_flow
 
 
 def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBank:
