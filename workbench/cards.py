@@ -230,3 +230,74 @@ def write_seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[st
     path = Path(checkpoint).parent / "MODEL_CARD.md"
     write_text_atomic(path, seg_card(checkpoint, train, bench, command))
     return path
+
+
+def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
+    """Markdown model card of a decision network (numbers from ``train_decision``)."""
+    checkpoint = out / "checkpoint.pt"
+    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    params = sum(v.numel() for k, v in payload["state_dict"].items() if not k.startswith("in_"))
+    labels = result["labels"]
+    lc = labels["config"]
+    tc = payload.get("train_config", {})
+    gen = labels.get("generated") or {}
+    data = (f"`{labels.get('data')}`" if labels.get("data") else
+            f"{gen.get('clips')} synthetic clips × {gen.get('frames')} frames at "
+            f"{'x'.join(str(v) for v in gen.get('size', []))}, difficulty {gen.get('difficulty')}, seed "
+            f"{gen.get('seed')}")
+    cfg = payload["config"]
+    val, test = result["val"], result.get("test")
+    features = ("the flow network's deepest features (PWC-Net's coarsest decoder), DVSNet's choice"
+                if payload["features"] == "flownet" else
+                "11 channels from the flow field and the warp (u, v, |flow|, flow gradient, photometric residual, "
+                "outside share, warped key probability and its uncertainty, residual × uncertainty, max-pooled "
+                "residual and flow gradient)")
+    lines = [
+        f"# {out.name} — decision network ({payload['features']} features, flow `{payload['flow']}`)",
+        "",
+        "DVSNet's decision network (Xu et al., *Dynamic Video Segmentation Network*, CVPR 2018, arXiv 1804.00931) "
+        "scaled to our sizes (`workbench/decision/`): it predicts the expected confidence score (0–100) of warping "
+        "a region's key-frame segmentation to the current frame, and `workbench dvs run --policy adaptive` "
+        "re-segments the region when the prediction is below the target.",
+        "",
+        "## Checkpoint",
+        f"- File: `checkpoint.pt`, {checkpoint.stat().st_size / 1e6:.2f} MB; SHA-256 `{sha256(checkpoint)}`",
+        f"- Parameters: {params:,}; conv 3×3 {cfg['conv_channels']} → FC {' → FC '.join(str(v) for v in cfg['fc'])} "
+        f"→ 1, leaky ReLU 0.1, dropout {cfg['dropout']} (DVSNet: conv 96 → FC 1024 → 1024 → 10 → 1)",
+        f"- Input: {features}, pooled to a {cfg['grid'][0]}×{cfg['grid'][1]} grid, plus the frames since the key "
+        "frame / 10 (ours)",
+        "",
+        "## Labels (`workbench dvs labels`)",
+        f"- Data: {data}; regions {lc['regions'][0]}×{lc['regions'][1]}, overlap {lc['overlap']} px; key offsets "
+        f"1..{lc['max_offset']}; {labels['pairs']:,} pairs (score mean {labels['score_mean']:.1f}, "
+        f"std {labels['score_std']:.1f})",
+        f"- Score: `{lc['score']}` agreement between the key segmentation warped by `{lc['flow']}` flow and "
+        + ("the segmentation network's own output (self-supervised, DVSNet)" if lc["label"] == "self" else
+           "the ground truth") + f"; segmentation network `{(labels.get('seg') or {}).get('path')}`",
+        "",
+        "## Recipe",
+        f"- Adam lr {tc.get('lr')} × {tc.get('lr_decay')} per epoch, batch {tc.get('batch_size')}, "
+        f"{tc.get('epochs')} epochs, MSE; inputs standardised per channel on the training pairs; validation split "
+        f"by clip ({tc.get('val_percent'):g} %); best epoch by validation MAE: {val['epoch']}",
+        f"- Training time: {result['seconds'] / 60:.1f} min, {tc.get('threads')} threads "
+        f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs)",
+        "",
+        "Reproduce (labels, then training; CPU):",
+        "", "```bash", *(labels.get("commands") or []), command.strip(), "```", "",
+        "## Accuracy",
+        "",
+        "| set | pairs | MAE | RMSE | Pearson r |", "|---|---:|---:|---:|---:|",
+        f"| validation clips | {val['pairs']} | {val['mae']:.2f} | {val['rmse']:.2f} | {val['pearson']:.3f} |",
+    ]
+    if test:
+        lines.append(f"| held-out clips | {test['pairs']} | {test['mae']:.2f} | {test['rmse']:.2f} | "
+                     f"{test['pearson']:.3f} |")
+    lines += ["", f"Predicting the training mean gives a validation MAE of {result['baseline_val_mae']:.2f}.", "",
+              f"Card written {datetime.now(timezone.utc).strftime('%Y-%m-%d')} by workbench {__version__}."]
+    return "\n".join(lines) + "\n"
+
+
+def write_decision_card(out: Path, result: dict[str, Any], command: str) -> Path:
+    path = Path(out) / "MODEL_CARD.md"
+    write_text_atomic(path, decision_card(Path(out), result, command))
+    return path

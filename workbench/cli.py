@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from workbench import __version__
+from workbench.cli_dvs import add_dvs, add_train_decision
 from workbench.errors import InputError
 
 
@@ -398,8 +399,8 @@ def _bench_progress(step: str) -> None:
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    train = sub.add_parser("train", help="train the networks (flow, seg)")
-    tsub = train.add_subparsers(dest="train_command", required=True, metavar="{flow,seg}")
+    train = sub.add_parser("train", help="train the networks (flow, seg, decision)")
+    tsub = train.add_subparsers(dest="train_command", required=True, metavar="{flow,seg,decision}")
     flow = tsub.add_parser("flow", help="train PWC-Net on synthetic clips with exact flow; writes checkpoint + card",
                            description="Train PWC-Net from scratch on synthetic video calls (generated in memory, or "
                                        "--data clip folders), keep the best validation checkpoint, then benchmark it "
@@ -426,6 +427,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--quiet", action="store_true", help="no progress bars")
     flow.set_defaults(func=cmd_train_flow)
     _add_train_seg(tsub)
+    add_train_decision(tsub)
 
 
 # ------------------------------------------------------------------------------------------- predict
@@ -504,11 +506,12 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Flow-guided video segmentation workbench.")
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{data,flow,train,predict,bench}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{data,flow,train,predict,dvs,bench}")
     _add_data(sub)
     _add_flow(sub)
     _add_train(sub)
     _add_predict(sub)
+    add_dvs(sub)
     _add_bench(sub)
     return parser
 

@@ -47,5 +47,5 @@ def _import_model_modules() -> None:
     """Model files register themselves on import; importing them here keeps the registry complete."""
     import importlib
 
-    for module in ("workbench.flow.pwc", "workbench.seg"):
+    for module in ("workbench.flow.pwc", "workbench.seg", "workbench.decision"):
         importlib.import_module(module)

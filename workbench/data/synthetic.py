@@ -51,6 +51,7 @@ from workbench.data.textures import hex_color, jitter_color
 from workbench.errors import InputError
 from workbench.io.clips import ClipWriter
 from workbench.io.images import list_images, read_image
+from workbench.io.sequence import MemorySequence
 
 DIFFICULTIES = ("easy", "medium", "hard")
 #: Seeds from here up are held out: training (``workbench.train``) draws clips from seeds below it, and
@@ -374,3 +375,16 @@ def sample_frames(config: SynthConfig, index: int = 0) -> list[FrameData]:
 __all__ = ["DIFFICULTIES", "HELD_OUT_SEED", "Effects", "FrameData", "LayeredClip", "SynthConfig",
            "TalkingHeadClip", "effects_for", "parse_size", "sample_frames", "synthesize", "write_clip",
            "write_clips"]
+
+
+def memory_clips(config: SynthConfig) -> list[MemorySequence]:
+    """``config.clips`` generated clips held in memory (frames, masks, backward flow), named like on disk."""
+    config.validate()
+    clips = []
+    for index in range(config.clips):
+        items = list(TalkingHeadClip(config, index))
+        clips.append(MemorySequence(clip_name(index), [d.frame for d in items], [d.mask for d in items],
+                                    [d.flow_bwd for d in items], fps=config.fps,
+                                    classes=list(BINARY_CLASSES if config.classes == "binary" else PART_CLASSES),
+                                    meta={"seed": config.seed, "index": index, "difficulty": config.difficulty}))
+    return clips

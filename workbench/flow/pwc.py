@@ -160,13 +160,17 @@ class PWCNet(nn.Module):
         for head in heads:
             nn.init.normal_(head.weight, std=1e-3)
 
-    def forward(self, frame_a: torch.Tensor, frame_b: torch.Tensor) -> list[torch.Tensor]:
-        """``frame_*`` float ``(N, 3, H, W)`` in [0, 1] with H, W multiples of 2**num_levels."""
+    def forward(self, frame_a: torch.Tensor, frame_b: torch.Tensor, return_features: bool = False
+                ) -> list[torch.Tensor] | tuple[list[torch.Tensor], torch.Tensor]:
+        """``frame_*`` float ``(N, 3, H, W)`` in [0, 1] with H, W multiples of 2**num_levels.
+
+        With ``return_features``, also the coarsest decoder's output features (cost volume + dense
+        layers) — the "deepest features" DVSNet's decision network reads."""
         cfg = self.config
         N = frame_a.shape[0]
         features = self.pyramid(torch.cat([frame_a, frame_b], dim=0) - 0.5)  # one pass for both frames
         flows = []
-        flow = up_flow = up_feat = None
+        flow = up_flow = up_feat = top = None
         for level in range(cfg.num_levels, cfg.output_level - 1, -1):
             f1, f2 = features[level - 1][:N], features[level - 1][N:]
             if up_flow is not None:
@@ -175,12 +179,14 @@ class PWCNet(nn.Module):
             x = cost if up_flow is None else torch.cat([cost, f1, up_flow, up_feat], dim=1)
             decoder = self.decoders[str(level)]
             flow, feat = decoder(x)
+            if top is None:
+                top = feat
             if level == cfg.output_level:
                 flow = flow + self.context(feat)
             else:
                 up_flow, up_feat = decoder.up_flow(flow), decoder.up_feat(feat)
             flows.append(flow)
-        return flows
+        return (flows, top) if return_features else flows
 
     def cost_volume(self, f1: torch.Tensor, f2: torch.Tensor) -> torch.Tensor:
         """Correlation of the two feature maps; with ``normalize_features``, of unit-length feature vectors
@@ -191,18 +197,21 @@ class PWCNet(nn.Module):
             return correlation(f1, f2, self.config.max_displacement) * C
         return correlation(f1, f2, self.config.max_displacement)
 
-    def flow(self, frame_a: torch.Tensor, frame_b: torch.Tensor) -> torch.Tensor:
-        """Any-size ``(N, 3, H, W)`` frames in [0, 1] → ``(N, 2, H, W)`` flow in pixels (a → b)."""
+    def flow(self, frame_a: torch.Tensor, frame_b: torch.Tensor, return_features: bool = False
+             ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Any-size ``(N, 3, H, W)`` frames in [0, 1] → ``(N, 2, H, W)`` flow in pixels (a → b); with
+        ``return_features`` also the coarsest decoder's features (of the padded frames)."""
         N, _, H, W = frame_a.shape
         multiple = 2**self.config.num_levels
         pad_h, pad_w = (-H) % multiple, (-W) % multiple
         if pad_h or pad_w:  # replicate the border rather than resize, so the flow needs no rescaling
             frame_a = F.pad(frame_a, (0, pad_w, 0, pad_h), mode="replicate")
             frame_b = F.pad(frame_b, (0, pad_w, 0, pad_h), mode="replicate")
-        flow = self(frame_a, frame_b)[-1]
+        flows, top = self(frame_a, frame_b, return_features=True)
         factor = 2**self.config.output_level
-        flow = F.interpolate(flow, scale_factor=factor, mode="bilinear", align_corners=False)
-        return flow[:, :, :H, :W] * self.config.flow_scale
+        flow = F.interpolate(flows[-1], scale_factor=factor, mode="bilinear", align_corners=False)
+        flow = flow[:, :, :H, :W] * self.config.flow_scale
+        return (flow, top) if return_features else flow
 
 
 def create_pwc(name: str = "pwc_small", **overrides) -> PWCNet:
@@ -305,6 +314,13 @@ class PWCFlow(FlowEstimator):
     def estimate(self, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
         check_pair(frame_a, frame_b)
         return self.model.flow(self._tensor([frame_a]), self._tensor([frame_b]))[0].cpu().numpy()
+
+    @torch.inference_mode()
+    def estimate_with_features(self, frame_a: np.ndarray, frame_b: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+        """The flow a → b and the coarsest decoder's features ``(1, C, h, w)`` of the same pass."""
+        check_pair(frame_a, frame_b)
+        flow, features = self.model.flow(self._tensor([frame_a]), self._tensor([frame_b]), return_features=True)
+        return flow[0].cpu().numpy(), features
 
     @torch.inference_mode()
     def estimate_batch(self, frames_a, frames_b) -> np.ndarray:

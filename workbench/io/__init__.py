@@ -24,16 +24,15 @@ from workbench.io.images import (
     write_image,
     write_mask,
 )
-from workbench.io.sequence import FileSequence, Sequence
+from workbench.io.sequence import FileSequence, MemorySequence, Sequence
 from workbench.io.video import VIDEO_EXTENSIONS, VideoSequence, VideoWriter, is_video_file
 
 __all__ = [
     "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "ClipFolder", "ClipWriter", "DavisSequence", "FunetSequence",
-    "FileSequence", "ImageFolderSequence", "Sequence", "VideoSequence", "VideoWriter", "atomic_dir", "atomic_file",
-    "binarize_mask", "check_binary_mask", "describe_layout", "encode_image", "find_clip_folders", "flo_bytes",
-    "frame_name",
-    "is_clip_folder", "is_video_file", "list_images", "natural_key", "normalize_mask", "open_dataset",
-    "read_davis", "read_davis_mask", "read_flo", "read_funet", "read_image", "read_image_alpha",
-    "read_kitti_flow", "read_mask", "write_bytes_atomic", "write_flo", "write_image", "write_kitti_flow",
-    "write_mask", "write_text_atomic",
+    "FileSequence", "ImageFolderSequence", "MemorySequence", "Sequence", "VideoSequence", "VideoWriter",
+    "atomic_dir", "atomic_file", "binarize_mask", "check_binary_mask", "describe_layout", "encode_image",
+    "find_clip_folders", "flo_bytes", "frame_name", "is_clip_folder", "is_video_file", "list_images", "natural_key",
+    "normalize_mask", "open_dataset", "read_davis", "read_davis_mask", "read_flo", "read_funet", "read_image",
+    "read_image_alpha", "read_kitti_flow", "read_mask", "write_bytes_atomic", "write_flo", "write_image",
+    "write_kitti_flow", "write_mask", "write_text_atomic",
 ]

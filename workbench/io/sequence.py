@@ -104,3 +104,42 @@ class FileSequence(Sequence):
     def read_mask_file(self, path: Path) -> np.ndarray:
         """Class ids ``uint8 (H, W)`` of one mask file (default: values as stored)."""
         return read_mask(path)
+
+
+class MemorySequence(Sequence):
+    """A sequence held in memory (generated clips, notebooks, tests): lists of frames, masks and flows."""
+
+    def __init__(self, name: str, frames: list[np.ndarray], masks: list[np.ndarray] | None = None,
+                 flows_bwd: list[np.ndarray | None] | None = None, classes: list[str] | None = None,
+                 fps: float = 30.0, meta: dict[str, Any] | None = None):
+        if not frames:
+            raise InputError(f"{name}: no frames")
+        self.name = name
+        self._frames = list(frames)
+        height, width = self._frames[0].shape[:2]
+        self.size = (width, height)
+        for i, frame in enumerate(self._frames):
+            self._check_shape(frame, "frame", f"{name} frame {i}")
+        self._masks = list(masks) if masks is not None else None
+        if self._masks is not None and len(self._masks) != len(self._frames):
+            raise InputError(f"{name}: {len(self._masks)} masks for {len(self._frames)} frames")
+        self._flows = list(flows_bwd) if flows_bwd is not None else None
+        self.has_masks = self._masks is not None
+        self.has_flow = self._flows is not None
+        self.classes = classes or (["background", "person"] if self.has_masks else None)
+        self.fps = fps
+        self.meta = dict(meta or {})
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def frame(self, index: int) -> np.ndarray:
+        return self._frames[self._check_index(index)]
+
+    def mask(self, index: int) -> np.ndarray:
+        if self._masks is None:
+            return super().mask(index)
+        return self._masks[self._check_index(index)]
+
+    def flow_bwd(self, index: int) -> np.ndarray | None:
+        return None if self._flows is None else self._flows[self._check_index(index)]

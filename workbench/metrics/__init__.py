@@ -9,6 +9,8 @@ from workbench.metrics.boundary import boundary_f, boundary_map
 from workbench.metrics.flow import epe, epe_map, fl_all, flow_errors
 from workbench.metrics.segmentation import (
     IGNORE_INDEX,
+    SCORE_KINDS,
+    confidence_score,
     confusion_matrix,
     dice,
     foreground_iou,
@@ -20,7 +22,7 @@ from workbench.metrics.segmentation import (
 from workbench.metrics.temporal import per_frame_flicker, temporal_flicker
 
 __all__ = [
-    "IGNORE_INDEX", "boundary_f", "boundary_map", "confusion_matrix", "dice", "epe", "epe_map", "fl_all",
-    "flow_errors", "foreground_iou", "frame_iou", "iou_per_class", "mean_iou", "per_frame_flicker",
-    "pixel_accuracy", "temporal_flicker",
+    "IGNORE_INDEX", "SCORE_KINDS", "boundary_f", "confidence_score", "boundary_map", "confusion_matrix", "dice",
+    "epe", "epe_map", "fl_all", "flow_errors", "foreground_iou", "frame_iou", "iou_per_class", "mean_iou",
+    "per_frame_flicker", "pixel_accuracy", "temporal_flicker",
 ]

@@ -140,3 +140,31 @@ def frame_iou(pred: Any, gt: Any, num_classes: int = 2, ignore_index: int | None
     if num_classes == 2:
         return foreground_iou(pred, gt, ignore_index)
     return mean_iou(pred, gt, num_classes, ignore_index)
+
+
+SCORE_KINDS = ("iou", "accuracy")
+SCORE_FLOOR = 0.05  # "iou" score: the union is floored at this share of the region's pixels
+
+
+def confidence_score(pred: Any, ref: Any, kind: str = "iou", ignore_index: int | None = IGNORE_INDEX) -> float:
+    """DVSNet's expected confidence score, in [0, 100]: how well ``pred`` (a warped key segmentation)
+    agrees with ``ref`` (the segmentation network's output, or the ground truth).
+
+    - ``accuracy`` (DVSNet): 100 × the share of pixels with the same label. On a binary person task most
+      pixels are background, so this stays above ~95 even when the person is badly placed.
+    - ``iou`` (ours, the default): 100 × (1 − disagreeing pixels / max(|union of non-background|, 5 % of
+      the pixels)) — the foreground IoU where there is a person to find, floored so that a region with
+      hardly any person does not swing between 0 and 100 over a handful of pixels. 100 when both are empty.
+    """
+    pred, ref = _pair(pred, ref)
+    valid = _valid(ref, ignore_index)
+    pred, ref = pred[valid], ref[valid]
+    if pred.size == 0:
+        return 100.0
+    wrong = np.count_nonzero(pred != ref)
+    if kind == "accuracy":
+        return 100.0 * (1.0 - wrong / pred.size)
+    if kind != "iou":
+        raise ValueError(f"unknown score {kind!r}; expected one of {', '.join(SCORE_KINDS)}")
+    union = np.count_nonzero((pred > 0) | (ref > 0))
+    return 100.0 * max(0.0, 1.0 - wrong / max(union, SCORE_FLOOR * pred.size))

@@ -25,11 +25,13 @@ def flow_grid(flow: torch.Tensor) -> torch.Tensor:
     return torch.stack([gx, gy], dim=-1)
 
 
-def warp(x: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear") -> tuple[torch.Tensor, torch.Tensor]:
+def warp(x: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear", padding: str = "zeros"
+         ) -> tuple[torch.Tensor, torch.Tensor]:
     """Backward-warp ``x (N, C, H, W)`` by ``flow (N, 2, H, W)`` → ``(warped, valid)``.
 
     ``valid (N, 1, H, W)`` is 1.0 where the sample position lies inside the image (within the outermost
-    pixel centres) and 0.0 elsewhere; ``warped`` is zero-padded outside. Unbatched ``(C, H, W)`` and
+    pixel centres) and 0.0 elsewhere; ``warped`` is zero-padded outside (``padding="border"`` repeats the
+    border instead — what warped logits need, since a zero logit means "undecided"). Unbatched ``(C, H, W)`` and
     ``(2, H, W)`` inputs are accepted and return unbatched results. Differentiable in ``x`` and ``flow``.
     """
     unbatched = x.dim() == 3
@@ -42,7 +44,7 @@ def warp(x: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear") -> tuple[t
         raise ValueError(f"warp: x {tuple(x.shape)} and flow {tuple(flow.shape)} differ in batch or size")
     flow = flow.to(x.dtype)
     grid = flow_grid(flow)  # (N, H, W, 2)
-    warped = F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=True)
+    warped = F.grid_sample(x, grid, mode=mode, padding_mode=padding, align_corners=True)
     # Tolerance of 1e-3 px keeps samples exactly on the border valid despite float rounding.
     tol = 1e-3 * 2.0 / max(x.shape[-1] - 1, 1)
     inside = (grid.abs() <= 1.0 + tol).all(dim=-1)  # (N, H, W)

@@ -77,11 +77,15 @@ class Segmenter:
         self.prev_probs: torch.Tensor | None = None
 
     @torch.inference_mode()
-    def step(self, frame: np.ndarray, flow_bwd: np.ndarray | None = None) -> np.ndarray:
-        """Probabilities ``float32 (K, H, W)`` of ``frame`` (``uint8 (H, W, 3)``), K = 1 for binary.
+    def logits(self, frame: np.ndarray, prev_frame: np.ndarray | None = None,
+               prev_probs: torch.Tensor | None = None, flow_bwd: np.ndarray | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stateless core of :meth:`step`: logits ``(1, K, H, W)`` at the frame's size, and the
+        probabilities ``(1, K, h, w)`` at the network's resolution (what the next frame's input needs).
 
-        ``flow_bwd`` (optional, ``(2, h, w)`` at the network's resolution, from t to t−1) replaces the
-        estimate — training validation passes precomputed flows this way.
+        ``prev_frame`` (already resized by ``scale``) and ``prev_probs`` (network resolution) are the
+        previous frame and prediction; ``flow_bwd`` (``(2, h, w)``, t → t−1) replaces the flow estimate.
+        Stage times go to ``last_times``.
         """
         H, W = frame.shape[:2]
         small = resize_frame(frame, self.scale)
@@ -89,27 +93,37 @@ class Segmenter:
         flow = None
         if self.net.needs_flow:
             if flow_bwd is None:
-                if self.prev_frame is None:
+                if prev_frame is None:
                     flow_bwd = np.zeros((2, *small.shape[:2]), np.float32)  # first frame: no motion known
-                elif self.prev_frame.shape != small.shape:
+                elif prev_frame.shape != small.shape:
                     raise InputError(f"frame size changed within a sequence: {small.shape[1]}x{small.shape[0]} "
-                                     f"after {self.prev_frame.shape[1]}x{self.prev_frame.shape[0]}")
+                                     f"after {prev_frame.shape[1]}x{prev_frame.shape[0]}")
                 else:
-                    flow_bwd = self.flow.estimate(small, self.prev_frame)
+                    flow_bwd = self.flow.estimate(small, prev_frame)
             flow = torch.from_numpy(np.nan_to_num(np.asarray(flow_bwd, np.float32)))[None].to(self.device)
         t_flow = time.perf_counter()
-        x = build_input(self.net.input, frame_tensor(small, self.device), flow, self.prev_probs,
+        x = build_input(self.net.input, frame_tensor(small, self.device), flow, prev_probs,
                         num_classes=self.net.num_classes)
         logits = self.net.model(x)
         probs_small = logits_to_probs(logits)
         if (H, W) != tuple(logits.shape[-2:]):  # resize the logits, not the probabilities (sharper edges)
             logits = torch.nn.functional.interpolate(logits, size=(H, W), mode="bilinear", align_corners=False)
-            probs = logits_to_probs(logits)[0].cpu().numpy()
-        else:
-            probs = probs_small[0].cpu().numpy()
-        end = time.perf_counter()
-        self.prev_frame, self.prev_probs = small, probs_small
-        self.last_times = {"flow_ms": 1000 * (t_flow - start), "seg_ms": 1000 * (end - t_flow)}
+        self.last_times = {"flow_ms": 1000 * (t_flow - start), "seg_ms": 1000 * (time.perf_counter() - t_flow)}
+        return logits, probs_small
+
+    @torch.inference_mode()
+    def step(self, frame: np.ndarray, flow_bwd: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities ``float32 (K, H, W)`` of ``frame`` (``uint8 (H, W, 3)``), K = 1 for binary.
+
+        ``flow_bwd`` (optional, ``(2, h, w)`` at the network's resolution, from t to t−1) replaces the
+        estimate — training validation passes precomputed flows this way.
+        """
+        logits, probs_small = self.logits(frame, self.prev_frame, self.prev_probs, flow_bwd)
+        t_net = time.perf_counter()
+        probs = probs_small if logits.shape[-2:] == probs_small.shape[-2:] else logits_to_probs(logits)
+        probs = probs[0].cpu().numpy()
+        self.last_times["seg_ms"] += 1000 * (time.perf_counter() - t_net)
+        self.prev_frame, self.prev_probs = resize_frame(frame, self.scale), probs_small
         return probs
 
     def labels(self, probs: np.ndarray, threshold: float | None = None) -> np.ndarray:

@@ -1,0 +1,273 @@
+"""``workbench dvs run | labels | sweep`` and ``workbench train decision`` (argument parsing only).
+
+Defaults are the shipped checkpoints (``models/unet``, ``models/fastseg``, ``models/decision``), so
+``workbench dvs run --data CLIP`` needs no other flag. Errors follow :mod:`workbench.cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from workbench.errors import InputError
+
+
+def _grid(text: str) -> tuple[int, int]:
+    from workbench.pipeline import parse_grid
+
+    try:
+        return parse_grid(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _threads(n: int):
+    from workbench.bench import _Threads
+
+    return _Threads(n)
+
+
+def _sequences(args: argparse.Namespace, default_seed: int):
+    """``--data`` (clip folder, folder of clips, image folder, video) or clips generated in memory."""
+    if args.data:
+        from workbench.io import open_dataset
+
+        return open_dataset(args.data, masks=getattr(args, "mask", None))
+    from workbench.data.synthetic import SynthConfig, memory_clips
+
+    seed = default_seed if args.seed is None else args.seed
+    return memory_clips(SynthConfig(clips=args.clips, frames=args.frames, size=args.size, seed=seed,
+                                    difficulty=args.difficulty))
+
+
+def _add_generated(parser: argparse.ArgumentParser, clips: int, frames: int, seed_help: str) -> None:
+    from workbench.cli import _size
+
+    parser.add_argument("--clips", type=int, default=clips, help=f"generated clips without --data (default {clips})")
+    parser.add_argument("--frames", type=int, default=frames,
+                        help=f"frames per generated clip (default {frames})")
+    parser.add_argument("--size", type=_size, default=(320, 192), help="generated frame size (default 320x192)")
+    parser.add_argument("--seed", type=int, default=None, help=seed_help)
+    parser.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="mixed")
+
+
+def _add_pipeline(parser: argparse.ArgumentParser) -> None:
+    from workbench.cli import _flow_methods, _LazyChoices
+
+    parser.add_argument("--regions", type=_grid, default=(2, 2), help="ROWSxCOLS grid of regions (default 2x2)")
+    parser.add_argument("--overlap", type=int, default=16, help="pixels each region reaches into its neighbours "
+                                                                "(default 16)")
+    parser.add_argument("--seg", default="unet", help="segmentation checkpoint or shipped name (default unet)")
+    parser.add_argument("--decision", default="decision",
+                        help="decision checkpoint or shipped name (default decision)")
+    parser.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
+                        help="flow method of the warp path: %(choices)s (default: the decision network's, dis)")
+    parser.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+# ------------------------------------------------------------------------------------------- dvs run
+
+
+def cmd_dvs_run(args: argparse.Namespace) -> int:
+    from workbench.decision import load_decision_checkpoint
+    from workbench.pipeline import PipelineConfig, VideoSegmenter
+    from workbench.runs import record_run
+    from workbench.seg.checkpoint import load_seg_checkpoint
+
+    config = PipelineConfig(policy=args.policy, target=args.target, interval=args.interval, dynamic=args.dynamic,
+                            dynamic_down=args.dynamic_down, dynamic_up=args.dynamic_up, regions=args.regions,
+                            overlap=args.overlap, flow=args.flow or "dis", score=args.score,
+                            true_scores=args.true_scores)
+    config.validate()
+    if args.frames is not None and args.frames < 1:
+        raise InputError(f"--frames {args.frames}: expected 1 or more")
+    net = load_seg_checkpoint(args.seg)
+    decider = load_decision_checkpoint(args.decision) if args.policy == "adaptive" else None
+    if decider is not None and args.flow is None:
+        config.flow = decider.flow
+    sequences = _sequences(args, 0)
+    if args.eval and not all(s.has_masks for s in sequences):
+        missing = next(s for s in sequences if not s.has_masks)
+        raise InputError(f"{missing.name}: no ground-truth masks, so no IoU (give --mask, or drop --eval)")
+    with _threads(args.threads):
+        segmenter = VideoSegmenter(net, config, decider=decider)
+        for seq in sequences:
+            evaluate = seq.has_masks if args.eval is None else args.eval
+            segmenter.regions(*seq.size)  # bad grids fail before any work
+            run = record_run(segmenter, seq, args.out, store=not args.no_store, evaluate=evaluate,
+                             max_frames=args.frames, progress=not args.quiet,
+                             meta={"threads": args.threads, "command": " ".join(["workbench", *args.argv])})
+            s = run.summary
+            iou = f"mean IoU {s['mean_iou']:.4f}, " if s["mean_iou"] is not None else ""
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in s["stage_ms"].items() if v > 0)
+            print(f"{seq.name}: {s['frames']} frames, {iou}{s['fps']:.1f} fps without I/O, key fraction "
+                  f"{s['key_fraction']:.3f} (ms/frame: {stages}) → {run.path}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------- dvs labels
+
+
+def cmd_dvs_labels(args: argparse.Namespace) -> int:
+    from workbench.pipeline.labels import LabelConfig, make_labels
+    from workbench.seg.checkpoint import load_seg_checkpoint
+
+    config = LabelConfig(features=args.features, flow=args.flow or ("pwc" if args.features == "flownet" else "dis"),
+                         label=args.label, score=args.score, grid=args.grid, regions=args.regions,
+                         overlap=args.overlap, max_offset=args.max_offset)
+    config.validate()
+    net = load_seg_checkpoint(args.seg)
+    with _threads(args.threads):
+        sequences = _sequences(args, 0)
+        meta = {"data": args.data, "generated": None if args.data else {
+            "clips": args.clips, "frames": args.frames, "size": list(args.size), "seed": args.seed or 0,
+            "difficulty": args.difficulty}, "commands": [" ".join(["workbench", *args.argv])]}
+        info = make_labels(net, sequences, config, args.out, meta=meta, overwrite=args.overwrite,
+                           progress=not args.quiet)
+    print(f"{info['pairs']} labelled pairs from {len(info['clips'])} clips (score mean {info['score_mean']:.1f}, "
+          f"std {info['score_std']:.1f}) → {args.out}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------- dvs sweep
+
+
+def cmd_dvs_sweep(args: argparse.Namespace) -> int:
+    from workbench.data.synthetic import HELD_OUT_SEED
+    from workbench.decision import load_decision_checkpoint
+    from workbench.seg.checkpoint import load_seg_checkpoint
+    from workbench.sweep import SweepConfig, parse_range, run_sweep
+
+    decider = None if args.decision == "none" else load_decision_checkpoint(args.decision)
+    config = SweepConfig(targets=tuple(parse_range(args.targets)),
+                         intervals=tuple(int(v) for v in parse_range(args.intervals)), oracle=not args.no_oracle,
+                         flow_only=not args.no_flow_only, dynamic=args.dynamic, regions=args.regions,
+                         overlap=args.overlap, flow=args.flow or (decider.flow if decider else "dis"),
+                         max_frames=args.max_frames)
+    config.validate()
+    seg = load_seg_checkpoint(args.seg)
+    fast = None if args.fast == "none" else load_seg_checkpoint(args.fast)
+    with _threads(args.threads):
+        sequences = _sequences(args, HELD_OUT_SEED)
+        result = run_sweep(seg, sequences, config, args.out, fast=fast, decider=decider, overwrite=args.overwrite,
+                           progress=not args.quiet)
+    print((Path(args.out) / "sweep.md").read_text())
+    print(f"wrote {args.out}/sweep.csv, sweep.md, sweep.json, iou_vs_fps.png, iou_vs_key_fraction.png "
+          f"({len(result['table'])} rows)")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------- train decision
+
+
+def cmd_train_decision(args: argparse.Namespace) -> int:
+    from workbench.cards import write_decision_card
+    from workbench.train.decision import DecisionTrainConfig, train_decision
+
+    config = DecisionTrainConfig(labels=args.labels, out=args.out, test=args.test, epochs=args.epochs,
+                                 batch_size=args.batch_size, lr=args.learning_rate, val_percent=args.validation,
+                                 seed=args.seed, threads=args.threads)
+    result = train_decision(config, progress=not args.quiet)
+    val = result["val"]
+    line = (f"validation ({result['val_pairs']} pairs): MAE {val['mae']:.2f}, Pearson r {val['pearson']:.3f} "
+            f"(epoch {val['epoch']}; predicting the mean: MAE {result['baseline_val_mae']:.2f})")
+    if "test" in result:
+        line += f"; held-out: MAE {result['test']['mae']:.2f}, Pearson r {result['test']['pearson']:.3f}"
+    print(line)
+    if not args.no_card:
+        card = write_decision_card(Path(args.out), result, " ".join(["workbench", *args.argv]))
+        print(f"wrote {card}")
+    (Path(args.out) / "metrics.json").write_text(json.dumps({k: v for k, v in result.items() if k != "history"},
+                                                            indent=2, default=float) + "\n")
+    return 0
+
+
+def add_train_decision(tsub: argparse._SubParsersAction) -> None:
+    dec = tsub.add_parser("decision", help="train the decision network on labels from `workbench dvs labels`",
+                          description="Train the decision network (DVSNet's recipe scaled: Adam 0.002, x0.99 per "
+                                      "epoch, batch 32, MSE on the 0-100 score); validation split by clip; keeps the "
+                                      "lowest validation MAE; writes OUT/checkpoint.pt, train_log.csv, MODEL_CARD.md.")
+    dec.add_argument("--labels", default="data/decision/labels", help="labels folder (default %(default)s)")
+    dec.add_argument("--test", help="held-out labels folder to score at the end (e.g. from --seed 10000)")
+    dec.add_argument("--out", default="models/decision", help="output folder (default %(default)s)")
+    dec.add_argument("-e", "--epochs", type=int, default=100, help="epochs (default 100, DVSNet's)")
+    dec.add_argument("-b", "--batch-size", type=int, default=32, help="batch size (default 32)")
+    dec.add_argument("-l", "--learning-rate", type=float, default=0.002, help="Adam learning rate (default 0.002)")
+    dec.add_argument("-v", "--validation", type=float, default=10.0, help="percent of clips for validation")
+    dec.add_argument("--seed", type=int, default=0)
+    dec.add_argument("--threads", type=int, default=2)
+    dec.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md")
+    dec.add_argument("--quiet", action="store_true")
+    dec.set_defaults(func=cmd_train_decision)
+
+
+def add_dvs(sub: argparse._SubParsersAction) -> None:
+    from workbench.metrics import SCORE_KINDS
+    from workbench.pipeline import POLICIES
+
+    dvs = sub.add_parser("dvs", help="dynamic video segmentation: run a policy, make decision labels, sweep")
+    dsub = dvs.add_subparsers(dest="dvs_command", required=True, metavar="{run,labels,sweep}")
+
+    run = dsub.add_parser("run", help="run a key-frame policy over a clip, image folder or video; write a run record",
+                          description="Segment a video region by region with a key-frame policy and write a run "
+                                      "record (run.json + frames.parquet + stored frames) under OUT. fps excludes "
+                                      "reading and writing files.")
+    run.add_argument("--data", required=True, help="a clip folder, a folder of clips, an image folder or a video")
+    run.add_argument("--mask", help="ground truth for an image folder or a video (mask folder or mask video)")
+    run.add_argument("--policy", choices=POLICIES, default="adaptive", help="key-frame policy (default adaptive)")
+    run.add_argument("--target", type=float, default=90.0, help="confidence target 0-100 (default 90)")
+    run.add_argument("--dynamic", action="store_true", help="DVSNet's dynamic target: -1 after a segmentation "
+                                                           "step, +0.1 after a warp step")
+    run.add_argument("--dynamic-down", type=float, default=1.0, help="target change after a segmentation step")
+    run.add_argument("--dynamic-up", type=float, default=0.1, help="target change after a warp step")
+    run.add_argument("--interval", type=int, default=5, help="fixed policy: a key frame every N frames (default 5)")
+    run.add_argument("--score", choices=SCORE_KINDS, default="iou", help="kind of the true score (default iou)")
+    run.add_argument("--true-scores", action="store_true",
+                     help="also compute the true score on warp steps (untimed; for calibration plots)")
+    run.add_argument("--out", default="data/runs", help="runs folder (default data/runs)")
+    run.add_argument("--frames", type=int, default=None, help="only the first N frames")
+    run.add_argument("--no-store", action="store_true", help="write only run.json and frames.parquet")
+    ev = run.add_mutually_exclusive_group()
+    ev.add_argument("--eval", dest="eval", action="store_true", default=None,
+                    help="score IoU against ground truth (default: when the input has masks)")
+    ev.add_argument("--no-eval", dest="eval", action="store_false")
+    _add_pipeline(run)
+    run.set_defaults(func=cmd_dvs_run, clips=None, seed=None)
+
+    lab = dsub.add_parser("labels", help="make decision-network training data (DVSNet's gentestcase)",
+                          description="For each frame, key offsets 1..K and region: the decision network's input "
+                                      "and the true confidence score of warping (vs the segmentation network's own "
+                                      "output, or the ground truth with --label gt).")
+    lab.add_argument("--data", help="clip folders (default: generate clips in memory)")
+    _add_generated(lab, 16, 40, "generated clips' seed (default 0; use >= 10000 for a held-out set)")
+    lab.add_argument("--features", choices=["flow", "flownet"], default="flow",
+                     help="flow: from the flow field and warp residual (any flow method); flownet: PWC-Net's "
+                          "deepest features (DVSNet's choice; needs --flow pwc) (default flow)")
+    lab.add_argument("--label", choices=["self", "gt"], default="self",
+                     help="score against the network's own output (self, DVSNet) or the ground truth")
+    lab.add_argument("--score", choices=SCORE_KINDS, default="iou", help="score kind (default iou)")
+    lab.add_argument("--grid", type=_grid, default=(4, 8), help="feature grid ROWSxCOLS (default 4x8, DVSNet's)")
+    lab.add_argument("--max-offset", type=int, default=12, help="key offsets 1..K (default 12, DVSNet's)")
+    lab.add_argument("--out", default="data/decision/labels", help="output folder (default %(default)s)")
+    lab.add_argument("--overwrite", action="store_true")
+    _add_pipeline(lab)
+    lab.set_defaults(func=cmd_dvs_labels)
+
+    sw = dsub.add_parser("sweep", help="per-frame, fixed, adaptive, oracle over the same clips; table + figures",
+                         description="Run every policy over the same clips and write sweep.csv, sweep.md/json and "
+                                     "the trade-off figures (IoU vs fps, IoU vs key fraction).")
+    sw.add_argument("--data", help="clip folders with masks (default: held-out clips generated in memory)")
+    _add_generated(sw, 4, 40, "generated clips' seed (default 10000, held out)")
+    sw.add_argument("--targets", default="50:98:4", help="adaptive/oracle targets START:STOP:STEP or a list")
+    sw.add_argument("--intervals", default="1,2,3,5,8,12,20", help="fixed intervals (default %(default)s)")
+    sw.add_argument("--fast", default="fastseg", help="fast per-frame network, or none (default fastseg)")
+    sw.add_argument("--dynamic", action="store_true", help="adaptive with the dynamic target")
+    sw.add_argument("--no-oracle", action="store_true")
+    sw.add_argument("--no-flow-only", action="store_true")
+    sw.add_argument("--max-frames", type=int, default=None, help="only the first N frames of each clip")
+    sw.add_argument("--out", default="data/sweep", help="output folder (default data/sweep)")
+    sw.add_argument("--overwrite", action="store_true")
+    _add_pipeline(sw)
+    sw.set_defaults(func=cmd_dvs_sweep)

@@ -1,0 +1,157 @@
+"""Training data of the decision network (``workbench dvs labels``; DVSNet's ``gentestcase``).
+
+For every frame t of every clip, every key offset k = 1 … ``max_offset`` (t − k ≥ 0) and every region: the
+decision network's input for the pair (region at t, region at t − k) — computed exactly as the pipeline
+computes it (:func:`workbench.decision.features.pair_inputs`) — and the **true confidence score** of
+warping the key region's segmentation to frame t by the flow: its agreement
+(:func:`workbench.metrics.confidence_score`) with the segmentation network's own output on frame t
+(``label="self"``: DVSNet's self-supervised labels, no ground truth needed) or with the ground truth
+(``label="gt"``). The network's outputs come from the pipeline's per-frame policy, so labels and runs see the
+same region logits.
+
+Written (atomically) to ``<out>/labels.npz`` (``grid (N, C, gh, gw)``, ``extra (N, 1)``, ``score (N,)``,
+``clip``, ``frame``, ``offset``, ``region``) and ``<out>/labels.json`` (how they were made).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from workbench.config import Config
+from workbench.decision.features import FEATURE_KINDS, pair_inputs
+from workbench.errors import InputError
+from workbench.io import atomic_dir
+from workbench.io.sequence import Sequence
+from workbench.metrics import SCORE_KINDS, confidence_score
+from workbench.ops import warp
+from workbench.pipeline.streaming import PipelineConfig, VideoSegmenter
+from workbench.seg.checkpoint import SegNetwork
+from workbench.seg.segmenter import frame_tensor, logits_to_probs, probs_to_labels
+
+LABEL_KINDS = ("self", "gt")
+
+
+@dataclass
+class LabelConfig(Config):
+    features: str = "flow"  # flow | flownet (needs flow pwc)
+    flow: str = "dis"
+    label: str = "self"  # self | gt
+    score: str = "iou"
+    grid: tuple[int, int] = (4, 8)
+    regions: tuple[int, int] = (2, 2)
+    overlap: int = 16
+    max_offset: int = 12  # DVSNet: key frames up to 12 frames back
+
+    def validate(self) -> None:
+        if self.features not in FEATURE_KINDS:
+            raise InputError(f"--features {self.features!r}: expected one of {', '.join(FEATURE_KINDS)}")
+        if self.features == "flownet" and self.flow != "pwc":
+            raise InputError(f"--features flownet reads the flow network's features: it needs --flow pwc, "
+                             f"not {self.flow}")
+        if self.label not in LABEL_KINDS:
+            raise InputError(f"--label {self.label!r}: expected one of {', '.join(LABEL_KINDS)}")
+        if self.score not in SCORE_KINDS:
+            raise InputError(f"--score {self.score!r}: expected one of {', '.join(SCORE_KINDS)}")
+        if self.max_offset < 1:
+            raise InputError(f"--max-offset {self.max_offset}: expected 1 or more frames")
+
+
+def _labels_of(logits: torch.Tensor, threshold: float) -> np.ndarray:
+    return probs_to_labels(logits_to_probs(logits)[0].cpu().numpy(), threshold)
+
+
+@torch.inference_mode()
+def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index: int = 0,
+                progress: bool = True) -> dict[str, np.ndarray]:
+    """The labelled pairs of one sequence (arrays as in the module docstring)."""
+    from tqdm import tqdm
+
+    from workbench.flow import create_flow
+
+    if config.label == "gt" and not seq.has_masks:
+        raise InputError(f"{seq.name}: --label gt needs ground-truth masks")
+    flow_method = create_flow(config.flow)
+    segmenter = VideoSegmenter(net, PipelineConfig(policy="per-frame", regions=config.regions,
+                                                   overlap=config.overlap, flow=config.flow), flow=flow_method)
+    W, H = seq.size
+    regions = segmenter.regions(W, H)
+    crops, logits = [], []  # per frame: per region
+    state = None
+    for t in tqdm(range(len(seq)), desc=f"segmenting {seq.name}", unit="frame", disable=not progress, leave=False):
+        _, state = segmenter.step(seq.frame(t), state)
+        crops.append([key.key_frame for key in state.keys])
+        logits.append([key.key_logits for key in state.keys])
+    out: dict[str, list] = {k: [] for k in ("grid", "extra", "score", "clip", "frame", "offset", "region")}
+    pairs = [(t, k) for t in range(1, len(seq)) for k in range(1, config.max_offset + 1) if t - k >= 0]
+    for t, k in tqdm(pairs, desc=f"labelling {seq.name}", unit="pair", disable=not progress, leave=False):
+        gt = seq.mask(t) if config.label == "gt" else None
+        for region in regions:
+            r = region.index
+            current, key = crops[t][r], crops[t - k][r]
+            if config.features == "flownet":
+                flow, features = flow_method.estimate_with_features(current, key)
+            else:
+                flow, features = flow_method.estimate(current, key), None
+            flow_t = torch.from_numpy(np.nan_to_num(flow))[None]
+            warped, _ = warp(logits[t - k][r], flow_t, padding="border")
+            if gt is None:
+                reference = _labels_of(logits[t][r], net.threshold)
+            else:
+                crop = region.crop(gt)
+                reference = crop if len(net.classes) > 2 else np.where(crop == 255, 255, crop > 0).astype(np.uint8)
+            score = confidence_score(_labels_of(warped, net.threshold), reference, config.score)
+            grid, extra = pair_inputs(config.features, config.grid, frame_tensor(current), frame_tensor(key), flow_t,
+                                      logits[t - k][r], k, features)
+            out["grid"].append(grid[0].numpy())
+            out["extra"].append(extra[0].numpy())
+            for name, value in (("score", score), ("clip", clip_index), ("frame", t), ("offset", k), ("region", r)):
+                out[name].append(value)
+    if not out["score"]:
+        raise InputError(f"{seq.name}: {len(seq)} frame(s) give no (frame, key frame) pairs")
+    return {"grid": np.stack(out["grid"]).astype(np.float32), "extra": np.stack(out["extra"]).astype(np.float32),
+            "score": np.asarray(out["score"], np.float32),
+            **{name: np.asarray(out[name], np.int32) for name in ("clip", "frame", "offset", "region")}}
+
+
+def make_labels(net: SegNetwork, sequences: list[Sequence], config: LabelConfig, out: str | Path,
+                meta: dict[str, Any] | None = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Label every sequence and write ``labels.npz`` + ``labels.json`` under ``out`` (atomically)."""
+    from tqdm import tqdm
+
+    config.validate()
+    parts = [clip_labels(net, seq, config, i, progress) for i, seq in
+             enumerate(tqdm(sequences, desc="clips", unit="clip", disable=not progress))]
+    arrays = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    info = {"config": config.to_dict(), "seg": {"arch": net.arch, "path": str(net.path) if net.path else None},
+            "clips": [seq.name for seq in sequences], "pairs": int(len(arrays["score"])),
+            "score_mean": float(arrays["score"].mean()), "score_std": float(arrays["score"].std()),
+            "channels": int(arrays["grid"].shape[1]), **(meta or {})}
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        np.savez_compressed(tmp / "labels.npz", **arrays)
+        (tmp / "labels.json").write_text(json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def load_labels(folder: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """``(arrays, info)`` of a labels folder written by :func:`make_labels`."""
+    folder = Path(folder)
+    npz, meta = folder / "labels.npz", folder / "labels.json"
+    if not npz.is_file() or not meta.is_file():
+        raise InputError(f"{folder}: not a decision-label folder (expected labels.npz and labels.json from "
+                         "`workbench dvs labels`)")
+    try:
+        with np.load(npz) as data:
+            arrays = {k: data[k] for k in data.files}
+        info = json.loads(meta.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{folder}: unreadable labels ({type(exc).__name__})") from None
+    missing = [k for k in ("grid", "extra", "score", "clip") if k not in arrays]
+    if missing:
+        raise InputError(f"{npz}: missing arrays {', '.join(missing)}")
+    return arrays, info

@@ -1,0 +1,281 @@
+"""The streaming pipeline of dynamic video segmentation: ``result, state = segmenter.step(frame, state)``.
+
+Per frame and per region (``workbench.pipeline.regions``), a **policy** picks one of two paths:
+
+- **segment** — run the segmentation network on the region; the region becomes a new key frame
+  (``key_frame``, ``key_logits``);
+- **warp** — estimate the flow from the current region to its key region and backward-warp the key logits
+  by it (``padding="border"``: a zero logit would mean "undecided").
+
+Policies (``POLICIES``): ``per-frame`` (always segment), ``fixed`` (segment every ``interval`` frames, warp
+in between), ``adaptive`` (DVSNet: the decision network predicts the confidence score of warping; segment
+when it is below ``target``), ``oracle`` (as adaptive but with the *true* score — an upper bound that needs
+the segmentation it is meant to save; its look-ahead is not timed), ``flow-only`` (segment the first frame,
+then always warp). ``dynamic`` moves the target after each region-step: −``dynamic_down`` after a
+segmentation, +``dynamic_up`` after a warp (DVSNet's ``--dynamic``: −1 and +0.1), within [0, 100].
+
+The true score (``score_true``) of a warp is its agreement (:func:`workbench.metrics.confidence_score`,
+``score`` kind) with the segmentation network's output on the same region; it is known for free on adaptive
+segment steps (both were computed), and on every region-step with ``true_scores`` (untimed look-ahead).
+
+Stage times per region-step, in ms, I/O excluded: ``flow``, ``decision`` (features + network), ``seg``,
+``warp``; per frame: ``stitch``. Overlaps are stitched by the more confident region.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from workbench.config import Config
+from workbench.decision import Decider
+from workbench.errors import InputError
+from workbench.flow import FlowEstimator, create_flow
+from workbench.metrics import SCORE_KINDS, confidence_score
+from workbench.ops import warp
+from workbench.pipeline.regions import Region, region_grid, stitch
+from workbench.seg.checkpoint import SegNetwork
+from workbench.seg.segmenter import Segmenter, frame_tensor, logits_to_probs, probs_to_labels, resize_frame
+
+POLICIES = ("per-frame", "fixed", "adaptive", "oracle", "flow-only")
+STAGES = ("flow", "decision", "seg", "warp")
+
+
+@dataclass
+class PipelineConfig(Config):
+    policy: str = "adaptive"
+    target: float = 90.0  # adaptive / oracle: warp when the score reaches it (DVSNet's default 90)
+    interval: int = 5  # fixed: a key frame every `interval` frames
+    dynamic: bool = False
+    dynamic_down: float = 1.0  # DVSNet --dynamic: target −1 after a segmentation step
+    dynamic_up: float = 0.1  # … and +0.1 after a warp step
+    regions: tuple[int, int] = (2, 2)  # rows × cols (DVSNet: 2×2)
+    overlap: int = 16  # px each region reaches into its neighbours (DVSNet: 64 at 1024×2048)
+    flow: str = "dis"  # flow method of the warp path (from the registry)
+    score: str = "iou"  # kind of the true score (metrics.confidence_score)
+    true_scores: bool = False  # compute the true score on every region-step (untimed look-ahead)
+
+    def validate(self) -> None:
+        if self.policy not in POLICIES:
+            raise InputError(f"--policy {self.policy!r}: expected one of {', '.join(POLICIES)}")
+        if not 0 <= self.target <= 100:
+            raise InputError(f"--target {self.target}: expected a confidence score between 0 and 100")
+        if self.interval < 1:
+            raise InputError(f"--interval {self.interval}: expected 1 or more frames")
+        if self.score not in SCORE_KINDS:
+            raise InputError(f"--score {self.score!r}: expected one of {', '.join(SCORE_KINDS)}")
+        if self.dynamic_down < 0 or self.dynamic_up < 0:
+            raise InputError("--dynamic steps must be 0 or more")
+
+    @property
+    def param(self) -> float | int | None:
+        """The policy's swept parameter: the interval (fixed) or the target (adaptive, oracle)."""
+        return {"fixed": self.interval, "adaptive": self.target, "oracle": self.target}.get(self.policy)
+
+
+@dataclass
+class RegionKey:
+    """A region's key frame: its pixels, its logits ``(1, K, h, w)`` and its frame index."""
+
+    key_frame: np.ndarray
+    key_logits: torch.Tensor
+    index: int
+
+
+@dataclass
+class StreamState:
+    """Everything carried from one frame to the next."""
+
+    index: int = 0  # the next frame's index
+    size: tuple[int, int] | None = None  # (W, H) of the stream
+    keys: list[RegionKey | None] = field(default_factory=list)
+    target: float = 90.0
+    prev_frame: np.ndarray | None = None  # for segmentation networks that take the previous frame
+    prev_probs: np.ndarray | None = None  # (K, H, W) previous stitched probabilities
+
+
+@dataclass
+class RegionStep:
+    region: int
+    is_key: bool
+    score_pred: float  # NaN when no prediction was made
+    score_true: float  # NaN when unknown
+    target: float  # the target this decision was taken against (NaN for policies without one)
+    key_frame: int  # index of the key frame the region's output comes from
+    times: dict[str, float]  # ms per stage (STAGES)
+    flow: np.ndarray | None = None  # (2, h, w) current → key, when the warp path estimated it
+
+    @property
+    def decision(self) -> str:
+        return "segment" if self.is_key else "warp"
+
+
+@dataclass
+class StepResult:
+    index: int
+    logits: np.ndarray  # (K, H, W)
+    regions: list[RegionStep]
+    stitch_ms: float
+    threshold: float = 0.5
+
+    @property
+    def probs(self) -> np.ndarray:
+        return logits_to_probs(torch.from_numpy(self.logits)[None])[0].numpy()
+
+    @property
+    def seg(self) -> np.ndarray:
+        """``uint8 (H, W)`` labels."""
+        return probs_to_labels(self.probs, self.threshold)
+
+    @property
+    def total_ms(self) -> float:
+        return self.stitch_ms + sum(sum(r.times.values()) for r in self.regions)
+
+    @property
+    def num_keys(self) -> int:
+        return sum(r.is_key for r in self.regions)
+
+
+class VideoSegmenter:
+    """Adaptive key-frame scheduling over regions with any segmentation network and flow method."""
+
+    def __init__(self, net: SegNetwork, config: PipelineConfig | None = None, decider: Decider | None = None,
+                 flow: FlowEstimator | None = None, device: torch.device | str = "cpu"):
+        self.config = config = config or PipelineConfig()
+        config.validate()
+        self.net = net
+        self.device = torch.device(device)
+        self.segmenter = Segmenter(net, device=self.device)
+        self.flow = flow or create_flow(config.flow)
+        if config.policy == "adaptive":
+            if decider is None:
+                raise InputError("--policy adaptive needs a decision network (--decision CHECKPOINT)")
+            if decider.features == "flownet" and not hasattr(self.flow, "estimate_with_features"):
+                raise InputError(f"{decider.path}: this decision network reads the flow network's features; "
+                                 f"it needs --flow pwc, not {config.flow}")
+        self.decider = decider
+        self._regions: list[Region] = []
+
+    def regions(self, width: int, height: int) -> list[Region]:
+        if not self._regions or self._size != (width, height):
+            rows, cols = self.config.regions
+            self._regions = region_grid(width, height, rows, cols, self.config.overlap)
+            self._size = (width, height)
+        return self._regions
+
+    def initial_state(self) -> StreamState:
+        return StreamState(target=self.config.target)
+
+    # --- the two paths -------------------------------------------------------------------------------------
+    def _segment(self, crop: np.ndarray, region: Region, state: StreamState) -> torch.Tensor:
+        """Logits ``(1, K, h, w)`` of the segmentation network on one region."""
+        prev_frame = prev_probs = None
+        if self.net.needs_flow and state.prev_frame is not None:
+            prev_frame = resize_frame(region.crop(state.prev_frame), self.segmenter.scale)
+            probs = region.crop(state.prev_probs, channels_first=True)
+            prev_probs = torch.from_numpy(np.ascontiguousarray(probs))[None].to(self.device)
+            if prev_probs.shape[-2:] != prev_frame.shape[:2]:
+                prev_probs = torch.nn.functional.interpolate(prev_probs, size=prev_frame.shape[:2], mode="bilinear",
+                                                             align_corners=False)
+        logits, _ = self.segmenter.logits(crop, prev_frame, prev_probs)
+        return logits
+
+    def _estimate(self, crop: np.ndarray, key: RegionKey) -> tuple[np.ndarray, torch.Tensor | None]:
+        """Flow current → key region ``(2, h, w)`` and, for ``flownet`` features, the flow network's features."""
+        if self.decider is not None and self.decider.features == "flownet":
+            return self.flow.estimate_with_features(crop, key.key_frame)
+        return self.flow.estimate(crop, key.key_frame), None
+
+    @staticmethod
+    def _warp(key: RegionKey, flow: torch.Tensor) -> torch.Tensor:
+        warped, _ = warp(key.key_logits, flow, padding="border")
+        return warped
+
+    def _score(self, warped: torch.Tensor, reference: torch.Tensor) -> float:
+        """True score of a warp: agreement of warped key logits with the network's own logits."""
+        seg_warp = probs_to_labels(logits_to_probs(warped)[0].cpu().numpy(), self.net.threshold)
+        seg_ref = probs_to_labels(logits_to_probs(reference)[0].cpu().numpy(), self.net.threshold)
+        return confidence_score(seg_warp, seg_ref, self.config.score)
+
+    # --- one frame -----------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def step(self, frame: np.ndarray, state: StreamState | None = None) -> tuple[StepResult, StreamState]:
+        """Segment ``frame`` (``uint8 (H, W, 3)``) given the state after the previous frame."""
+        cfg = self.config
+        state = state or self.initial_state()
+        H, W = frame.shape[:2]
+        if state.size is not None and state.size != (W, H):
+            raise InputError(f"frame {state.index} is {W}x{H}, expected {state.size[0]}x{state.size[1]} like the "
+                             "first frame of the stream")
+        regions = self.regions(W, H)
+        keys = list(state.keys) if state.keys else [None] * len(regions)
+        t = state.index
+        steps: list[RegionStep] = []
+        parts: list[np.ndarray] = []
+        target = state.target
+        for region, key in zip(regions, keys, strict=True):
+            crop = np.ascontiguousarray(region.crop(frame))
+            times = dict.fromkeys(STAGES, 0.0)
+            score_pred = score_true = float("nan")
+            used_target = target if cfg.policy in ("adaptive", "oracle") else float("nan")
+            flow = ahead = None
+            if key is None or cfg.policy == "per-frame" or (cfg.policy == "fixed" and t % cfg.interval == 0):
+                is_key = True
+            elif cfg.policy in ("fixed", "flow-only"):
+                is_key = False
+            else:  # adaptive / oracle: estimate the flow to the key region, then decide
+                start = time.perf_counter()
+                flow, features = self._estimate(crop, key)
+                flow_t = torch.from_numpy(np.nan_to_num(flow))[None].to(self.device)
+                times["flow"] = 1000 * (time.perf_counter() - start)
+                if cfg.policy == "adaptive":
+                    start = time.perf_counter()
+                    grid, extra = self.decider.inputs(frame_tensor(crop, self.device), frame_tensor(key.key_frame,
+                                                      self.device), flow_t, key.key_logits, t - key.index, features)
+                    score_pred = float(self.decider.predict(grid, extra)[0])
+                    times["decision"] = 1000 * (time.perf_counter() - start)
+                    is_key = score_pred < target
+                else:  # oracle: look ahead; the segmentation is charged only if the oracle keeps it
+                    start = time.perf_counter()
+                    ahead = self._segment(crop, region, state)
+                    seg_ms = 1000 * (time.perf_counter() - start)
+                    score_true = self._score(self._warp(key, flow_t), ahead)
+                    is_key = score_true < target
+            if is_key and ahead is not None:
+                logits, times["seg"] = ahead, seg_ms
+                new_key = RegionKey(crop, logits, t)
+            elif is_key:
+                start = time.perf_counter()
+                logits = self._segment(crop, region, state)
+                times["seg"] = 1000 * (time.perf_counter() - start)
+                if key is not None and flow is not None and np.isnan(score_true):  # both paths known: free score
+                    score_true = self._score(self._warp(key, torch.from_numpy(np.nan_to_num(flow))[None]), logits)
+                new_key = RegionKey(crop, logits, t)
+            else:
+                start = time.perf_counter()
+                if flow is None:
+                    flow, _ = self._estimate(crop, key)
+                    times["flow"] = 1000 * (time.perf_counter() - start)
+                    start = time.perf_counter()
+                logits = self._warp(key, torch.from_numpy(np.nan_to_num(flow))[None].to(self.device))
+                times["warp"] = 1000 * (time.perf_counter() - start)
+                if cfg.true_scores and np.isnan(score_true):
+                    score_true = self._score(logits, self._segment(crop, region, state))
+                new_key = key
+            if cfg.dynamic and cfg.policy in ("adaptive", "oracle"):
+                target = min(100.0, max(0.0, target - cfg.dynamic_down if is_key else target + cfg.dynamic_up))
+            steps.append(RegionStep(region.index, is_key, score_pred, score_true, used_target, new_key.index, times,
+                                    flow))
+            parts.append(logits[0].cpu().numpy())
+            keys[region.index] = new_key
+        start = time.perf_counter()
+        full = stitch(parts, regions, W, H)
+        stitch_ms = 1000 * (time.perf_counter() - start)
+        result = StepResult(t, full, steps, stitch_ms, self.net.threshold)
+        new_state = StreamState(index=t + 1, size=(W, H), keys=keys, target=target)
+        if self.net.needs_flow:
+            new_state.prev_frame, new_state.prev_probs = frame, result.probs
+        return result, new_state

@@ -1,0 +1,70 @@
+"""``record_run``: run the pipeline over one sequence and write its run record (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.io.sequence import FileSequence, Sequence
+from workbench.pipeline import VideoSegmenter, run_video
+from workbench.pipeline.streaming import StepResult
+from workbench.runs.records import Run, RunWriter, frame_payload, load_run, new_run_id
+
+
+def source_info(seq: Sequence) -> dict[str, Any]:
+    """Where the frames came from: name, kind, path, size, frames, fps."""
+    path = getattr(seq, "root", None) or getattr(seq, "path", None)
+    if path is None and isinstance(seq, FileSequence) and seq.frame_files:
+        path = seq.frame_files[0].parent
+    return {"name": seq.name, "kind": type(seq).__name__, "path": str(path) if path is not None else None,
+            "size": list(seq.size), "num_frames": len(seq), "fps": seq.fps, "has_masks": seq.has_masks}
+
+
+def stitched_flow(result: StepResult, segmenter: VideoSegmenter, width: int, height: int) -> np.ndarray | None:
+    """Each region's flow to its key frame in the region's box; NaN where none was estimated."""
+    if all(step.flow is None for step in result.regions):
+        return None
+    flow = np.full((2, height, width), np.nan, np.float32)
+    for step, region in zip(result.regions, segmenter.regions(width, height), strict=True):
+        if step.flow is not None:
+            ys, xs = region.box
+            flow[:, ys, xs] = step.flow
+    return flow
+
+
+def record_run(segmenter: VideoSegmenter, seq: Sequence, root: str | Path, store: bool = True,
+               evaluate: bool = True, meta: dict[str, Any] | None = None, max_frames: int | None = None,
+               progress: bool = True, run_id: str | None = None) -> Run:
+    """Run ``segmenter`` over ``seq`` and write ``<root>/<run_id>/``; returns the loaded record."""
+    cfg = segmenter.config
+    run_id = run_id or new_run_id(seq.name, cfg.policy, cfg.param)
+    W, H = seq.size
+
+    with RunWriter(root, run_id, store=store) as writer:
+        def sink(index: int, frame: np.ndarray, result: StepResult, gt: np.ndarray | None) -> None:
+            if store:
+                probs = result.probs
+                prob = probs[0] if probs.shape[0] == 1 else 1.0 - probs[0]
+                writer.add_frame(index, frame_payload(frame, result.seg, prob, gt, stitched_flow(result, segmenter,
+                                 W, H), [step.key_frame for step in result.regions]))
+
+        output = run_video(segmenter, seq, evaluate=evaluate, sink=sink, max_frames=max_frames, progress=progress)
+        net = segmenter.net
+        decider = segmenter.decider
+        record = {
+            "method": cfg.policy,
+            "config": {**cfg.to_dict(), "param": cfg.param,
+                       "seg": {"arch": net.arch, "path": str(net.path) if net.path else None,
+                               "options": net.options, "classes": net.classes, "threshold": net.threshold},
+                       "decision": None if decider is None else {"path": str(decider.path) if decider.path else None,
+                                                                 "features": decider.features, "flow": decider.flow,
+                                                                 "score": decider.score, "label": decider.label},
+                       "regions_px": [[r.x0, r.y0, r.x1, r.y1] for r in segmenter.regions(W, H)]},
+            "source": source_info(seq),
+            "summary": output.summary,
+            **(meta or {}),
+        }
+        writer.finish(record, output.rows)
+    return load_run(writer.path)

@@ -1,0 +1,234 @@
+"""``workbench dvs sweep``: every policy over the same clips, the trade-off table and figures.
+
+Runs, on every clip: ``per-frame`` with the accurate segmentation network (the reference), ``per-frame``
+with the fast network (the practitioner's alternative), ``fixed`` at each interval, ``adaptive`` at each
+target (decision network), ``oracle`` at each target (true scores: an upper bound) and ``flow-only``. Each run
+is a run record under ``<out>/runs/`` (summaries and rows only, no stored frames). Writes:
+
+- ``sweep.csv`` — DESIGN.md §4 columns ``method, param, mean_iou, fps, key_fraction, run_id`` plus ``seg``,
+  ``clip``, ``frames``, ``ms_per_frame``, ``min_iou``: one row per (method, param, network, clip) and one
+  aggregate row per (method, param, network) with ``clip = all`` (IoU averaged over all frames, fps = all
+  frames / all compute time, run_id empty);
+- ``sweep.md`` / ``sweep.json`` — the aggregate table, the reference, the best adaptive operating point within
+  ``max_loss`` IoU points of it with its speedup and the bound ``1 / (k + (1 − k)·o)``, where the time goes
+  per path, and whether adaptive Pareto-dominates fixed at every fixed interval's key fraction (the adaptive
+  curve interpolated linearly in the key fraction, with its exact limits: flow-only = target 0, per-frame = k 1);
+- ``iou_vs_fps.png`` and ``iou_vs_key_fraction.png`` — one curve per policy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.config import Config
+from workbench.decision import Decider
+from workbench.errors import InputError
+from workbench.io import atomic_dir
+from workbench.io.sequence import Sequence
+from workbench.pipeline import PipelineConfig, VideoSegmenter
+from workbench.runs import record_run
+from workbench.seg.checkpoint import SegNetwork
+
+SWEEP_COLUMNS = ("method", "param", "mean_iou", "fps", "key_fraction", "run_id", "seg", "clip", "frames",
+                 "ms_per_frame", "min_iou")
+
+
+def parse_range(text: str) -> list[float]:
+    """``"50:98:4"`` → 50, 54, …, 98 (inclusive); ``"80,90"`` → 80, 90."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(v) for v in text.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            return [round(v, 6) for v in np.arange(start, stop + step / 2, step)]
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"{text!r}: expected START:STOP:STEP or a comma-separated list") from None
+
+
+@dataclass
+class SweepConfig(Config):
+    targets: tuple[float, ...] = tuple(range(50, 99, 4))
+    intervals: tuple[int, ...] = (1, 2, 3, 5, 8, 12, 20)
+    oracle: bool = True
+    flow_only: bool = True
+    dynamic: bool = False
+    regions: tuple[int, int] = (2, 2)
+    overlap: int = 16
+    flow: str = "dis"
+    score: str = "iou"
+    max_loss: float = 1.0  # IoU points: the best operating point may lose at most this much
+    max_frames: int | None = None
+
+    def validate(self) -> None:
+        if not self.targets or any(not 0 <= t <= 100 for t in self.targets):
+            raise InputError(f"--targets {list(self.targets)}: expected scores between 0 and 100")
+        if not self.intervals or any(int(i) != i or i < 1 for i in self.intervals):
+            raise InputError(f"--intervals {list(self.intervals)}: expected whole numbers of frames, 1 or more")
+
+
+def _plan(config: SweepConfig, seg: SegNetwork, fast: SegNetwork | None, decider: Decider | None
+          ) -> list[tuple[str, PipelineConfig, SegNetwork]]:
+    base = {"regions": config.regions, "overlap": config.overlap, "flow": config.flow, "score": config.score}
+    plan = [("per-frame", PipelineConfig(policy="per-frame", **base), seg)]
+    if fast is not None:
+        plan.append(("per-frame", PipelineConfig(policy="per-frame", **base), fast))
+    plan += [("fixed", PipelineConfig(policy="fixed", interval=int(k), **base), seg) for k in config.intervals]
+    if decider is not None:
+        plan += [("adaptive", PipelineConfig(policy="adaptive", target=t, dynamic=config.dynamic, **base), seg)
+                 for t in config.targets]
+    if config.oracle:
+        plan += [("oracle", PipelineConfig(policy="oracle", target=t, **base), seg) for t in config.targets]
+    if config.flow_only:
+        plan.append(("flow-only", PipelineConfig(policy="flow-only", **base), seg))
+    return plan
+
+
+def _seg_name(net: SegNetwork) -> str:
+    return net.path.parent.name if net.path is not None and net.path.name == "checkpoint.pt" else net.arch
+
+
+def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, out: str | Path,
+              fast: SegNetwork | None = None, decider: Decider | None = None, overwrite: bool = False,
+              progress: bool = True) -> dict[str, Any]:
+    """Run the sweep and write its outputs under ``out`` (built under a temporary name)."""
+    import pandas as pd
+    from tqdm import tqdm
+
+    config.validate()
+    if not sequences:
+        raise InputError("the sweep has no clips")
+    for seq in sequences:
+        if not seq.has_masks:
+            raise InputError(f"{seq.name}: no ground-truth masks; the sweep compares IoU and needs them")
+    plan = _plan(config, seg, fast, decider)
+    rows: list[dict[str, Any]] = []
+    path_ms: dict[str, list[float]] = {"seg": [], "warp": []}
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        bar = tqdm(total=len(plan) * len(sequences), desc="sweep", unit="run", disable=not progress)
+        for method, pipeline, net in plan:
+            segmenter = VideoSegmenter(net, pipeline, decider=decider if method == "adaptive" else None)
+            per_clip = []
+            for seq in sequences:
+                bar.set_postfix_str(f"{method} {pipeline.param if pipeline.param is not None else ''} {seq.name}")
+                run = record_run(segmenter, seq, tmp / "runs", store=False, max_frames=config.max_frames,
+                                 progress=False, meta={"sweep": str(out)})
+                s = run.summary
+                per_clip.append((run, s))
+                rows.append({"method": method, "param": pipeline.param, "mean_iou": s["mean_iou"], "fps": s["fps"],
+                             "key_fraction": s["key_fraction"], "run_id": run.run_id, "seg": _seg_name(net),
+                             "clip": seq.name, "frames": s["frames"], "ms_per_frame": s["ms_per_frame"],
+                             "min_iou": s["min_iou"]})
+                if method in ("per-frame", "adaptive") and net is seg:
+                    df = run.frames
+                    segment = df["decision"] == "segment"
+                    path_ms["seg"] += list(df.loc[segment, "t_seg_ms"])
+                    if method == "adaptive":
+                        warp_cost = df["t_flow_ms"] + df["t_decision_ms"] + df["t_warp_ms"]
+                        path_ms["warp"] += list(warp_cost[~segment])
+                bar.update()
+            frames = sum(s["frames"] for _, s in per_clip)
+            total_ms = sum(s["ms_per_frame"] * s["frames"] for _, s in per_clip)
+            rows.append({"method": method, "param": pipeline.param,
+                         "mean_iou": sum(s["mean_iou"] * s["frames"] for _, s in per_clip) / frames,
+                         "fps": 1000.0 * frames / total_ms,
+                         "key_fraction": sum(s["key_fraction"] * s["frames"] for _, s in per_clip) / frames,
+                         "run_id": "", "seg": _seg_name(net), "clip": "all", "frames": frames,
+                         "ms_per_frame": total_ms / frames, "min_iou": min(s["min_iou"] for _, s in per_clip)})
+        bar.close()
+        table = pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
+        table.to_csv(tmp / "sweep.csv", index=False)
+        report = sweep_report(table, _seg_name(seg), path_ms, config.max_loss)
+        report["config"] = config.to_dict()
+        report["clips"] = [seq.name for seq in sequences]
+        (tmp / "sweep.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+        (tmp / "sweep.md").write_text(format_sweep(table, report))
+        from workbench.viz.sweep import save_figure, tradeoff_figure
+
+        for x, name in (("fps", "iou_vs_fps.png"), ("key_fraction", "iou_vs_key_fraction.png")):
+            save_figure(tradeoff_figure(table, x, reference=report["reference"]["seg"]), tmp / name)
+    return {"table": table, "report": report, "out": Path(out)}
+
+
+def _interp(x: np.ndarray, y: np.ndarray, at: float) -> float:
+    order = np.argsort(x)
+    x, y = x[order], y[order]
+    if at < x[0] or at > x[-1]:
+        return float("nan")  # outside the adaptive curve: no claim
+    return float(np.interp(at, x, y))
+
+
+def sweep_report(table: Any, seg_name: str, path_ms: dict[str, list[float]], max_loss: float = 1.0) -> dict[str, Any]:
+    """Reference, best operating point within ``max_loss`` IoU points, bound, Pareto check (aggregate rows)."""
+    agg = table[table["clip"] == "all"]
+    ref = agg[(agg["method"] == "per-frame") & (agg["seg"] == seg_name)].iloc[0]
+    seg_ms = float(np.median(path_ms["seg"])) if path_ms["seg"] else float("nan")
+    warp_ms = float(np.median(path_ms["warp"])) if path_ms["warp"] else float("nan")
+    o = warp_ms / seg_ms if seg_ms > 0 else float("nan")
+    report: dict[str, Any] = {
+        "reference": {"seg": seg_name, "mean_iou": float(ref["mean_iou"]), "fps": float(ref["fps"])},
+        "path_ms": {"seg_region_step": seg_ms, "warp_region_step": warp_ms, "o": o}}
+    adaptive = agg[agg["method"] == "adaptive"]
+    best = None
+    for _, row in adaptive.iterrows():
+        loss = 100 * (ref["mean_iou"] - row["mean_iou"])
+        speedup = row["fps"] / ref["fps"]
+        if loss <= max_loss and (best is None or speedup > best["speedup"]):
+            k = float(row["key_fraction"])
+            best = {"target": float(row["param"]), "mean_iou": float(row["mean_iou"]), "fps": float(row["fps"]),
+                    "key_fraction": k, "iou_loss_points": float(loss), "speedup": float(speedup),
+                    "bound": float(1.0 / (k + (1 - k) * o)) if np.isfinite(o) else None}
+    report["best_adaptive"] = best
+    fixed = agg[agg["method"] == "fixed"]
+    checks = []
+    if len(adaptive):
+        # The adaptive curve's exact limits: target 0 never re-segments (= flow-only), and every region
+        # re-segmented (k = 1) is the per-frame reference.
+        limits = agg[(agg["method"] == "flow-only") & (agg["seg"] == seg_name)]
+        ks = np.concatenate([adaptive["key_fraction"].to_numpy(float), limits["key_fraction"].to_numpy(float), [1.0]])
+        ious = np.concatenate([adaptive["mean_iou"].to_numpy(float), limits["mean_iou"].to_numpy(float),
+                               [ref["mean_iou"]]])
+        for _, row in fixed.iterrows():
+            at = _interp(ks, ious, float(row["key_fraction"]))
+            checks.append({"interval": int(row["param"]), "key_fraction": float(row["key_fraction"]),
+                           "fixed_iou": float(row["mean_iou"]), "adaptive_iou": at,
+                           "dominates": None if np.isnan(at) else bool(at >= row["mean_iou"] - 1e-9)})
+    report["pareto"] = checks
+    decided = [c["dominates"] for c in checks if c["dominates"] is not None]
+    report["adaptive_dominates_fixed"] = bool(decided) and all(decided)
+    return report
+
+
+def format_sweep(table: Any, report: dict[str, Any]) -> str:
+    agg = table[table["clip"] == "all"]
+    lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", "",
+             "| method | network | param | mean IoU | fps | key fraction | ms/frame |", "|---|---|---|---|---|---|---|"]
+    for _, row in agg.iterrows():
+        param = "" if row["param"] is None or (isinstance(row["param"], float) and np.isnan(row["param"])) else \
+            f"{row['param']:g}"
+        lines.append(f"| {row['method']} | {row['seg']} | {param} | {row['mean_iou']:.4f} | {row['fps']:.1f} | "
+                     f"{row['key_fraction']:.3f} | {row['ms_per_frame']:.1f} |")
+    ref, best, paths = report["reference"], report["best_adaptive"], report["path_ms"]
+    lines += ["", f"Reference: per-frame {ref['seg']}, mean IoU {ref['mean_iou']:.4f}, {ref['fps']:.1f} fps.",
+              f"Median region-step: segmentation {paths['seg_region_step']:.2f} ms, warp path (flow + decision + "
+              f"warp) {paths['warp_region_step']:.2f} ms, o = {paths['o']:.3f}."]
+    if best:
+        lines.append(f"Best adaptive point within the IoU budget: target {best['target']:g}, mean IoU "
+                     f"{best['mean_iou']:.4f} ({best['iou_loss_points']:+.2f} points lost), {best['fps']:.1f} fps, "
+                     f"key fraction {best['key_fraction']:.3f}: speedup {best['speedup']:.2f}× "
+                     f"(bound 1/(k + (1 − k)·o) = {best['bound']:.2f}×).")
+    else:
+        lines.append("No adaptive point stays within the IoU budget.")
+    if report["pareto"]:
+        lines += ["", "| fixed interval | key fraction | fixed IoU | adaptive IoU (interpolated) | adaptive ≥ fixed |",
+                  "|---|---|---|---|---|"]
+        for c in report["pareto"]:
+            dom = "—" if c["dominates"] is None else ("yes" if c["dominates"] else "no")
+            at = "outside the adaptive curve" if np.isnan(c["adaptive_iou"]) else f"{c['adaptive_iou']:.4f}"
+            lines.append(f"| {c['interval']} | {c['key_fraction']:.3f} | {c['fixed_iou']:.4f} | {at} | {dom} |")
+    return "\n".join(lines) + "\n"
