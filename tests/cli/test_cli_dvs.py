@@ -1,0 +1,123 @@
+"""`workbench dvs run | labels | sweep` and `workbench train decision` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from cli_helpers import assert_user_error, run_in_process
+
+from workbench.data.synthetic import SynthConfig, synthesize
+from workbench.decision import Decider, DecisionNet, save_decision_checkpoint
+from workbench.io import read_image, write_image
+from workbench.runs import list_runs, load_run
+from workbench.seg.checkpoint import build_network, save_seg_checkpoint
+from workbench.sweep import SWEEP_COLUMNS
+
+run = run_in_process
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("dvs")
+    torch.manual_seed(0)
+    paths = {"seg": folder / "seg.pt", "fast": folder / "fast.pt", "decision": folder / "decision.pt"}
+    save_seg_checkpoint(paths["seg"], build_network("unet", {"size": "tiny"}))
+    save_seg_checkpoint(paths["fast"], build_network("fastseg"))
+    save_decision_checkpoint(paths["decision"], Decider(DecisionNet()))
+    synthesize(folder / "clips", SynthConfig(clips=2, frames=6, size=(96, 64), seed=10004), progress=False)
+    paths["clips"] = folder / "clips"
+    paths["clip"] = folder / "clips" / "clip_0000"
+    images = folder / "images"
+    images.mkdir()
+    for i in range(3):
+        write_image(images / f"{i:03d}.png", read_image(paths["clip"] / "frames" / f"{i:06d}.png"))
+    paths["images"] = images
+    return paths
+
+
+def models(files) -> list[str]:
+    return ["--seg", str(files["seg"]), "--decision", str(files["decision"]), "--threads", "1", "--quiet"]
+
+
+def test_run_writes_a_record(files, tmp_path):
+    result = run("dvs", "run", "--data", str(files["clip"]), "--out", str(tmp_path), "--dynamic", *models(files))
+    assert result.returncode == 0, result.stderr
+    (path,) = list_runs(tmp_path)
+    record = load_run(path)
+    assert record.meta["method"] == "adaptive" and record.meta["config"]["dynamic"] is True
+    assert record.summary["frames"] == 6 and record.stored and str(path) in result.stdout
+    assert "mean IoU" in result.stdout and "fps without I/O" in result.stdout
+    assert record.meta["source"]["path"] == str(files["clip"])
+
+
+def test_run_image_folder_without_ground_truth(files, tmp_path):
+    result = run("dvs", "run", "--data", str(files["images"]), "--out", str(tmp_path), "--policy", "fixed",
+                 "--no-store", *models(files))
+    assert result.returncode == 0, result.stderr
+    record = load_run(list_runs(tmp_path)[0])
+    assert record.summary["mean_iou"] is None and not record.stored
+    assert_user_error(run("dvs", "run", "--data", str(files["images"]), "--out", str(tmp_path), "--eval",
+                          *models(files)), "no ground-truth masks")
+
+
+@pytest.mark.parametrize("extra, fragment", [(["--target", "150"], "between 0 and 100"),
+                                             (["--overlap", "200"], "larger than a region"),
+                                             (["--regions", "9x9"], "does not fit"),
+                                             (["--decision", "nowhere.pt"], "nowhere.pt")])
+def test_run_errors(files, tmp_path, extra, fragment):
+    args = models(files)
+    if extra[0] == "--decision":
+        args = args[:2] + args[4:]
+    result = run("dvs", "run", "--data", str(files["clip"]), "--out", str(tmp_path / "runs"), *args, *extra)
+    assert_user_error(result, fragment)
+    assert not (tmp_path / "runs").exists() or list_runs(tmp_path / "runs") == []
+
+
+def test_unknown_policy(files):
+    result = run("dvs", "run", "--data", str(files["clip"]), "--policy", "sometimes")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_sweep(files, tmp_path):
+    out = tmp_path / "sweep"
+    result = run("dvs", "sweep", "--data", str(files["clips"]), "--targets", "50,95", "--intervals", "1,3",
+                 "--fast", str(files["fast"]), "--out", str(out), *models(files))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table.columns) == list(SWEEP_COLUMNS)
+    agg = table[table["clip"] == "all"]
+    methods = [(m, p) for m, p in zip(agg["method"], agg["param"], strict=True)]
+    assert len(agg) == 2 + 2 + 2 + 2 + 1  # per-frame ×2 networks, fixed ×2, adaptive ×2, oracle ×2, flow-only
+    assert ("fixed", 3.0) in methods and ("adaptive", 95.0) in methods
+    per_clip = table[table["clip"] != "all"]
+    assert set(per_clip["clip"]) == {"clip_0000", "clip_0001"} and per_clip["run_id"].notna().all()
+    # the aggregate IoU is the frame-weighted mean of the clips'
+    fixed3 = per_clip[(per_clip["method"] == "fixed") & (per_clip["param"] == 3)]
+    assert agg[(agg["method"] == "fixed") & (agg["param"] == 3)]["mean_iou"].item() == pytest.approx(
+        (fixed3["mean_iou"] * fixed3["frames"]).sum() / fixed3["frames"].sum())
+    assert agg[(agg["method"] == "fixed") & (agg["param"] == 1)]["key_fraction"].item() == 1.0
+    report = json.loads((out / "sweep.json").read_text())
+    assert {"reference", "best_adaptive", "pareto", "path_ms", "adaptive_dominates_fixed"} <= set(report)
+    assert (out / "iou_vs_fps.png").stat().st_size > 10_000 and (out / "iou_vs_key_fraction.png").is_file()
+    assert len(list_runs(out / "runs")) == len(per_clip)
+    assert "Reference: per-frame" in result.stdout
+
+
+def test_labels_and_training(files, tmp_path):
+    labels = tmp_path / "labels"
+    result = run("dvs", "labels", "--seg", str(files["seg"]), "--clips", "2", "--frames", "4", "--size", "96x64",
+                 "--max-offset", "2", "--out", str(labels), "--threads", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "labelled pairs" in result.stdout and (labels / "labels.npz").is_file()
+    out = tmp_path / "decision"
+    result = run("train", "decision", "--labels", str(labels), "--out", str(out), "-e", "2", "-v", "50",
+                 "--threads", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "SHA-256" in card and "workbench dvs labels" in card and "workbench train decision" in card
+    assert_user_error(run("train", "decision", "--labels", str(tmp_path), "--out", str(out)),
+                      "not a decision-label folder")

@@ -1,0 +1,100 @@
+"""Decision network: features, learning a score, checkpoints with clear errors, labels as the pipeline sees them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from workbench.data.synthetic import SynthConfig, memory_clips
+from workbench.decision import Decider, DecisionConfig, DecisionNet, load_decision_checkpoint, save_decision_checkpoint
+from workbench.decision.features import FLOW_CHANNELS, flow_features
+from workbench.errors import InputError
+from workbench.metrics import confidence_score
+from workbench.pipeline.labels import LabelConfig, load_labels, make_labels
+from workbench.seg.checkpoint import build_network, save_seg_checkpoint
+from workbench.train.decision import DecisionTrainConfig, score_metrics, train_decision
+
+
+def test_confidence_score():
+    a = np.zeros((10, 10), np.uint8)
+    b = a.copy()
+    assert confidence_score(a, b) == 100.0 and confidence_score(a, b, "accuracy") == 100.0
+    a[:5, :5] = 1  # 25 person pixels
+    b[:5, :4] = 1  # 20 of them found
+    assert confidence_score(b, a) == pytest.approx(80.0)  # IoU 20/25
+    assert confidence_score(b, a, "accuracy") == pytest.approx(95.0)
+    c = np.zeros((10, 10), np.uint8)
+    c[0, 0] = 1  # one stray pixel: the union is floored at 5 pixels, not a score of 0
+    assert confidence_score(c, np.zeros_like(c)) == pytest.approx(80.0)
+
+
+def test_flow_features_shape_and_meaning():
+    frame = torch.rand(1, 3, 40, 64)
+    flow = torch.zeros(1, 2, 40, 64)
+    logits = torch.full((1, 1, 40, 64), 5.0)
+    still = flow_features(frame, frame, flow, logits, (4, 8))
+    assert still.shape == (1, len(FLOW_CHANNELS), 4, 8)
+    assert still[:, :6].abs().max() < 1e-5  # no motion, no residual, nothing from outside
+    moved = flow_features(frame, frame, torch.full((1, 2, 40, 64), 3.0), logits, (4, 8))
+    assert moved[0, 2].mean() == pytest.approx(np.hypot(3, 3) / 10, rel=1e-4)
+    assert moved[0, 5].mean() > 0  # pixels sampled from outside the key region
+    assert moved[0, 4].mean() > 0  # photometric residual of a wrong warp
+
+
+def test_training_learns_a_score(tmp_path):
+    """Labels that depend on the features: the network finds the relation (r above the issue's 0.8)."""
+    rng = np.random.default_rng(0)
+    n = 1200
+    grid = rng.normal(size=(n, 11, 4, 8)).astype(np.float32)
+    extra = rng.uniform(0.1, 1.2, size=(n, 1)).astype(np.float32)
+    score = np.clip(85 - 8 * grid[:, 2].mean(axis=(1, 2)) * 3 - 10 * extra[:, 0], 0, 100).astype(np.float32)
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    np.savez(folder / "labels.npz", grid=grid, extra=extra, score=score, clip=np.arange(n) % 10)
+    (folder / "labels.json").write_text('{"config": {"features": "flow", "flow": "dis", "score": "iou", '
+                                        '"label": "self", "regions": [2, 2], "overlap": 16, "max_offset": 12}}')
+    result = train_decision(DecisionTrainConfig(labels=str(folder), out=str(tmp_path / "dec"), epochs=30,
+                                                val_percent=20), progress=False)
+    assert result["val"]["pearson"] > 0.8
+    assert result["val"]["mae"] < 0.6 * result["baseline_val_mae"]
+    decider = load_decision_checkpoint(tmp_path / "dec" / "checkpoint.pt")
+    assert decider.features == "flow" and decider.flow == "dis" and decider.grid == (4, 8)
+    pred = decider.predict(torch.from_numpy(grid[:50]), torch.from_numpy(extra[:50]))
+    assert score_metrics(pred, score[:50])["pearson"] > 0.8
+
+
+def test_checkpoint_errors(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        load_decision_checkpoint(tmp_path / "missing.pt")
+    seg = tmp_path / "seg.pt"
+    save_seg_checkpoint(seg, build_network("unet", {"size": "tiny"}))
+    with pytest.raises(InputError, match="expected a decision network"):
+        load_decision_checkpoint(seg)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="not a readable"):
+        load_decision_checkpoint(tmp_path / "junk.pt")
+    wrong = tmp_path / "wrong.pt"
+    save_decision_checkpoint(wrong, Decider(DecisionNet(DecisionConfig(conv_channels=8))))
+    payload = torch.load(wrong, weights_only=True)
+    payload["config"]["conv_channels"] = 16
+    torch.save(payload, wrong)
+    with pytest.raises(InputError, match="do not fit"):
+        load_decision_checkpoint(wrong)
+
+
+def test_labels_from_a_clip(tmp_path):
+    torch.manual_seed(0)
+    net = build_network("unet", {"size": "tiny"})
+    clips = memory_clips(SynthConfig(clips=2, frames=4, size=(96, 64), seed=3))
+    config = LabelConfig(max_offset=2, label="gt")
+    info = make_labels(net, clips, config, tmp_path / "labels", progress=False)
+    arrays, meta = load_labels(tmp_path / "labels")
+    pairs_per_clip = (1 + 2 + 2) * 4  # t=1: k=1; t=2,3: k=1,2; four regions
+    assert info["pairs"] == meta["pairs"] == 2 * pairs_per_clip == len(arrays["score"])
+    assert arrays["grid"].shape[1:] == (11, 4, 8) and set(arrays["offset"]) == {1, 2}
+    assert ((arrays["score"] >= 0) & (arrays["score"] <= 100)).all()
+    with pytest.raises(InputError, match="flow network's features"):
+        LabelConfig(features="flownet", flow="dis").validate()
+    with pytest.raises(InputError, match="not a decision-label folder"):
+        load_labels(tmp_path)

@@ -1,0 +1,137 @@
+"""The streaming pipeline: policies decide as specified, warping is exact where it should be, state flows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from workbench.data.synthetic import SynthConfig, memory_clips
+from workbench.decision import Decider, DecisionNet
+from workbench.errors import InputError
+from workbench.io import MemorySequence
+from workbench.pipeline import PipelineConfig, VideoSegmenter, region_grid, run_video
+from workbench.seg.checkpoint import build_network
+from workbench.seg.segmenter import Segmenter
+
+
+@pytest.fixture(scope="module")
+def net():
+    torch.manual_seed(0)
+    net = build_network("unet", {"size": "tiny"})
+    net.model.eval()
+    return net
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return memory_clips(SynthConfig(clips=1, frames=7, size=(96, 64), seed=10001))[0]
+
+
+def constant_decider(score: float) -> Decider:
+    """A decision network whose prediction is ``score`` for every input."""
+    model = DecisionNet()
+    for p in model.parameters():
+        torch.nn.init.zeros_(p)
+    torch.nn.init.constant_(model.head[-1].bias, score)
+    return Decider(model)
+
+
+def decisions(segmenter, seq):
+    out = run_video(segmenter, seq, progress=False)
+    frames = max(r["frame"] for r in out.rows) + 1
+    grid = np.zeros((frames, out.summary["regions"]), bool)
+    for r in out.rows:
+        grid[r["frame"], r["region"]] = r["decision"] == "segment"
+    return grid, out
+
+
+def test_per_frame_matches_the_network_on_each_region(net, clip):
+    seg = VideoSegmenter(net, PipelineConfig(policy="per-frame", regions=(1, 2), overlap=0))
+    result, _ = seg.step(clip.frame(0))
+    plain = Segmenter(net)
+    for region in region_grid(96, 64, 1, 2, 0):
+        logits, _ = plain.logits(np.ascontiguousarray(region.crop(clip.frame(0))))
+        np.testing.assert_allclose(region.crop(result.logits, channels_first=True), logits[0].numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("policy, interval, expected", [("fixed", 3, [0, 3, 6]), ("flow-only", 5, [0]),
+                                                        ("per-frame", 1, list(range(7)))])
+def test_schedules(net, clip, policy, interval, expected):
+    grid, out = decisions(VideoSegmenter(net, PipelineConfig(policy=policy, interval=interval)), clip)
+    assert [t for t in range(7) if grid[t].all()] == expected
+    assert grid.any(axis=1).sum() == len(expected)  # whole key frames only
+    assert out.summary["key_fraction"] == pytest.approx(len(expected) / 7)
+    assert all(r["key_frame"] == max(k for k in expected if k <= r["frame"]) for r in out.rows)
+
+
+def test_adaptive_follows_the_score(net, clip):
+    always_warp, _ = decisions(VideoSegmenter(net, PipelineConfig(target=40), decider=constant_decider(50)), clip)
+    assert always_warp[0].all() and not always_warp[1:].any()
+    always_seg, out = decisions(VideoSegmenter(net, PipelineConfig(target=60), decider=constant_decider(50)), clip)
+    assert always_seg.all()
+    assert all(r["score_pred"] == pytest.approx(50.0) for r in out.rows if r["frame"] > 0)
+    # Both paths ran on adaptive segment steps, so the true score is known there.
+    assert all(0 <= r["score_true"] <= 100 for r in out.rows if r["frame"] > 0)
+
+
+def test_dynamic_target(net, clip):
+    """DVSNet's --dynamic: −1 after a segmentation, +0.1 after a warp; the row keeps the target it used."""
+    config = PipelineConfig(target=51.2, dynamic=True, regions=(1, 1))
+    _, out = decisions(VideoSegmenter(net, config, decider=constant_decider(50)), clip)
+    expected, keys, target = [], [], 51.2
+    for t in range(7):
+        expected.append(target)
+        keys.append(t == 0 or 50 < target)
+        target = target - 1 if keys[-1] else target + 0.1
+    assert [r["target"] for r in out.rows] == pytest.approx(expected)
+    assert [r["decision"] == "segment" for r in out.rows] == keys
+    assert keys[:3] == [True, True, False]  # the rule moved the target across the score
+
+
+def test_warp_of_a_still_scene_is_exact(net):
+    """Identical frames: the flow is zero, so warping the key logits reproduces per-frame segmentation."""
+    frame = memory_clips(SynthConfig(clips=1, frames=2, size=(96, 64), seed=10002))[0].frame(0)
+    still = MemorySequence("still", [frame] * 4, [np.zeros((64, 96), np.uint8)] * 4)
+    _, per_frame = decisions(VideoSegmenter(net, PipelineConfig(policy="per-frame")), still)
+    _, fixed = decisions(VideoSegmenter(net, PipelineConfig(policy="flow-only")), still)
+    assert [r["iou"] for r in fixed.rows] == [r["iou"] for r in per_frame.rows]
+
+
+def test_oracle_limits(net, clip):
+    """Target 0 never re-segments (flow-only); target 100 re-segments whenever the warp is imperfect."""
+    low, _ = decisions(VideoSegmenter(net, PipelineConfig(policy="oracle", target=0)), clip)
+    assert not low[1:].any()
+    _, out = decisions(VideoSegmenter(net, PipelineConfig(policy="oracle", target=100)), clip)
+    assert all((r["decision"] == "segment") == (r["score_true"] < 100) for r in out.rows if r["frame"] > 0)
+
+
+def test_bad_configs(net):
+    with pytest.raises(InputError, match="policy"):
+        VideoSegmenter(net, PipelineConfig(policy="sometimes"))
+    with pytest.raises(InputError, match="between 0 and 100"):
+        VideoSegmenter(net, PipelineConfig(target=120))
+    with pytest.raises(InputError, match="decision network"):
+        VideoSegmenter(net, PipelineConfig(policy="adaptive"))
+    seg = VideoSegmenter(net, PipelineConfig(policy="per-frame"))
+    _, state = seg.step(np.zeros((64, 96, 3), np.uint8))
+    with pytest.raises(InputError, match="expected 96x64"):
+        seg.step(np.zeros((64, 80, 3), np.uint8), state)
+
+
+def test_no_ground_truth_asked_for_iou(net):
+    seq = MemorySequence("nogt", [np.zeros((64, 96, 3), np.uint8)] * 2)
+    with pytest.raises(InputError, match="no ground-truth"):
+        run_video(VideoSegmenter(net, PipelineConfig(policy="per-frame")), seq, progress=False)
+    out = run_video(VideoSegmenter(net, PipelineConfig(policy="per-frame")), seq, evaluate=False, progress=False)
+    assert out.summary["mean_iou"] is None and np.isnan(out.rows[0]["iou"])
+
+
+def test_stage_times_add_up(net, clip):
+    _, out = decisions(VideoSegmenter(net, PipelineConfig(policy="fixed", interval=2)), clip)
+    for r in out.rows:
+        parts = r["t_flow_ms"] + r["t_decision_ms"] + r["t_seg_ms"] + r["t_warp_ms"] + r["t_stitch_ms"]
+        assert r["t_total_ms"] == pytest.approx(parts)
+        assert (r["t_seg_ms"] > 0) == (r["decision"] == "segment")
+    total = sum(r["t_total_ms"] for r in out.rows)
+    assert out.summary["fps"] == pytest.approx(7 / (total / 1000))
