@@ -63,6 +63,9 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
                         help="decision checkpoint or shipped name (default decision)")
     parser.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
                         help="flow method of the warp path: %(choices)s (default: the decision network's, dis)")
+    parser.add_argument("--flow-scale", type=float, default=None,
+                        help="estimate the warp path's flow at this scale of the region (default: the decision "
+                             "network's, 0.5 as DVSNet)")
     parser.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -79,7 +82,7 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
     config = PipelineConfig(policy=args.policy, target=args.target, interval=args.interval, dynamic=args.dynamic,
                             dynamic_down=args.dynamic_down, dynamic_up=args.dynamic_up, regions=args.regions,
                             overlap=args.overlap, flow=args.flow or "dis", score=args.score,
-                            true_scores=args.true_scores)
+                            true_scores=args.true_scores, flow_scale=args.flow_scale or 0.5)
     config.validate()
     if args.frames is not None and args.frames < 1:
         raise InputError(f"--frames {args.frames}: expected 1 or more")
@@ -87,6 +90,8 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
     decider = load_decision_checkpoint(args.decision) if args.policy == "adaptive" else None
     if decider is not None and args.flow is None:
         config.flow = decider.flow
+    if decider is not None and args.flow_scale is None:
+        config.flow_scale = float(decider.meta.get("flow_scale", 0.5))
     sequences = _sequences(args, 0)
     if args.eval and not all(s.has_masks for s in sequences):
         missing = next(s for s in sequences if not s.has_masks)
@@ -115,6 +120,7 @@ def cmd_dvs_labels(args: argparse.Namespace) -> int:
     from workbench.seg.checkpoint import load_seg_checkpoint
 
     config = LabelConfig(features=args.features, flow=args.flow or ("pwc" if args.features == "flownet" else "dis"),
+                         flow_scale=args.flow_scale or 0.5,
                          label=args.label, score=args.score, grid=args.grid, regions=args.regions,
                          overlap=args.overlap, max_offset=args.max_offset)
     config.validate()
@@ -145,6 +151,7 @@ def cmd_dvs_sweep(args: argparse.Namespace) -> int:
                          intervals=tuple(int(v) for v in parse_range(args.intervals)), oracle=not args.no_oracle,
                          flow_only=not args.no_flow_only, dynamic=args.dynamic, regions=args.regions,
                          overlap=args.overlap, flow=args.flow or (decider.flow if decider else "dis"),
+                         flow_scale=args.flow_scale or (float(decider.meta.get("flow_scale", 0.5)) if decider else 0.5),
                          max_frames=args.max_frames)
     config.validate()
     seg = load_seg_checkpoint(args.seg)

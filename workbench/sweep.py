@@ -61,6 +61,7 @@ class SweepConfig(Config):
     regions: tuple[int, int] = (2, 2)
     overlap: int = 16
     flow: str = "dis"
+    flow_scale: float = 0.5
     score: str = "iou"
     max_loss: float = 1.0  # IoU points: the best operating point may lose at most this much
     max_frames: int | None = None
@@ -74,7 +75,8 @@ class SweepConfig(Config):
 
 def _plan(config: SweepConfig, seg: SegNetwork, fast: SegNetwork | None, decider: Decider | None
           ) -> list[tuple[str, PipelineConfig, SegNetwork]]:
-    base = {"regions": config.regions, "overlap": config.overlap, "flow": config.flow, "score": config.score}
+    base = {"regions": config.regions, "overlap": config.overlap, "flow": config.flow, "flow_scale": config.flow_scale,
+            "score": config.score}
     plan = [("per-frame", PipelineConfig(policy="per-frame", **base), seg)]
     if fast is not None:
         plan.append(("per-frame", PipelineConfig(policy="per-frame", **base), fast))

@@ -29,6 +29,7 @@ FLOW_NORM = 10.0  # px, as the segmentation inputs
 FLOW_CHANNELS = ("u", "v", "magnitude", "flow_gradient", "residual", "outside", "key_prob", "key_uncertainty",
                  "residual_x_uncertainty", "residual_max", "flow_gradient_max")
 OFFSET_NORM = 10.0
+FEATURE_STRIDE = 2  # flow features are computed at half resolution
 
 
 def foreground_prob(logits: torch.Tensor) -> torch.Tensor:
@@ -48,14 +49,21 @@ def _gradient(flow: torch.Tensor) -> torch.Tensor:
 def flow_features(current: torch.Tensor, key: torch.Tensor, flow: torch.Tensor, key_logits: torch.Tensor,
                   grid: tuple[int, int]) -> torch.Tensor:
     """``flow`` features ``(N, 11, gh, gw)`` from frames ``(N, 3, H, W)`` in [0, 1], the flow current → key
-    ``(N, 2, H, W)`` in px and the key region's logits ``(N, K, H, W)``."""
-    flow = torch.nan_to_num(flow.to(current.dtype))
+    ``(N, 2, H, W)`` in px and the key region's logits ``(N, K, H, W)``.
+
+    Computed at 1/``FEATURE_STRIDE`` resolution (flow in pixels of that resolution): the grid is coarse anyway,
+    and the warp path must stay cheap next to a segmentation (full resolution costs ~4× more)."""
+    flow_px = torch.nan_to_num(flow.to(current.dtype))  # the u, v, |flow| channels stay in input pixels
+    stride = FEATURE_STRIDE if min(current.shape[-2:]) >= 2 * FEATURE_STRIDE * max(grid) else 1
+    if stride > 1:
+        current, key, key_logits, flow_px = (F.avg_pool2d(x, stride) for x in (current, key, key_logits, flow_px))
+    flow = flow_px / stride
     warped_key, valid = warp(key, flow)
     residual = (current - warped_key).abs().mean(dim=1, keepdim=True) * valid
     prob, _ = warp(foreground_prob(key_logits), flow)
     uncertainty = 4.0 * prob * (1.0 - prob)
     gradient = _gradient(flow)
-    dense = torch.cat([flow / FLOW_NORM, flow.norm(dim=1, keepdim=True) / FLOW_NORM, gradient, residual,
+    dense = torch.cat([flow_px / FLOW_NORM, flow_px.norm(dim=1, keepdim=True) / FLOW_NORM, gradient, residual,
                        1.0 - valid, prob, uncertainty, residual * uncertainty], dim=1)
     peaks = torch.cat([residual, gradient], dim=1)
     return torch.cat([F.adaptive_avg_pool2d(dense, grid), F.adaptive_max_pool2d(peaks, grid)], dim=1)

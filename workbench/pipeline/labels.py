@@ -30,7 +30,7 @@ from workbench.io import atomic_dir
 from workbench.io.sequence import Sequence
 from workbench.metrics import SCORE_KINDS, confidence_score
 from workbench.ops import warp
-from workbench.pipeline.streaming import PipelineConfig, VideoSegmenter
+from workbench.pipeline.streaming import PipelineConfig, VideoSegmenter, estimate_flow
 from workbench.seg.checkpoint import SegNetwork
 from workbench.seg.segmenter import frame_tensor, logits_to_probs, probs_to_labels
 
@@ -41,6 +41,7 @@ LABEL_KINDS = ("self", "gt")
 class LabelConfig(Config):
     features: str = "flow"  # flow | flownet (needs flow pwc)
     flow: str = "dis"
+    flow_scale: float = 0.5  # as PipelineConfig.flow_scale
     label: str = "self"  # self | gt
     score: str = "iou"
     grid: tuple[int, int] = (4, 8)
@@ -78,7 +79,8 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
         raise InputError(f"{seq.name}: --label gt needs ground-truth masks")
     flow_method = create_flow(config.flow)
     segmenter = VideoSegmenter(net, PipelineConfig(policy="per-frame", regions=config.regions,
-                                                   overlap=config.overlap, flow=config.flow), flow=flow_method)
+                                                   overlap=config.overlap, flow=config.flow,
+                                                   flow_scale=config.flow_scale), flow=flow_method)
     W, H = seq.size
     regions = segmenter.regions(W, H)
     crops, logits = [], []  # per frame: per region
@@ -94,10 +96,7 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
         for region in regions:
             r = region.index
             current, key = crops[t][r], crops[t - k][r]
-            if config.features == "flownet":
-                flow, features = flow_method.estimate_with_features(current, key)
-            else:
-                flow, features = flow_method.estimate(current, key), None
+            flow, features = estimate_flow(flow_method, current, key, config.flow_scale, config.features == "flownet")
             flow_t = torch.from_numpy(np.nan_to_num(flow))[None]
             warped, _ = warp(logits[t - k][r], flow_t, padding="border")
             if gt is None:

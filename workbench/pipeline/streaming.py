@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import torch
 
@@ -44,6 +45,27 @@ POLICIES = ("per-frame", "fixed", "adaptive", "oracle", "flow-only")
 STAGES = ("flow", "decision", "seg", "warp")
 
 
+def estimate_flow(method: FlowEstimator, current: np.ndarray, key: np.ndarray, scale: float = 1.0,
+                  features: bool = False) -> tuple[np.ndarray, torch.Tensor | None]:
+    """Flow current → key ``(2, h, w)`` in pixels of the inputs, estimated on both resized by ``scale``
+    (DVSNet runs its flow network at half the region's resolution) and upsampled; with ``features``, also the
+    flow network's deepest features of that pass."""
+    h, w = current.shape[:2]
+    if scale != 1.0:
+        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+        current, key = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (current, key))
+    feats = None
+    if features:
+        flow, feats = method.estimate_with_features(current, key)
+    else:
+        flow = method.estimate(current, key)
+    if scale != 1.0:
+        sy, sx = h / flow.shape[1], w / flow.shape[2]
+        flow = np.stack([cv2.resize(flow[0], (w, h), interpolation=cv2.INTER_LINEAR) * sx,
+                         cv2.resize(flow[1], (w, h), interpolation=cv2.INTER_LINEAR) * sy])
+    return flow.astype(np.float32, copy=False), feats
+
+
 @dataclass
 class PipelineConfig(Config):
     policy: str = "adaptive"
@@ -55,6 +77,7 @@ class PipelineConfig(Config):
     regions: tuple[int, int] = (2, 2)  # rows × cols (DVSNet: 2×2)
     overlap: int = 16  # px each region reaches into its neighbours (DVSNet: 64 at 1024×2048)
     flow: str = "dis"  # flow method of the warp path (from the registry)
+    flow_scale: float = 0.5  # the warp path's flow is estimated at this scale of the region (DVSNet: 0.5)
     score: str = "iou"  # kind of the true score (metrics.confidence_score)
     true_scores: bool = False  # compute the true score on every region-step (untimed look-ahead)
 
@@ -67,6 +90,8 @@ class PipelineConfig(Config):
             raise InputError(f"--interval {self.interval}: expected 1 or more frames")
         if self.score not in SCORE_KINDS:
             raise InputError(f"--score {self.score!r}: expected one of {', '.join(SCORE_KINDS)}")
+        if not 0 < self.flow_scale <= 1:
+            raise InputError(f"--flow-scale {self.flow_scale}: expected a factor in (0, 1]")
         if self.dynamic_down < 0 or self.dynamic_up < 0:
             raise InputError("--dynamic steps must be 0 or more")
 
@@ -185,9 +210,8 @@ class VideoSegmenter:
 
     def _estimate(self, crop: np.ndarray, key: RegionKey) -> tuple[np.ndarray, torch.Tensor | None]:
         """Flow current → key region ``(2, h, w)`` and, for ``flownet`` features, the flow network's features."""
-        if self.decider is not None and self.decider.features == "flownet":
-            return self.flow.estimate_with_features(crop, key.key_frame)
-        return self.flow.estimate(crop, key.key_frame), None
+        features = self.decider is not None and self.decider.features == "flownet"
+        return estimate_flow(self.flow, crop, key.key_frame, self.config.flow_scale, features)
 
     @staticmethod
     def _warp(key: RegionKey, flow: torch.Tensor) -> torch.Tensor:

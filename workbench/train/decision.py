@@ -98,6 +98,7 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
     decider = Decider(model, features=label_config["features"], flow=label_config["flow"],
                       score=label_config["score"], label=label_config["label"],
                       meta={"seg": info.get("seg"), "regions": label_config["regions"],
+                            "flow_scale": label_config.get("flow_scale", 1.0),
                             "overlap": label_config["overlap"], "max_offset": label_config["max_offset"],
                             "train_config": config.to_dict()})
     out = Path(config.out)
