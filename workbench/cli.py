@@ -363,7 +363,9 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
     seg.add_argument("-e", "--epochs", type=int, default=10, help="epochs (default 10)")
     seg.add_argument("-b", "--batch-size", type=int, default=8, help="batch size (default 8)")
     seg.add_argument("-l", "--learning-rate", type=float, default=1e-4, help="RMSprop learning rate (default 1e-4)")
-    seg.add_argument("-f", "--load", metavar="CHECKPOINT", help="start from these weights (same architecture)")
+    seg.add_argument("-f", "--load", metavar="CHECKPOINT",
+                     help="start from these weights: the same architecture, or a unet checkpoint of the same size "
+                          "for funet / funet_flow (RGB filters copied, new inputs start at zero)")
     seg.add_argument("-s", "--scale", type=float, default=1.0, help="resize frames by this factor (default 1)")
     seg.add_argument("-v", "--validation", type=float, default=10.0,
                      help="percent of clips (not frames) held out for validation (default 10)")

@@ -95,3 +95,24 @@ def test_multiclass_labels_are_argmax():
     probs = np.zeros((3, 2, 2), np.float32)
     probs[2, 0, 0] = probs[1, 1, 1] = 1
     assert probs_to_labels(probs).tolist() == [[2, 0], [0, 1]]
+
+
+def test_transfer_from_unet_starts_as_the_unet():
+    """unet → funet_flow / funet: the RGB filters move to the right channels, new inputs start at zero, so the
+    new network's output equals the U-Net's whatever the flow and previous prediction are."""
+    from workbench.seg.checkpoint import transfer_weights
+
+    torch.manual_seed(0)
+    source = build_network("unet", {"size": "tiny", "batch_norm": True})
+    source.model.eval()
+    frame = torch.rand(1, 3, 32, 48)
+    expected = source.model(frame)
+    for arch, extra in (("funet_flow", lambda: [torch.randn(1, 2, 32, 48), torch.rand(1, 1, 32, 48)]),
+                        ("funet", lambda: [(torch.rand(1, 1, 32, 48) > 0.5).float()])):
+        target = build_network(arch, {"size": "tiny", "batch_norm": True})
+        transfer_weights(source, target)
+        target.model.eval()
+        parts = [frame, *extra()] if arch == "funet_flow" else [*extra(), frame]
+        torch.testing.assert_close(target.model(torch.cat(parts, dim=1)), expected)
+    with pytest.raises(InputError, match="cannot start"):
+        transfer_weights(source, build_network("funet_flow", {"size": "small"}))

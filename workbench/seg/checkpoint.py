@@ -22,7 +22,7 @@ import torch.nn as nn
 from workbench import __version__
 from workbench.errors import InputError
 from workbench.registry import create_model, list_models
-from workbench.seg.inputs import INPUT_OF
+from workbench.seg.inputs import INPUT_OF, RGB_CHANNELS
 
 FORMAT = "workbench-seg/1"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -128,3 +128,25 @@ def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.devi
     net.extra = {k: v for k, v in payload.items() if k not in known}
     net.model.to(map_location).eval()
     return net
+
+
+def transfer_weights(source: SegNetwork, target: SegNetwork) -> None:
+    """Start ``target`` from ``source``: the same architecture copies every weight; U-Nets that differ only in
+    their input (``unet`` → ``funet`` / ``funet_flow``) copy every weight and put the first convolution's RGB
+    filters on the target's RGB channels, with zero weights for the new channels (motion mask, flow, previous
+    prediction), so the target starts exactly as the source network and learns what the new inputs add."""
+    src_cfg, dst_cfg = source.model.config.to_dict(), target.model.config.to_dict()
+    same = src_cfg == dst_cfg and source.arch == target.arch
+    widen = ({k: v for k, v in src_cfg.items() if k != "in_channels"} ==
+             {k: v for k, v in dst_cfg.items() if k != "in_channels"} and hasattr(target.model, "encoders"))
+    if not (same or widen):
+        where = f"{source.path}: " if source.path else ""
+        raise InputError(f"{where}a {source.arch!r} checkpoint with config {src_cfg} cannot start a {target.arch!r} "
+                         f"network with config {dst_cfg} (same widths, batch norm and classes needed)")
+    state = source.model.state_dict()
+    if not same:
+        key = next(k for k in state if k.endswith("weight") and state[k].dim() == 4)  # the first convolution
+        weight = torch.zeros_like(target.model.state_dict()[key])
+        weight[:, RGB_CHANNELS[target.input]] = state[key][:, RGB_CHANNELS[source.input]]
+        state = {**state, key: weight}
+    target.model.load_state_dict(state)

@@ -44,7 +44,13 @@ from workbench.errors import InputError
 from workbench.io.atomic import atomic_file
 from workbench.metrics import dice, foreground_iou, frame_iou
 from workbench.seg import build_input
-from workbench.seg.checkpoint import SegNetwork, build_network, load_seg_checkpoint, save_seg_checkpoint
+from workbench.seg.checkpoint import (
+    SegNetwork,
+    build_network,
+    load_seg_checkpoint,
+    save_seg_checkpoint,
+    transfer_weights,
+)
 from workbench.seg.segmenter import Segmenter, probs_to_labels, resize_frame, scaled_size
 
 IGNORE = 255
@@ -79,7 +85,7 @@ class SegTrainConfig(Config):
     val_frames: int | None = None  # frames per validation clip (None: all)
     prev_none_prob: float = 0.3  # funet_flow: share of samples with no previous prediction (a first frame)
     prev_own_prob: float = 0.3  # funet_flow, from the second epoch: share fed the network's own previous output
-    load: str | None = None  # initial weights (a segmentation checkpoint of the same architecture)
+    load: str | None = None  # initial weights: same architecture, or a U-Net of the same widths (unet → funet*)
     device: str = "cpu"
     threads: int = 2
     resume: bool = False
@@ -391,14 +397,11 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
     torch.manual_seed(config.seed)
     options = {} if config.model == "fastseg" else {"size": config.size, "batch_norm": config.batch_norm}
 
+    init = load_seg_checkpoint(config.load) if config.load else None  # a bad file fails before the data work
     bank = load_bank(config, needs_flow=build_network(config.model, options).needs_flow, progress=progress)
     net = build_network(config.model, options, flow=config.flow, scale=config.scale, classes=bank.classes)
-    if config.load:
-        init = load_seg_checkpoint(config.load)
-        if init.arch != net.arch or init.model.config.to_dict() != net.model.config.to_dict():
-            raise InputError(f"{config.load}: a {init.arch!r} checkpoint with config {init.model.config.to_dict()}, "
-                             f"expected {net.arch!r} with {net.model.config.to_dict()}")
-        net.model.load_state_dict(init.model.state_dict())
+    if init is not None:
+        transfer_weights(init, net)
     net.model.to(device)
     from workbench.data.datasets import split_by_clip
 
