@@ -23,10 +23,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## make demo: generate the demo clips and summarise them
+## make demo: generate demo clips, run per-frame / fixed / adaptive with the shipped checkpoints, write the runs
 demo: $(STAMP)
-	$(BIN)/workbench data synth --out $(DEMO)/clips --clips 3 --frames 60 --size 320x192 --seed 0 --overwrite
-	$(BIN)/workbench data info $(DEMO)/clips
+	$(BIN)/workbench data synth --out $(DEMO)/clips --clips 3 --frames 60 --size 320x192 --seed 10000 --overwrite
+	rm -rf $(DEMO)/runs
+	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy per-frame --out $(DEMO)/runs
+	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy fixed --interval 5 --out $(DEMO)/runs
+	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy adaptive --target 90 --out $(DEMO)/runs
+	@echo "Run records are in $(DEMO)/runs (run.json + frames.parquet + frames/); load one with"
+	@echo "  .venv/bin/python -c \"from workbench.runs import list_runs, load_run; print(load_run(list_runs('$(DEMO)/runs')[0]).summary)\""
 
 ## make figures: redraw the README's pictures of a synthetic clip (docs/*.png)
 figures: $(STAMP)

@@ -505,16 +505,51 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     pred.set_defaults(func=cmd_predict)
 
 
+# ------------------------------------------------------------------------------------------- dashboard
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import subprocess
+
+    app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+    if not app.is_file():
+        raise InputError(f"{app}: the dashboard is not there (it runs from a source checkout of the workbench)")
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port {args.port}: expected a TCP port (1-65535)")
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
+               "--server.port", str(args.port), "--server.headless", "true" if args.no_browser else "false",
+               "--browser.gatherUsageStats", "false", "--", "--runs", str(Path(args.runs).resolve())]
+    print(f"dashboard: http://{args.address}:{args.port} over the runs in {args.runs} (Ctrl-C stops it)", flush=True)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _add_dashboard(sub: argparse._SubParsersAction) -> None:
+    dash = sub.add_parser("dashboard", help="open the Streamlit dashboard over run records",
+                          description="Start the dashboard (Streamlit) on this machine only (127.0.0.1 by default): "
+                                      "run explorer, timelines, compare, flow inspector, worst frames, new runs.")
+    dash.add_argument("--runs", default="data/runs", help="folder of run records (default data/runs)")
+    dash.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    dash.add_argument("--address", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
+    dash.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    dash.set_defaults(func=cmd_dashboard)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Flow-guided video segmentation workbench.")
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{data,flow,train,predict,dvs,bench}")
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="{data,flow,train,predict,dvs,bench,dashboard}")
     _add_data(sub)
     _add_flow(sub)
     _add_train(sub)
     _add_predict(sub)
     add_dvs(sub)
     _add_bench(sub)
+    _add_dashboard(sub)
     return parser
 
 

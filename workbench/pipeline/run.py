@@ -39,8 +39,10 @@ def _ground_truth(mask: np.ndarray, num_classes: int) -> np.ndarray:
 
 
 def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, sink: Sink | None = None,
-              max_frames: int | None = None, progress: bool = True) -> RunOutput:
-    """Run ``segmenter`` over ``seq`` frame by frame; ``evaluate`` needs ground-truth masks."""
+              max_frames: int | None = None, progress: bool = True,
+              on_frame: Callable[[int, int], None] | None = None) -> RunOutput:
+    """Run ``segmenter`` over ``seq`` frame by frame; ``evaluate`` needs ground-truth masks. ``on_frame(done,
+    total)`` is called after each frame (progress bars of the dashboard and notebooks)."""
     from tqdm import tqdm
 
     if evaluate and not seq.has_masks:
@@ -73,6 +75,8 @@ def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, s
                          "t_total_ms": sum(times.values()) + stitch_ms, "key_frame": step.key_frame})
         if sink is not None:
             sink(t, frame, result, gt)
+        if on_frame is not None:
+            on_frame(t + 1, count)
     return RunOutput(rows, summarize(rows, ious, frame_ms, preds, gts, segmenter))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ def stitched_flow(result: StepResult, segmenter: VideoSegmenter, width: int, hei
 
 def record_run(segmenter: VideoSegmenter, seq: Sequence, root: str | Path, store: bool = True,
                evaluate: bool = True, meta: dict[str, Any] | None = None, max_frames: int | None = None,
-               progress: bool = True, run_id: str | None = None) -> Run:
+               progress: bool = True, run_id: str | None = None,
+               on_frame: Callable[[int, int], None] | None = None) -> Run:
     """Run ``segmenter`` over ``seq`` and write ``<root>/<run_id>/``; returns the loaded record."""
     cfg = segmenter.config
     run_id = run_id or new_run_id(seq.name, cfg.policy, cfg.param)
@@ -50,7 +52,8 @@ def record_run(segmenter: VideoSegmenter, seq: Sequence, root: str | Path, store
                 writer.add_frame(index, frame_payload(frame, result.seg, prob, gt, stitched_flow(result, segmenter,
                                  W, H), [step.key_frame for step in result.regions]))
 
-        output = run_video(segmenter, seq, evaluate=evaluate, sink=sink, max_frames=max_frames, progress=progress)
+        output = run_video(segmenter, seq, evaluate=evaluate, sink=sink, max_frames=max_frames, progress=progress,
+                           on_frame=on_frame)
         net = segmenter.net
         decider = segmenter.decider
         record = {

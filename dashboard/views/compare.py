@@ -1,0 +1,69 @@
+"""Compare: two runs at the same frame side by side with their difference, their IoU curves, and the sweep's
+trade-off curves with both runs highlighted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from workbench.viz.panels import difference_panel, prediction_panel
+from workbench.viz.timeline import iou_curves, tradeoff
+
+import common
+
+st.title("Compare")
+a, b = common.selected_meta("run"), common.selected_meta("run_b") if st.session_state.get("run_b") else None
+if a is None or b is None:
+    st.info("Pick two runs in the sidebar (run, and second run).")
+    st.stop()
+t = int(st.session_state.get("frame", 0))
+names = {}
+for key, (meta, _) in (("run", a), ("run_b", b)):
+    param = meta["config"].get("param")
+    names[key] = f"{meta['method']}{'' if param is None else f' {param:g}'} ({meta['source'].get('name')})"
+if a[0]["source"].get("name") != b[0]["source"].get("name"):
+    st.warning("The two runs are of different clips: the frames differ too.")
+data_a, data_b = common.frame_data("run", t), common.frame_data("run_b", min(t, int(b[0]["summary"]["frames"]) - 1))
+cols = st.columns(3)
+if data_a is not None and data_b is not None:
+    for col, data, key in ((cols[0], data_a, "run"), (cols[1], data_b, "run_b")):
+        rows = (a if key == "run" else b)[1]
+        iou = rows[rows["frame"] == t]["iou"]
+        caption = f"{names[key]}: IoU {iou.iloc[0]:.3f}" if len(iou) and not np.isnan(iou.iloc[0]) else names[key]
+        col.image(prediction_panel(data["image"], data["seg"]), caption=caption, width="stretch")
+    if data_a["seg"].shape == data_b["seg"].shape:
+        disagree = float((data_a["seg"] != data_b["seg"]).mean())
+        cols[2].image(difference_panel(data_a["seg"], data_b["seg"], data_a["image"]),
+                      caption=f"difference: magenta only {names['run']}, green only {names['run_b']} "
+                              f"({100 * disagree:.2f} % of pixels)", width="stretch")
+st.plotly_chart(iou_curves({names["run"]: a[1], names["run_b"]: b[1]}, t), width="stretch",
+                key="compare_iou", on_select=common.on_plot_select("compare_iou"), selection_mode="points")
+
+summary = pd.DataFrame([{"run": names[k], "mean IoU": m["summary"]["mean_iou"], "fps": m["summary"]["fps"],
+                         "key fraction": m["summary"]["key_fraction"], "frames": m["summary"]["frames"]}
+                        for k, (m, _) in (("run", a), ("run_b", b))])
+st.dataframe(summary, hide_index=True, width="stretch")
+
+sweeps = common.find_sweeps()
+if sweeps:
+    sweep = st.selectbox("sweep", sweeps, format_func=str, key="sweep")
+    table = pd.read_csv(sweep / "sweep.csv")
+    highlight = {}
+    for key, (meta, _) in (("run", a), ("run_b", b)):
+        s = meta["summary"]
+        if s["mean_iou"] is not None:
+            highlight[names[key]] = (s["fps"], s["mean_iou"])
+    left, right = st.columns(2)
+    left.plotly_chart(tradeoff(table, "fps", highlight), width="stretch", key="tradeoff_fps")
+    key_highlight = {k: (m["summary"]["key_fraction"], m["summary"]["mean_iou"]) for k, (m, _) in
+                     ((names["run"], a), (names["run_b"], b)) if m["summary"]["mean_iou"] is not None}
+    right.plotly_chart(tradeoff(table, "key_fraction", key_highlight), width="stretch",
+                       key="tradeoff_keys")
+    report = sweep / "sweep.md"
+    if report.exists():
+        with st.expander("sweep report"):
+            st.markdown(report.read_text())
+else:
+    st.caption("No sweep found beside the runs (workbench dvs sweep --out DIR writes one); the trade-off curves "
+               "appear when there is one.")

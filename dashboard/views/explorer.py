@@ -1,0 +1,124 @@
+"""Run explorer: the selected frame's panels side by side, and the run's timelines beneath, linked to the slider."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from workbench.viz.panels import (
+    error_panel,
+    flow_panel,
+    key_frame_panel,
+    prediction_panel,
+    region_output_panel,
+    regions_panel,
+    truth_panel,
+)
+from workbench.viz.timeline import run_timelines
+
+import common
+
+PANELS = ["input", "ground truth", "prediction", "error map", "regions", "flow", "key frame",
+          "warped key segmentation"]
+DEFAULT = ["input", "prediction", "error map", "regions", "flow", "key frame"]
+
+st.title("Run explorer")
+selected = common.selected_meta()
+if selected is None:
+    st.info("Pick a run in the sidebar.")
+    st.stop()
+meta, frames = selected
+num_frames = int(meta["summary"]["frames"])
+t = int(st.session_state.get("frame", 0))
+
+
+def step(delta: int) -> None:
+    common.set_frame((int(st.session_state.get("frame", 0)) + delta) % num_frames)
+
+
+controls = st.columns([1, 1, 1, 5])
+controls[0].button("◀ step", on_click=step, args=(-1,), width="stretch")
+controls[1].button("step ▶", on_click=step, args=(1,), width="stretch")
+playing = controls[2].toggle("play", key="playing")
+
+
+@st.fragment(run_every=0.5 if playing else None)
+def player() -> None:
+    """While playing, advance one frame every half second (the whole page redraws)."""
+    now = time.monotonic()
+    if st.session_state.get("playing") and num_frames > 1 and now - st.session_state.get("last_step", 0.0) >= 0.45:
+        st.session_state["last_step"] = now
+        step(1)
+        st.rerun()
+
+
+player()
+s = meta["summary"]
+rows = frames[frames["frame"] == t].sort_values("region")
+iou = rows["iou"].iloc[0] if len(rows) else float("nan")
+iou_text = "–" if np.isnan(iou) else f"{iou:.3f}"
+mean_text = "–" if s["mean_iou"] is None else f"{s['mean_iou']:.3f}"
+param = meta["config"].get("param")
+controls[3].markdown(f"**{meta['source'].get('name')}** · {meta['method']} {'' if param is None else param} · "
+                     f"frame **{t}** of {num_frames} · IoU **{iou_text}** · "
+                     f"{int((rows['decision'] == 'segment').sum())}/{len(rows)} regions re-segmented · "
+                     f"{rows['t_total_ms'].sum():.1f} ms · run: mean IoU {mean_text}, {s['fps']:.1f} fps, "
+                     f"key fraction {s['key_fraction']:.3f}")
+
+options = st.columns([4, 1, 1])
+chosen = options[0].multiselect("panels", PANELS, default=DEFAULT, key="panels")
+boxes = meta["config"].get("regions_px") or []
+region = options[1].selectbox("region", list(range(len(boxes))), key="region",
+                              help="the region whose key frame and warped segmentation are shown")
+arrows = options[2].checkbox("flow arrows", key="arrows")
+
+data = common.frame_data()
+if data is not None:
+    image, seg, prob = data["image"], data["seg"], data["prob"]
+    gt = data.get("gt")
+    pictures = []
+    for name in chosen:
+        if name == "input":
+            pictures.append((image, f"input, frame {t}"))
+        elif name == "ground truth":
+            pictures.append((truth_panel(image, gt), "ground truth") if gt is not None else (None, name))
+        elif name == "prediction":
+            pictures.append((prediction_panel(image, seg), "prediction"))
+        elif name == "error map":
+            pictures.append((error_panel(seg, gt, image), "errors: red false positive, blue false negative")
+                            if gt is not None else (None, name))
+        elif name == "regions" and len(rows):
+            pictures.append((regions_panel(image, boxes, list(rows["decision"]), list(rows["score_pred"]),
+                                           list(rows["target"]), list(rows["key_frame"]), region),
+                             "regions: orange re-segmented, blue warped; predicted score vs target"))
+        elif name == "flow":
+            if "flow" in data:
+                finite = np.isfinite(data["flow"]).all(axis=0)
+                peak = float(np.abs(data["flow"][:, finite]).max()) if finite.any() else 0.0
+                pictures.append((flow_panel(data["flow"], arrows), f"flow to the key frame (max {peak:.1f} px; "
+                                 "black: region re-segmented, no flow)"))
+            else:
+                pictures.append((None, "flow (none this frame: every region was segmented)"))
+        elif name in ("key frame", "warped key segmentation") and len(boxes):
+            key_index = int(data["key_frame"][region])
+            if name == "key frame":
+                key = common.frame_data(index=key_index)
+                if key is not None:
+                    pictures.append((key_frame_panel(key["image"], boxes[region], key_index),
+                                     f"region {region}: key frame {key_index}"))
+            else:
+                decision = rows["decision"].iloc[region] if len(rows) > region else "segment"
+                pictures.append((region_output_panel(image, prob, boxes[region], decision, key_index),
+                                 f"region {region}: {'warped key segmentation' if decision == 'warp' else 'new key'}"))
+    for start in range(0, len(pictures), 3):
+        columns = st.columns(3)
+        for column, (picture, caption) in zip(columns, pictures[start:start + 3], strict=False):
+            if picture is None:
+                column.info(f"{caption}: not available for this run")
+            else:
+                column.image(picture, caption=caption, width="stretch")
+
+st.plotly_chart(run_timelines(frames, t, label=meta["method"]), width="stretch", key="explorer_timeline",
+                on_select=common.on_plot_select("explorer_timeline"), selection_mode="points")

@@ -1,0 +1,89 @@
+"""Flow inspector: the flow from the selected frame to the previous one by each method, the run's own stored
+flow (to each region's key frame), magnitude histograms, and EPE maps where the clip has ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from workbench.flow import create_flow, list_flows
+from workbench.io import open_dataset
+from workbench.metrics import epe_map, flow_errors
+from workbench.viz.panels import flow_panel
+from workbench.viz.timeline import flow_histogram
+
+import common
+
+st.title("Flow inspector")
+selected = common.selected_meta()
+if selected is None:
+    st.info("Pick a run in the sidebar.")
+    st.stop()
+meta, frames = selected
+t = int(st.session_state.get("frame", 0))
+if t < 1:
+    st.info("Frame 0 has no previous frame: move the frame slider to 1 or later.")
+    st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def estimator(name: str):
+    return create_flow(name)
+
+
+@st.cache_data(show_spinner="estimating flow…", max_entries=128)
+def estimate(name: str, path: str, index: int) -> np.ndarray:
+    current, previous = common.frame_arrays(path, index)["image"], common.frame_arrays(path, index - 1)["image"]
+    return estimator(name).estimate(current, previous)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def ground_truth(source: str | None, name: str, index: int) -> np.ndarray | None:
+    """The clip's ground-truth flow t → t−1 when its source is a clip folder with flow files."""
+    if not source:
+        return None
+    try:
+        sequences = open_dataset(source)
+    except (OSError, ValueError):
+        return None
+    seq = next((s for s in sequences if s.name == name), sequences[0] if len(sequences) == 1 else None)
+    return None if seq is None or not seq.has_flow else seq.flow_bwd(index)
+
+
+data = common.frame_data()
+if data is None:
+    st.stop()
+methods = [m for m in list_flows() if m not in ("gt", "zero")]
+chosen = st.multiselect("methods (frame t → t−1)", methods, default=[m for m in ("dis", "pwc") if m in methods],
+                        key="flow_methods")
+arrows = st.checkbox("arrows", key="flow_arrows")
+path = st.session_state["run"]
+flows = {m: estimate(m, path, t) for m in chosen}
+gt = ground_truth(meta["source"].get("path"), meta["source"].get("name"), t)
+if gt is not None:
+    flows = {"ground truth": gt, **flows}
+finite = [np.hypot(*f)[np.isfinite(np.hypot(*f))] for f in flows.values()]
+peak = max([float(v.max()) for v in finite if v.size] + [1.0])
+columns = st.columns(max(1, min(4, len(flows) + ("flow" in data))))
+for i, (name, flow) in enumerate(flows.items()):
+    columns[i % len(columns)].image(flow_panel(flow, arrows, max_flow=peak), caption=f"{name} (colour scale "
+                                    f"{peak:.1f} px)", width="stretch")
+if "flow" in data:
+    columns[len(flows) % len(columns)].image(flow_panel(data["flow"], arrows), caption=f"stored by the run: "
+                                             f"{meta['config'].get('flow')} to each region's key frame",
+                                             width="stretch")
+if flows:
+    st.plotly_chart(flow_histogram(flows), width="stretch", key="flow_hist")
+if gt is not None and chosen:
+    st.subheader("Error against the ground truth")
+    cols = st.columns(len(chosen))
+    rows = []
+    for col, name in zip(cols, chosen, strict=True):
+        error = epe_map(flows[name], gt)
+        scaled = np.clip(np.nan_to_num(error) / max(1.0, np.nanpercentile(error, 99)), 0, 1)
+        col.image((255 * scaled).astype(np.uint8), caption=f"{name}: EPE map (white = "
+                  f"{max(1.0, np.nanpercentile(error, 99)):.1f} px)", width="stretch", clamp=True)
+        rows.append({"method": name, **flow_errors(flows[name], gt)})
+    st.dataframe(rows, hide_index=True, width="stretch")
+elif gt is None:
+    st.caption("No ground-truth flow for this run's source (a clip folder with flow_bwd/ gives EPE maps).")

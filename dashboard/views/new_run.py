@@ -1,0 +1,84 @@
+"""New run: pick a clip (or upload a short video), a policy and the networks, run it with a progress bar; the run
+appears in the sidebar's list."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from workbench.decision import load_decision_checkpoint
+from workbench.errors import InputError
+from workbench.flow import list_flows
+from workbench.io import find_clip_folders, open_dataset
+from workbench.pipeline import POLICIES, PipelineConfig, VideoSegmenter
+from workbench.runs import record_run
+from workbench.seg.checkpoint import MODELS_DIR, load_seg_checkpoint
+
+import common
+
+st.title("New run")
+root = common.runs_root()
+table = common.runs()
+candidates = []  # the clips of existing runs, then generated clip folders
+for _, row in table.iterrows():
+    if not row["error"]:
+        path = common.load(row["path"])[0]["source"].get("path")
+        if path and Path(path).exists():
+            candidates.append(path)
+for folder in (Path("data/demo/clips"), Path("data/synth")):
+    if folder.is_dir():
+        candidates += [str(p) for p in find_clip_folders(folder)]
+candidates = sorted(dict.fromkeys(candidates))
+
+with st.form("new_run"):
+    source = st.selectbox("clip", candidates, key="new_source") if candidates else None
+    upload = st.file_uploader("…or upload a short video", type=["mp4", "avi", "mov", "mkv"], key="new_upload")
+    cols = st.columns(4)
+    policy = cols[0].selectbox("policy", POLICIES, index=POLICIES.index("adaptive"), key="new_policy")
+    target = cols[1].slider("target", 0.0, 100.0, 90.0, 1.0, key="new_target")
+    interval = cols[2].number_input("interval (fixed)", 1, 60, 5, key="new_interval")
+    dynamic = cols[3].checkbox("dynamic target", key="new_dynamic")
+    cols = st.columns(4)
+    shipped = sorted(p.parent.name for p in MODELS_DIR.glob("*/checkpoint.pt"))
+    seg_models = [m for m in shipped if not m.startswith(("decision", "pwc"))] or ["unet"]
+    seg = cols[0].selectbox("segmentation network", seg_models, key="new_seg")
+    decision = cols[1].selectbox("decision network", [m for m in shipped if m.startswith("decision")] or ["decision"],
+                                 key="new_decision")
+    flow = cols[2].selectbox("flow", [m for m in list_flows() if m not in ("gt", "zero")], key="new_flow")
+    regions = cols[3].selectbox("regions", ["2x2", "1x1", "1x2", "2x3", "3x3"], key="new_regions")
+    overlap = st.slider("overlap (px)", 0, 48, 16, key="new_overlap")
+    submitted = st.form_submit_button("run", type="primary")
+
+if submitted:
+    try:
+        if upload is not None:
+            folder = root.parent / "uploads"
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, suffix=Path(upload.name).suffix, delete=False) as f:
+                f.write(upload.getbuffer())
+            source = f.name
+        if not source:
+            raise InputError("choose a clip or upload a video")
+        rows, cols_ = (int(v) for v in regions.split("x"))
+        config = PipelineConfig(policy=policy, target=target, interval=int(interval), dynamic=dynamic,
+                                regions=(rows, cols_), overlap=overlap, flow=flow)
+        net = load_seg_checkpoint(seg)
+        decider = load_decision_checkpoint(decision) if policy == "adaptive" else None
+        segmenter = VideoSegmenter(net, config, decider=decider)
+        for seq in open_dataset(source):
+            bar = st.progress(0.0, text=f"{seq.name}: starting")
+
+            def progress(done: int, total: int, bar=bar, name=seq.name) -> None:
+                bar.progress(done / total, text=f"{name}: frame {done} of {total}")
+
+            run = record_run(segmenter, seq, root, evaluate=seq.has_masks, progress=False, on_frame=progress)
+            s = run.summary
+            iou = "" if s["mean_iou"] is None else f"mean IoU {s['mean_iou']:.3f}, "
+            st.success(f"{seq.name}: {iou}{s['fps']:.1f} fps, key fraction {s['key_fraction']:.3f} → {run.run_id}")
+            st.session_state["pending_run"] = str(run.path)
+        common.run_table.clear()
+        st.button("show it", on_click=lambda: None, help="select the new run in the sidebar")
+    except InputError as exc:
+        st.error(str(exc))

@@ -1,0 +1,39 @@
+"""Timelines: per-region predicted score with the target, key-frame decisions, IoU of one or more runs, stage
+times — click any point to move the frame."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.viz.timeline import run_timelines
+
+import common
+
+st.title("Timelines")
+selected = common.selected_meta()
+if selected is None:
+    st.info("Pick a run in the sidebar.")
+    st.stop()
+meta, frames = selected
+table = common.runs()
+good = table[table["error"].eq("") & (table["path"] != st.session_state["run"])]
+same_clip = good[good["clip"] == meta["source"].get("name")]
+choices = list(same_clip["path"]) + [p for p in good["path"] if p not in set(same_clip["path"])]
+labels = {row["path"]: common.label(row) for _, row in good.iterrows()}
+others = st.multiselect("overlay the IoU of other runs", choices, format_func=labels.get, key="overlay",
+                        help="runs of the same clip are listed first")
+overlays = {}
+for path in others:
+    loaded = common.load(path)
+    overlays[labels[path]] = loaded[1]
+t = int(st.session_state.get("frame", 0))
+st.plotly_chart(run_timelines(frames, t, others=overlays, label=meta["method"], height=760), width="stretch",
+                key="timelines_plot", on_select=common.on_plot_select("timelines_plot"), selection_mode="points")
+stage = meta["summary"].get("stage_ms") or {}
+cols = st.columns(len(stage) + 2)
+cols[0].metric("fps (no I/O)", f"{meta['summary']['fps']:.1f}")
+cols[1].metric("key fraction", f"{meta['summary']['key_fraction']:.3f}")
+for col, (name, ms) in zip(cols[2:], stage.items(), strict=True):
+    col.metric(f"{name} ms/frame", f"{ms:.1f}")
+if meta["config"].get("dynamic"):
+    st.caption("Dynamic target: the dashed line shows the target each decision was taken against.")

@@ -1,0 +1,132 @@
+"""Every dashboard view under ``streamlit.testing.v1.AppTest``: widgets change what is shown, broken run folders
+give a message in the page, never an exception."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT
+
+from workbench.seg.checkpoint import MODELS_DIR
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+@pytest.fixture()
+def app(dashboard_runs, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_RUNS", str(dashboard_runs["runs"]))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def images(at) -> list:
+    return list(at.get("image"))
+
+
+def charts(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def open_page(at, page: str):
+    at.switch_page(f"views/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_explorer_frame_and_panels(app, dashboard_runs):
+    assert app.title[0].value == "Run explorer"
+    assert [s.label for s in app.sidebar.selectbox][:2] == ["run", "second run (compare)"]
+    app.sidebar.selectbox(key="run").set_value(str(dashboard_runs["adaptive"])).run()
+    # input, prediction, errors, regions, flow, key frame (the default panels); on frame 0 every region was
+    # segmented, so the flow panel is a note instead of a picture
+    assert len(images(app)) == 5 and any("flow (none this frame" in i.value for i in app.info)
+    assert any("frame **0**" in m.value for m in app.markdown)
+    app.sidebar.slider(key="frame").set_value(4).run()
+    assert any("frame **4**" in m.value for m in app.markdown)
+    captions = [i.proto.imgs[0].caption for i in images(app)]
+    assert any("input, frame 4" in c for c in captions)
+    app.multiselect(key="panels").set_value(["input", "ground truth"]).run()
+    assert len(images(app)) == 2
+    app.button[1].click().run()  # step ▶
+    assert app.sidebar.slider(key="frame").value == 5
+    (timeline,) = charts(app)
+    names = {trace.get("name") for trace in timeline["data"]}
+    assert {"target", "region 0", "flow", "seg"} <= names  # scores vs target, stage times
+
+
+def test_broken_run_is_a_message(app, dashboard_runs):
+    app.sidebar.selectbox(key="run").set_value(str(dashboard_runs["broken"])).run()
+    assert not app.exception
+    assert any("unreadable run.json" in e.value for e in app.error)
+
+
+def test_missing_runs_folder(dashboard_runs, monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKBENCH_RUNS", str(tmp_path / "nowhere"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("No runs" in i.value for i in at.sidebar.info)
+
+
+def test_timelines_overlay(app, dashboard_runs):
+    open_page(app, "timelines")
+    assert app.title[0].value == "Timelines"
+    before = len(charts(app)[0]["data"])
+    app.multiselect(key="overlay").set_value([str(dashboard_runs["adaptive"])]).run()
+    after = charts(app)[0]["data"]
+    assert len(after) == before + 1 and any("IoU clip_0000 · adaptive" in (t.get("name") or "") for t in after)
+    assert any(m.label == "fps (no I/O)" for m in app.metric)
+
+
+def test_compare_with_sweep(app, dashboard_runs):
+    app.sidebar.selectbox(key="run_b").set_value(str(dashboard_runs["adaptive"])).run()
+    open_page(app, "compare")
+    assert len(images(app)) == 3  # two predictions and their difference
+    plots = charts(app)
+    assert len(plots) == 3  # IoU curves + trade-off vs fps + trade-off vs key fraction (a sweep exists)
+    assert any(t.get("marker", {}).get("symbol") == "circle-open" for t in plots[1]["data"])
+    app.sidebar.slider(key="frame").set_value(2).run()
+    assert not app.exception
+
+
+def test_flow_inspector(app):
+    open_page(app, "flow")
+    assert any("Frame 0 has no previous frame" in i.value for i in app.info)
+    app.sidebar.slider(key="frame").set_value(2).run()
+    app.multiselect(key="flow_methods").set_value(["dis", "farneback"]).run()
+    assert not app.exception
+    captions = [i.proto.imgs[0].caption for i in images(app)]
+    assert any(c.startswith("ground truth") for c in captions) and any(c.startswith("dis") for c in captions)
+    assert any("EPE map" in c for c in captions)
+    assert len(app.dataframe) == 1  # EPE / Fl-all per method
+    assert len(charts(app)) == 1  # magnitude histogram
+
+
+def test_worst_frames_open(app, dashboard_runs):
+    open_page(app, "worst")
+    assert app.title[0].value == "Worst frames"
+    assert len(app.dataframe) == 1
+    app.radio(key="worst_scope").set_value("every run").run()
+    assert not app.exception
+    app.button[0].click().run()
+    assert app.title[0].value == "Run explorer"
+
+
+@pytest.mark.skipif(not (MODELS_DIR / "unet" / "checkpoint.pt").is_file(), reason="no shipped unet checkpoint")
+def test_new_run_appears(app, dashboard_runs):
+    open_page(app, "new_run")
+    before = len(app.sidebar.selectbox(key="run").options)
+    app.selectbox(key="new_source").set_value(str(dashboard_runs["clips"] / "clip_0000"))
+    app.selectbox(key="new_policy").set_value("per-frame")
+    app.button[0].click().run()  # the form's submit button
+    assert not app.exception
+    assert any("→" in s.value for s in app.success), [e.value for e in app.error]
+    app.run()
+    assert len(app.sidebar.selectbox(key="run").options) == before + 1

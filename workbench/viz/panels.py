@@ -1,0 +1,109 @@
+"""Pictures of one frame of a run record, for the dashboard and the notebooks (arrays in, ``uint8`` RGB out).
+
+Regions are ``(x0, y0, x1, y1)`` boxes (``run.json`` ``config.regions_px``); decisions ``"segment"`` or
+``"warp"``. Nothing here reads files: callers pass what :meth:`workbench.runs.Run.frame_data` returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from workbench.viz.composite import error_map
+from workbench.viz.flow import draw_arrows, flow_legend, flow_to_color, overlay_mask
+
+DECISION_COLORS = {"segment": (255, 140, 0), "warp": (30, 144, 255)}  # orange: new key frame; blue: warped
+KEY_COLOR = (255, 215, 0)
+
+
+def _text(canvas: np.ndarray, text: str, origin: tuple[int, int], color=(255, 255, 255), scale: float = 0.4) -> None:
+    """Readable text: a dark outline under the coloured glyphs."""
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
+
+
+def prediction_panel(image: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    return overlay_mask(image, seg)
+
+
+def truth_panel(image: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    return overlay_mask(image, np.where(gt == 255, 0, gt), color=(0, 200, 0))
+
+
+def error_panel(seg: np.ndarray, gt: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """False positives red, false negatives blue over the dimmed frame."""
+    return error_map(seg, gt, image)
+
+
+def flow_panel(flow: np.ndarray, arrows: bool = False, max_flow: float | None = None, legend: bool = True
+               ) -> np.ndarray:
+    """Middlebury colours of the stored flow (black where no flow was estimated), the colour key in the corner,
+    optional arrows."""
+    picture = flow_to_color(flow.astype(np.float32), max_flow)
+    if arrows:
+        picture = draw_arrows(picture, np.nan_to_num(flow.astype(np.float32)), step=16, scale=2.0)
+    if legend:
+        size = max(24, min(picture.shape[:2]) // 4)
+        key = flow_legend(size)
+        picture = picture.copy()
+        picture[-size:, -size:] = key
+        cv2.rectangle(picture, (picture.shape[1] - size, picture.shape[0] - size),
+                      (picture.shape[1] - 1, picture.shape[0] - 1), (64, 64, 64), 1)
+    return picture
+
+
+def regions_panel(image: np.ndarray, boxes: Sequence[Sequence[int]], decisions: Sequence[str],
+                  scores: Sequence[float], targets: Sequence[float], key_frames: Sequence[int] | None = None,
+                  selected: int | None = None) -> np.ndarray:
+    """The frame with each region's box tinted by its decision and labelled ``pred ≥/< target``."""
+    canvas = image.copy()
+    tint = canvas.copy()
+    for (x0, y0, x1, y1), decision in zip(boxes, decisions, strict=True):
+        inner = (slice(y0 + 1, y1 - 1), slice(x0 + 1, x1 - 1))
+        tint[inner] = DECISION_COLORS[decision]
+    canvas = cv2.addWeighted(canvas, 0.78, tint, 0.22, 0)
+    for i, ((x0, y0, x1, y1), decision, score, target) in enumerate(zip(boxes, decisions, scores, targets,
+                                                                       strict=True)):
+        color = DECISION_COLORS[decision]
+        cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), color, 3 if i == selected else 1)
+        lines = [decision + ("" if key_frames is None else f" (key {key_frames[i]})")]
+        if score is not None and np.isfinite(score):
+            sign = "<" if np.isfinite(target) and score < target else ">="
+            lines.append(f"{score:.1f} {sign} {target:.1f}" if np.isfinite(target) else f"{score:.1f}")
+        for j, line in enumerate(lines):
+            _text(canvas, line, (x0 + 6, y0 + 14 + 14 * j), color)
+    return canvas
+
+
+def key_frame_panel(key_image: np.ndarray, box: Sequence[int], key_index: int) -> np.ndarray:
+    """The region's key frame with the region outlined."""
+    x0, y0, x1, y1 = box
+    canvas = (key_image // 2).copy()
+    canvas[y0:y1, x0:x1] = key_image[y0:y1, x0:x1]
+    cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), KEY_COLOR, 2)
+    _text(canvas, f"key frame {key_index}", (x0 + 6, y1 - 8), KEY_COLOR)
+    return canvas
+
+
+def region_output_panel(image: np.ndarray, prob: np.ndarray, box: Sequence[int], decision: str, key_index: int
+                        ) -> np.ndarray:
+    """What the region contributed this frame: the warped key segmentation (warp) or a new segmentation."""
+    x0, y0, x1, y1 = box
+    canvas = (image // 3).copy()
+    p = prob[y0:y1, x0:x1].astype(np.float32) / 255.0
+    canvas[y0:y1, x0:x1] = (image[y0:y1, x0:x1] * (0.35 + 0.65 * p[..., None])).astype(np.uint8)
+    canvas[y0:y1, x0:x1] = overlay_mask(canvas[y0:y1, x0:x1], (p >= 0.5).astype(np.uint8),
+                                        color=DECISION_COLORS[decision], alpha=0.45)
+    label = f"warped from key {key_index}" if decision == "warp" else "segmented (new key)"
+    _text(canvas, label, (x0 + 6, y0 + 14), DECISION_COLORS[decision])
+    return canvas
+
+
+def difference_panel(seg_a: np.ndarray, seg_b: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Where two predictions disagree: magenta where only A says person, green where only B does."""
+    canvas = (image // 3).copy()
+    canvas[(seg_a > 0) & (seg_b == 0)] = (255, 0, 255)
+    canvas[(seg_a == 0) & (seg_b > 0)] = (0, 220, 0)
+    return canvas

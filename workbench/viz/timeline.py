@@ -1,0 +1,130 @@
+"""Interactive plotly figures of run records: timelines, trade-off curves, flow histograms.
+
+Inputs are plain tables: ``frames`` is a run's ``frames.parquet`` (one row per frame and region, see
+:mod:`workbench.pipeline.run`), ``table`` a sweep table (:mod:`workbench.sweep`). Every timeline's x axis is
+the frame index, so a click on any point names a frame (the dashboard moves its slider there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+STAGE_COLORS = {"flow": "#1f77b4", "decision": "#9467bd", "seg": "#ff7f0e", "warp": "#2ca02c", "stitch": "#7f7f7f"}
+REGION_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+
+
+def _frame_marker(fig, frame: int | None, rows: int) -> None:
+    if frame is None:
+        return
+    for row in range(1, rows + 1):
+        fig.add_vline(x=frame, line_width=1.5, line_dash="dot", line_color="black", row=row, col=1)
+
+
+def run_timelines(frames, frame: int | None = None, others: Mapping[str, object] | None = None,
+                  label: str = "this run", height: int = 620):
+    """Four linked rows: per-region predicted score with the target (as it moved), key-frame decisions
+    (raster: a mark where a region was re-segmented), IoU over time (this run and ``others``: label →
+    frames table), stage times stacked per frame."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.32, 0.16, 0.26, 0.26],
+                        subplot_titles=("predicted confidence score and target", "key-frame decisions (segment)",
+                                        "IoU", "time per frame (ms, no I/O)"))
+    regions = sorted(frames["region"].unique())
+    for r in regions:
+        rows = frames[frames["region"] == r].sort_values("frame")
+        color = REGION_COLORS[r % len(REGION_COLORS)]
+        if rows["score_pred"].notna().any():
+            fig.add_trace(go.Scatter(x=rows["frame"], y=rows["score_pred"], mode="lines+markers", name=f"region {r}",
+                                     line={"color": color, "width": 1.5}, marker={"size": 4},
+                                     legendgroup=f"r{r}"), row=1, col=1)
+        elif rows["score_true"].notna().any():
+            fig.add_trace(go.Scatter(x=rows["frame"], y=rows["score_true"], mode="markers",
+                                     name=f"region {r} (true)", marker={"color": color, "size": 5, "symbol": "x"},
+                                     legendgroup=f"r{r}"), row=1, col=1)
+        keys = rows[rows["decision"] == "segment"]
+        fig.add_trace(go.Scatter(x=keys["frame"], y=[r] * len(keys), mode="markers", name=f"region {r} keys",
+                                 marker={"color": color, "symbol": "line-ns-open", "size": 12,
+                                         "line": {"width": 2, "color": color}},
+                                 showlegend=False, legendgroup=f"r{r}"), row=2, col=1)
+    targets = frames[frames["region"] == regions[0]].sort_values("frame")
+    if targets["target"].notna().any():
+        fig.add_trace(go.Scatter(x=targets["frame"], y=targets["target"], mode="lines", name="target",
+                                 line={"color": "black", "dash": "dash", "shape": "hv"}), row=1, col=1)
+    per_frame = frames.groupby("frame").agg(iou=("iou", "first")).reset_index()
+    fig.add_trace(go.Scatter(x=per_frame["frame"], y=per_frame["iou"], mode="lines+markers", name=f"IoU {label}",
+                             line={"color": "black", "width": 2}, marker={"size": 4}), row=3, col=1)
+    for i, (name, other) in enumerate((others or {}).items()):
+        other_frame = other.groupby("frame").agg(iou=("iou", "first")).reset_index()
+        fig.add_trace(go.Scatter(x=other_frame["frame"], y=other_frame["iou"], mode="lines", name=f"IoU {name}",
+                                 line={"color": REGION_COLORS[(i + 3) % len(REGION_COLORS)], "width": 1.5}),
+                      row=3, col=1)
+    stages = frames.groupby("frame")[[f"t_{s}_ms" for s in STAGE_COLORS]].sum().reset_index()
+    for stage, color in STAGE_COLORS.items():
+        fig.add_trace(go.Bar(x=stages["frame"], y=stages[f"t_{stage}_ms"], name=stage, marker_color=color),
+                      row=4, col=1)
+    fig.update_layout(barmode="stack", height=height, margin={"l": 40, "r": 10, "t": 30, "b": 30},
+                      legend={"orientation": "h", "y": -0.08}, clickmode="event+select", hovermode="closest")
+    fig.update_yaxes(range=[0, 101], row=1, col=1)
+    fig.update_yaxes(tickvals=regions, range=[-0.5, max(regions) + 0.5], row=2, col=1)
+    fig.update_xaxes(title_text="frame", row=4, col=1)
+    _frame_marker(fig, frame, 4)
+    return fig
+
+
+def iou_curves(runs: Mapping[str, object], frame: int | None = None, height: int = 320):
+    """IoU over time of several runs (label → frames table), overlaid."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (name, frames) in enumerate(runs.items()):
+        per_frame = frames.groupby("frame").agg(iou=("iou", "first")).reset_index()
+        fig.add_trace(go.Scatter(x=per_frame["frame"], y=per_frame["iou"], mode="lines+markers", name=name,
+                                 line={"color": REGION_COLORS[i % len(REGION_COLORS)]}, marker={"size": 4}))
+    fig.update_layout(height=height, margin={"l": 40, "r": 10, "t": 10, "b": 30}, xaxis_title="frame",
+                      yaxis_title="IoU", clickmode="event+select", legend={"orientation": "h", "y": -0.25})
+    if frame is not None:
+        fig.add_vline(x=frame, line_width=1.5, line_dash="dot", line_color="black")
+    return fig
+
+
+def tradeoff(table, x: str = "fps", highlight: Mapping[str, tuple[float, float]] | None = None, height: int = 380):
+    """A sweep's aggregate curves (mean IoU vs ``fps`` or ``key_fraction``), one per policy; ``highlight``:
+    label → (x, mean IoU) points drawn as large open circles (the runs being compared)."""
+    import plotly.graph_objects as go
+
+    agg = table[table["clip"] == "all"]
+    fig = go.Figure()
+    for i, ((method, seg), group) in enumerate(agg.groupby(["method", "seg"], sort=False)):
+        group = group.sort_values(x)
+        params = ["" if p is None or (isinstance(p, float) and np.isnan(p)) else f"{p:g}" for p in group["param"]]
+        fig.add_trace(go.Scatter(x=group[x], y=100 * group["mean_iou"], mode="lines+markers" if len(group) > 1
+                                 else "markers", name=f"{method} ({seg})", text=params,
+                                 hovertemplate="%{text}<br>%{x:.3g}, IoU %{y:.2f}%<extra>" + method + "</extra>",
+                                 marker={"size": 8, "color": REGION_COLORS[i % len(REGION_COLORS)]}))
+    for label, (hx, hy) in (highlight or {}).items():
+        fig.add_trace(go.Scatter(x=[hx], y=[100 * hy], mode="markers+text", text=[label], textposition="top center",
+                                 name=label, marker={"size": 18, "symbol": "circle-open", "line": {"width": 3},
+                                                     "color": "orange"}))
+    fig.update_layout(height=height, margin={"l": 40, "r": 10, "t": 10, "b": 30},
+                      xaxis_title={"fps": "frames per second (no I/O)", "key_fraction": "key fraction"}[x],
+                      yaxis_title="mean IoU (%)", legend={"orientation": "h", "y": -0.3})
+    if x == "fps":
+        fig.update_xaxes(type="log")
+    return fig
+
+
+def flow_histogram(flows: Mapping[str, np.ndarray], height: int = 260):
+    """Histogram of flow magnitudes (px) per method (name → ``(2, H, W)`` flow; NaN ignored)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, flow in flows.items():
+        magnitude = np.hypot(flow[0], flow[1]).ravel()
+        fig.add_trace(go.Histogram(x=magnitude[np.isfinite(magnitude)], name=name, opacity=0.6, nbinsx=40))
+    fig.update_layout(barmode="overlay", height=height, margin={"l": 40, "r": 10, "t": 10, "b": 30},
+                      xaxis_title="|flow| (px)", yaxis_title="pixels", legend={"orientation": "h", "y": -0.35})
+    return fig
