@@ -1,0 +1,129 @@
+"""The dashboard in a real browser: start ``workbench dashboard`` on a free localhost port over 320×192 runs, open
+it in headless Chromium (Debian's package, driven by Playwright through ``executable_path``), move the frame
+slider, switch views, save screenshots and time how long a frame change takes to reach every panel.
+
+Screenshots and timings go to ``$WORKBENCH_SCREENSHOTS`` (default: the test's temporary folder). Times are
+recorded, not asserted (DESIGN.md §6); the closing notes report them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import make_runs
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"dashboard exited: {process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not come up")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).is_file():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    pytest.importorskip("playwright")
+    runs = make_runs(tmp_path_factory.mktemp("browser"), frames=12, size=(320, 192))
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "workbench", "dashboard", "--runs", str(runs["runs"]),
+                                "--port", str(port), "--no-browser"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process)
+        yield url, runs
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_dashboard_in_chromium(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, runs = server
+    shots = Path(os.environ.get("WORKBENCH_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(url)
+            page.get_by_role("heading", name="Run explorer").wait_for(timeout=60_000)
+            page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
+            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            assert page.locator('[data-testid="stImage"] img').count() >= 5
+            page.screenshot(path=str(shots / "01_explorer.png"), full_page=True)
+
+            # Move the frame slider with the keyboard and time until the caption and every picture changed.
+            slider = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
+            slider.focus()
+            timings = []
+            for frame in range(1, 8):
+                before = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+                start = time.perf_counter()
+                page.keyboard.press("ArrowRight")
+                page.wait_for_function(
+                    """([text, before]) => {
+                        if (!document.body.innerText.includes(text)) return false;
+                        const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
+                        return imgs.length > 0 && imgs[0].getAttribute('src') !== before
+                               && imgs.every(i => i.complete && i.naturalWidth > 0);
+                    }""", arg=[f"frame {frame} of", before], timeout=20_000)
+                timings.append(1000 * (time.perf_counter() - start))
+            page.screenshot(path=str(shots / "02_explorer_frame7.png"), full_page=True)
+            assert "frame 7 of" in page.inner_text("body")
+
+            views = {"Timelines": "03_timelines.png", "Compare": "04_compare.png", "Flow inspector": "05_flow.png",
+                     "Worst frames": "06_worst.png", "New run": "07_new_run.png"}
+            for title, name in views.items():
+                page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+                page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+                page.wait_for_timeout(1500)  # let plots and pictures settle before the screenshot
+                if title in ("Timelines", "Compare", "Flow inspector"):
+                    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+                if title in ("Compare", "Flow inspector"):
+                    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
+                if title == "Worst frames":
+                    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+                assert "Traceback" not in page.inner_text("body")
+                page.screenshot(path=str(shots / name), full_page=True)
+        finally:
+            browser.close()
+    result = {"frame_change_ms": timings, "median_ms": float(np.median(timings)), "size": "320x192",
+              "views": list(views)}
+    (shots / "browser_timings.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))
