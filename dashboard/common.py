@@ -181,3 +181,15 @@ def find_sweeps() -> list[Path]:
         if (Path(sweep) / "sweep.csv").exists():
             found.add(Path(sweep) / "sweep.csv")
     return sorted(p.parent for p in found)
+
+
+def figure(key: tuple, build):
+    """A plotly figure built once per session and key (``build()``); pages then only move its frame marker
+    (:func:`workbench.viz.timeline.set_frame_marker`), which keeps a frame change fast. Per session, so that
+    two browser tabs never move each other's marker."""
+    cache = st.session_state.setdefault("figures", {})
+    if key not in cache:
+        if len(cache) > 16:
+            cache.pop(next(iter(cache)))
+        cache[key] = build()
+    return cache[key]

