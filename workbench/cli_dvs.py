@@ -61,8 +61,9 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seg", default="unet", help="segmentation checkpoint or shipped name (default unet)")
     parser.add_argument("--decision", default="decision",
                         help="decision checkpoint or shipped name (default decision)")
-    parser.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
-                        help="flow method of the warp path: %(choices)s (default: the decision network's, dis)")
+    parser.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods() + ["gt"]), default=None,
+                        metavar="METHOD", help="flow method of the warp path: %(choices)s (gt: the clip's ground "
+                                               "truth, an ablation; default: the decision network's, dis)")
     parser.add_argument("--flow-scale", type=float, default=None,
                         help="estimate the warp path's flow at this scale of the region (default: the decision "
                              "network's, 0.5 as DVSNet)")
@@ -75,6 +76,7 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
 
 def cmd_dvs_run(args: argparse.Namespace) -> int:
     from workbench.decision import load_decision_checkpoint
+    from workbench.flow import create_flow
     from workbench.pipeline import PipelineConfig, VideoSegmenter
     from workbench.runs import record_run
     from workbench.seg.checkpoint import load_seg_checkpoint
@@ -97,8 +99,9 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
         missing = next(s for s in sequences if not s.has_masks)
         raise InputError(f"{missing.name}: no ground-truth masks, so no IoU (give --mask, or drop --eval)")
     with _threads(args.threads):
-        segmenter = VideoSegmenter(net, config, decider=decider)
         for seq in sequences:
+            flow = create_flow("gt", sequence=seq) if config.flow == "gt" else None  # ablation: perfect flow
+            segmenter = VideoSegmenter(net, config, decider=decider, flow=flow)
             evaluate = seq.has_masks if args.eval is None else args.eval
             segmenter.regions(*seq.size)  # bad grids fail before any work
             run = record_run(segmenter, seq, args.out, store=not args.no_store, evaluate=evaluate,

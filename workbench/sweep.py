@@ -28,6 +28,7 @@ import numpy as np
 from workbench.config import Config
 from workbench.decision import Decider
 from workbench.errors import InputError
+from workbench.flow import create_flow
 from workbench.io import atomic_dir
 from workbench.io.sequence import Sequence
 from workbench.pipeline import PipelineConfig, VideoSegmenter
@@ -114,9 +115,11 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
     with atomic_dir(out, overwrite=overwrite) as tmp:
         bar = tqdm(total=len(plan) * len(sequences), desc="sweep", unit="run", disable=not progress)
         for method, pipeline, net in plan:
-            segmenter = VideoSegmenter(net, pipeline, decider=decider if method == "adaptive" else None)
             per_clip = []
             for seq in sequences:
+                flow = create_flow("gt", sequence=seq) if pipeline.flow == "gt" else None  # ablation: perfect flow
+                segmenter = VideoSegmenter(net, pipeline, decider=decider if method == "adaptive" else None,
+                                           flow=flow)
                 bar.set_postfix_str(f"{method} {pipeline.param if pipeline.param is not None else ''} {seq.name}")
                 run = record_run(segmenter, seq, tmp / "runs", store=False, max_frames=config.max_frames,
                                  progress=False, meta={"sweep": str(out)})

@@ -135,3 +135,19 @@ def test_stage_times_add_up(net, clip):
         assert (r["t_seg_ms"] > 0) == (r["decision"] == "segment")
     total = sum(r["t_total_ms"] for r in out.rows)
     assert out.summary["fps"] == pytest.approx(7 / (total / 1000))
+
+
+def test_ground_truth_flow_ablation(net, clip):
+    """--flow gt: the warp path reads the clip's ground truth from frame t to the key frame, per region."""
+    from workbench.flow import create_flow
+
+    segmenter = VideoSegmenter(net, PipelineConfig(policy="flow-only", flow="dis"), flow=create_flow("gt",
+                                                                                                  sequence=clip))
+    result, state = segmenter.step(clip.frame(0))
+    result, state = segmenter.step(clip.frame(1), state)
+    result, state = segmenter.step(clip.frame(2), state)
+    from workbench.flow.ground_truth import GroundTruthFlow
+
+    truth = GroundTruthFlow(clip).estimate_indices(2, 0)
+    for step, region in zip(result.regions, segmenter.regions(96, 64), strict=True):
+        np.testing.assert_array_equal(step.flow, region.crop(truth, channels_first=True))

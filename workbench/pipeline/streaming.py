@@ -35,6 +35,7 @@ from workbench.config import Config
 from workbench.decision import Decider
 from workbench.errors import InputError
 from workbench.flow import FlowEstimator, create_flow
+from workbench.flow.ground_truth import GroundTruthFlow
 from workbench.metrics import SCORE_KINDS, confidence_score
 from workbench.ops import warp
 from workbench.pipeline.regions import Region, region_grid, stitch
@@ -208,8 +209,13 @@ class VideoSegmenter:
         logits, _ = self.segmenter.logits(crop, prev_frame, prev_probs)
         return logits
 
-    def _estimate(self, crop: np.ndarray, key: RegionKey) -> tuple[np.ndarray, torch.Tensor | None]:
-        """Flow current → key region ``(2, h, w)`` and, for ``flownet`` features, the flow network's features."""
+    def _estimate(self, crop: np.ndarray, key: RegionKey, t: int, region: Region
+                  ) -> tuple[np.ndarray, torch.Tensor | None]:
+        """Flow current → key region ``(2, h, w)`` and, for ``flownet`` features, the flow network's features.
+        With ``--flow gt`` (an ablation: perfect flow), the clip's ground truth from frame t to the key frame."""
+        if isinstance(self.flow, GroundTruthFlow):
+            flow = self.flow.estimate_indices(t, key.index)
+            return np.ascontiguousarray(region.crop(flow, channels_first=True)), None
         features = self.decider is not None and self.decider.features == "flownet"
         return estimate_flow(self.flow, crop, key.key_frame, self.config.flow_scale, features)
 
@@ -252,7 +258,7 @@ class VideoSegmenter:
                 is_key = False
             else:  # adaptive / oracle: estimate the flow to the key region, then decide
                 start = time.perf_counter()
-                flow, features = self._estimate(crop, key)
+                flow, features = self._estimate(crop, key, t, region)
                 flow_t = torch.from_numpy(np.nan_to_num(flow))[None].to(self.device)
                 times["flow"] = 1000 * (time.perf_counter() - start)
                 if cfg.policy == "adaptive":
@@ -281,7 +287,7 @@ class VideoSegmenter:
             else:
                 start = time.perf_counter()
                 if flow is None:
-                    flow, _ = self._estimate(crop, key)
+                    flow, _ = self._estimate(crop, key, t, region)
                     times["flow"] = 1000 * (time.perf_counter() - start)
                     start = time.perf_counter()
                 logits = self._warp(key, torch.from_numpy(np.nan_to_num(flow))[None].to(self.device))

@@ -1,0 +1,70 @@
+"""Every notebook runs from top to bottom in quick mode (``WORKBENCH_QUICK=1``), has a widget wired to library
+calls and a figure, is committed without outputs, and reports the same numbers as the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workbench.seg.checkpoint import MODELS_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SHIPPED = all((MODELS_DIR / name / "checkpoint.pt").is_file() for name in ("unet", "fastseg", "decision"))
+
+nbformat = pytest.importorskip("nbformat")
+
+
+def test_there_are_six_and_they_are_stripped():
+    assert [p.stem[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05"]
+    for path in NOTEBOOKS:
+        book = nbformat.read(path, as_version=4)
+        for cell in book.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{path.name}: outputs not stripped"
+        sources = "\n".join(c.source for c in book.cells)
+        assert "import ipywidgets" in sources and "widgets.interact" in sources, f"{path.name}: no widget"
+        assert "## Exercises" in sources, f"{path.name}: no exercises"
+
+
+def execute(path: Path, tmp_path: Path, monkeypatch) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("WORKBENCH_QUICK", "1")
+    monkeypatch.setenv("WORKBENCH_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("WORKBENCH_NB_RESULTS", str(tmp_path / "results.json"))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    book = nbformat.read(path, as_version=4)
+    NotebookClient(book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    return book
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHIPPED, reason="the shipped checkpoints (unet, fastseg, decision) are needed")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_in_quick_mode(path, tmp_path, monkeypatch):
+    book = execute(path, tmp_path, monkeypatch)
+    outputs = [o for c in book.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name}: no figure"
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), \
+        f"{path.name}: no widget shown"
+    if path.stem == "04_adaptive_keyframes":
+        check_against_cli(json.loads((tmp_path / "results.json").read_text()), tmp_path)
+
+
+def check_against_cli(results: dict, tmp_path: Path) -> None:
+    """The notebook's fixed-interval run and `workbench dvs run` on the same clip give the same numbers."""
+    from workbench.cli import main
+    from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, synthesize
+    from workbench.runs import list_runs, load_run
+
+    synthesize(tmp_path / "clips", SynthConfig(clips=1, frames=results["frames"], size=(320, 192), seed=HELD_OUT_SEED),
+               progress=False)
+    assert main(["dvs", "run", "--data", str(tmp_path / "clips" / "clip_0000"), "--policy", "fixed", "--interval", "5",
+                 "--out", str(tmp_path / "cli"), "--no-store", "--quiet"]) == 0
+    summary = load_run(list_runs(tmp_path / "cli")[0]).summary
+    assert summary["key_fraction"] == pytest.approx(results["fixed5_key_fraction"])
+    assert summary["mean_iou"] == pytest.approx(results["fixed5_mean_iou"], abs=1e-9)
