@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := data/demo
 
-.PHONY: demo test lint install figures clean
+.PHONY: demo test lint install figures clean lab
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,15 +23,19 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## make demo: generate demo clips, run per-frame / fixed / adaptive with the shipped checkpoints, write the runs
+## make demo: generate demo clips, run per-frame / fixed / adaptive with the shipped checkpoints, open the dashboard
 demo: $(STAMP)
 	$(BIN)/workbench data synth --out $(DEMO)/clips --clips 3 --frames 60 --size 320x192 --seed 10000 --overwrite
 	rm -rf $(DEMO)/runs
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy per-frame --out $(DEMO)/runs
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy fixed --interval 5 --out $(DEMO)/runs
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy adaptive --target 90 --out $(DEMO)/runs
-	@echo "Run records are in $(DEMO)/runs (run.json + frames.parquet + frames/); load one with"
-	@echo "  .venv/bin/python -c \"from workbench.runs import list_runs, load_run; print(load_run(list_runs('$(DEMO)/runs')[0]).summary)\""
+	$(BIN)/workbench dashboard --runs $(DEMO)/runs
+
+## make lab: JupyterLab at notebooks/ in the project's environment (installs jupyterlab on first use)
+lab: $(STAMP)
+	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,lab]"
+	cd notebooks && ../$(BIN)/jupyter lab
 
 ## make figures: redraw the README's pictures of a synthetic clip (docs/*.png)
 figures: $(STAMP)
