@@ -19,6 +19,7 @@ import torch
 
 from workbench.config import Config
 from workbench.decision import Decider, DecisionConfig, DecisionNet, save_decision_checkpoint
+from workbench.decision.features import FLOW_CHANNELS
 from workbench.errors import InputError
 from workbench.io.atomic import atomic_file
 from workbench.pipeline.labels import load_labels
@@ -37,6 +38,7 @@ class DecisionTrainConfig(Config):
     conv_channels: int = 32
     fc: tuple[int, ...] = (256, 64, 10)
     dropout: float = 0.5
+    summaries: bool = True  # whole-region summaries into the FC layers (DecisionConfig.summaries)
     seed: int = 0
     threads: int | None = None
 
@@ -87,9 +89,11 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
     label_config = info["config"]
     grid, extra, score = arrays["grid"], arrays["extra"], arrays["score"]
     train, val = split_clips(arrays["clip"], config.val_percent, config.seed)
+    flow_kind = label_config["features"] == "flow"
     model = DecisionNet(DecisionConfig(in_channels=grid.shape[1], grid=tuple(grid.shape[2:]), extra=extra.shape[1],
                                        conv_channels=config.conv_channels, fc=tuple(config.fc),
-                                       dropout=config.dropout))
+                                       dropout=config.dropout, summaries=config.summaries,
+                                       area_channel=FLOW_CHANNELS.index("key_prob") if flow_kind else None))
     model.set_normalization(torch.from_numpy(grid[train]))
     with torch.no_grad():
         model.head[-1].bias.fill_(float(score[train].mean()))
