@@ -265,7 +265,9 @@ def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
         f"- Parameters: {params:,}; conv 3×3 {cfg['conv_channels']} → FC {' → FC '.join(str(v) for v in cfg['fc'])} "
         f"→ 1, leaky ReLU 0.1, dropout {cfg['dropout']} (DVSNet: conv 96 → FC 1024 → 1024 → 10 → 1)",
         f"- Input: {features}, pooled to a {cfg['grid'][0]}×{cfg['grid'][1]} grid, plus the frames since the key "
-        "frame / 10 (ours)",
+        "frame / 10 (ours)" + ("; whole-region summaries (each channel's mean and maximum"
+                               + (", and mean per person area" if cfg.get("area_channel") is not None else "")
+                               + ") join the FC layers (ours)" if cfg.get("summaries") else ""),
         "",
         "## Labels (`workbench dvs labels`)",
         f"- Data: {data}; regions {lc['regions'][0]}×{lc['regions'][1]}, overlap {lc['overlap']} px; key offsets "
