@@ -9,9 +9,7 @@ import numpy as np
 
 
 def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    """pyplot, with whatever backend the environment chose (inline in Jupyter, Agg on a headless machine)."""
     import matplotlib.pyplot as plt
 
     return plt

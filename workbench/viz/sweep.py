@@ -16,10 +16,7 @@ XLABEL = {"fps": "frames per second (no I/O)", "key_fraction": "key fraction (sh
 def tradeoff_figure(table: Any, x: str = "fps", reference: str | None = None, highlight: list[str] | None = None,
                     title: str | None = None):
     """Mean IoU vs ``x`` (``fps`` | ``key_fraction``); per-frame points are labelled with their network."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the environment's backend: inline in Jupyter, Agg when headless
 
     if x not in XLABEL:
         raise ValueError(f"x must be one of {', '.join(XLABEL)}, not {x!r}")
