@@ -520,10 +520,18 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                "--server.port", str(args.port), "--server.headless", "true" if args.no_browser else "false",
                "--browser.gatherUsageStats", "false", "--", "--runs", str(Path(args.runs).resolve())]
     print(f"dashboard: http://{args.address}:{args.port} over the runs in {args.runs} (Ctrl-C stops it)", flush=True)
+    server = subprocess.Popen(command)
     try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:
+        return server.wait()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the server too, never leave it running on its own
         return 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def _add_dashboard(sub: argparse._SubParsersAction) -> None:
