@@ -193,3 +193,12 @@ def figure(key: tuple, build):
             cache.pop(next(iter(cache)))
         cache[key] = build()
     return cache[key]
+
+
+def require_run() -> tuple[dict[str, Any], pd.DataFrame]:
+    """The selected run's metadata and frames table; otherwise a message and the page stops here."""
+    selected = selected_meta()
+    if selected is None:
+        st.info("Pick a run in the sidebar.")
+        st.stop()
+    return selected

@@ -119,13 +119,13 @@ def machine_info(threads: int) -> dict[str, Any]:
     return info
 
 
-class _Threads:
+class PinnedThreads:
     """Pin torch and OpenCV to ``n`` threads inside the block; restore the previous counts afterwards."""
 
     def __init__(self, n: int):
         self.n = n
 
-    def __enter__(self) -> _Threads:
+    def __enter__(self) -> PinnedThreads:
         self.saved = (torch.get_num_threads(), cv2.getNumThreads())
         torch.set_num_threads(self.n)
         cv2.setNumThreads(self.n)
@@ -289,7 +289,7 @@ def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], 
     config.validate()
     started = time.perf_counter()
     result: dict[str, Any] = {"benchmark": "flow", "config": config.to_dict(), "machine": machine_info(config.threads)}
-    with _Threads(config.threads):
+    with PinnedThreads(config.threads):
         estimators = {label: _build(name, options) for label, name, options in method_specs(config.pwc_checkpoint)}
         pairs = _synthetic_pairs(config)
         moving = sum(int((np.sqrt((gt**2).sum(axis=0)) > MOVING_PX).sum()) for _, _, gt in pairs)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.bench import _num, _Threads, machine_info, write_bench
+from workbench.bench import PinnedThreads, _num, machine_info, write_bench
 from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
 from workbench.metrics import boundary_f, dice, foreground_iou, temporal_flicker
@@ -117,7 +117,7 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
                    "threads": threads, "repeat": repeat, "timing_sizes": [list(s) for s in timing_sizes],
                    "fast_px": FAST_PX},
         "rows": []}
-    with _Threads(threads):
+    with PinnedThreads(threads):
         if progress:
             progress(f"generating {clips} held-out clips")
         data = held_out_clips(clips, frames, size, seed, difficulty)

@@ -23,9 +23,9 @@ def _grid(text: str) -> tuple[int, int]:
 
 
 def _threads(n: int):
-    from workbench.bench import _Threads
+    from workbench.bench import PinnedThreads
 
-    return _Threads(n)
+    return PinnedThreads(n)
 
 
 def _sequences(args: argparse.Namespace, default_seed: int):

@@ -25,11 +25,7 @@ PANELS = ["input", "ground truth", "prediction", "error map", "regions", "flow",
 DEFAULT = ["input", "prediction", "error map", "regions", "flow", "key frame"]
 
 st.title("Run explorer")
-selected = common.selected_meta()
-if selected is None:
-    st.info("Pick a run in the sidebar.")
-    st.stop()
-meta, frames = selected
+meta, frames = common.require_run()
 num_frames = int(meta["summary"]["frames"])
 t = int(st.session_state.get("frame", 0))
 

@@ -15,11 +15,7 @@ from workbench.viz.timeline import flow_histogram
 import common
 
 st.title("Flow inspector")
-selected = common.selected_meta()
-if selected is None:
-    st.info("Pick a run in the sidebar.")
-    st.stop()
-meta, frames = selected
+meta, frames = common.require_run()
 t = int(st.session_state.get("frame", 0))
 if t < 1:
     st.info("Frame 0 has no previous frame: move the frame slider to 1 or later.")

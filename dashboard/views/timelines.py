@@ -10,11 +10,7 @@ from workbench.viz.timeline import run_timelines, set_frame_marker
 import common
 
 st.title("Timelines")
-selected = common.selected_meta()
-if selected is None:
-    st.info("Pick a run in the sidebar.")
-    st.stop()
-meta, frames = selected
+meta, frames = common.require_run()
 table = common.runs()
 good = table[table["error"].eq("") & (table["path"] != st.session_state["run"])]
 same_clip = good[good["clip"] == meta["source"].get("name")]
