@@ -135,3 +135,11 @@ def test_against_sklearn_on_random_maps(with_ignore):
     assert foreground_iou(pred, gt) == pytest.approx(jaccard_score(g > 0, p > 0))
     assert dice(pred, gt) == pytest.approx(f1_score(g > 0, p > 0))
     assert pixel_accuracy(pred, gt) == pytest.approx(np.mean(g == p))
+
+
+def test_scoring_truth():
+    from workbench.metrics import scoring_truth
+
+    mask = np.array([[0, 1, 2], [3, 255, 0]], np.uint8)
+    assert scoring_truth(mask).tolist() == [[0, 1, 1], [1, 255, 0]]
+    assert scoring_truth(mask, 4) is mask  # multi-class: ids kept

@@ -18,11 +18,12 @@ from workbench.metrics.segmentation import (
     iou_per_class,
     mean_iou,
     pixel_accuracy,
+    scoring_truth,
 )
 from workbench.metrics.temporal import per_frame_flicker, temporal_flicker
 
 __all__ = [
     "IGNORE_INDEX", "SCORE_KINDS", "boundary_f", "confidence_score", "boundary_map", "confusion_matrix", "dice",
     "epe", "epe_map", "fl_all", "flow_errors", "foreground_iou", "frame_iou", "iou_per_class", "mean_iou",
-    "per_frame_flicker", "pixel_accuracy", "temporal_flicker",
+    "per_frame_flicker", "pixel_accuracy", "scoring_truth", "temporal_flicker",
 ]

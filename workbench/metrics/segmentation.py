@@ -168,3 +168,11 @@ def confidence_score(pred: Any, ref: Any, kind: str = "iou", ignore_index: int |
         raise ValueError(f"unknown score {kind!r}; expected one of {', '.join(SCORE_KINDS)}")
     union = np.count_nonzero((pred > 0) | (ref > 0))
     return 100.0 * max(0.0, 1.0 - wrong / max(union, SCORE_FLOOR * pred.size))
+
+
+def scoring_truth(mask: np.ndarray, num_classes: int = 2) -> np.ndarray:
+    """Ground truth as scored: for the binary task any non-background id is the person (0/1), 255 stays
+    ignore; class ids unchanged otherwise. Used by predict, runs and decision labels alike."""
+    if num_classes > 2:
+        return mask
+    return np.where(mask == 255, 255, mask > 0).astype(np.uint8)

@@ -28,7 +28,7 @@ from workbench.decision.features import FEATURE_KINDS, pair_inputs
 from workbench.errors import InputError
 from workbench.io import atomic_dir
 from workbench.io.sequence import Sequence
-from workbench.metrics import SCORE_KINDS, confidence_score
+from workbench.metrics import SCORE_KINDS, confidence_score, scoring_truth
 from workbench.ops import warp
 from workbench.pipeline.streaming import PipelineConfig, VideoSegmenter, estimate_flow
 from workbench.seg.checkpoint import SegNetwork
@@ -102,8 +102,7 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
             if gt is None:
                 reference = _labels_of(logits[t][r], net.threshold)
             else:
-                crop = region.crop(gt)
-                reference = crop if len(net.classes) > 2 else np.where(crop == 255, 255, crop > 0).astype(np.uint8)
+                reference = scoring_truth(region.crop(gt), len(net.classes))
             score = confidence_score(_labels_of(warped, net.threshold), reference, config.score)
             grid, extra = pair_inputs(config.features, config.grid, frame_tensor(current), frame_tensor(key), flow_t,
                                       logits[t - k][r], k, features)

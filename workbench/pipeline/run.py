@@ -19,7 +19,7 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.io.sequence import Sequence
-from workbench.metrics import frame_iou, temporal_flicker
+from workbench.metrics import frame_iou, scoring_truth, temporal_flicker
 from workbench.pipeline.streaming import STAGES, StepResult, VideoSegmenter
 
 #: called after every frame with (index, frame, result, ground truth or None)
@@ -30,12 +30,6 @@ Sink = Callable[[int, np.ndarray, StepResult, np.ndarray | None], None]
 class RunOutput:
     rows: list[dict[str, Any]]
     summary: dict[str, Any]
-
-
-def _ground_truth(mask: np.ndarray, num_classes: int) -> np.ndarray:
-    if num_classes == 2:  # binary scoring: any non-background id is the person; 255 stays ignore
-        return np.where(mask == 255, 255, mask > 0).astype(np.uint8)
-    return mask
 
 
 def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, sink: Sink | None = None,
@@ -59,7 +53,7 @@ def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, s
         frame = seq.frame(t)
         result, state = segmenter.step(frame, state)
         seg = result.seg
-        gt = _ground_truth(seq.mask(t), num_classes) if evaluate else None
+        gt = scoring_truth(seq.mask(t), num_classes) if evaluate else None
         iou = frame_iou(seg, gt, num_classes) if gt is not None else float("nan")
         ious.append(iou)
         frame_ms.append(result.total_ms)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -147,7 +148,7 @@ class StepResult:
     stitch_ms: float
     threshold: float = 0.5
 
-    @property
+    @cached_property
     def probs(self) -> np.ndarray:
         return logits_to_probs(torch.from_numpy(self.logits)[None])[0].numpy()
 

@@ -25,7 +25,7 @@ import numpy as np
 from workbench.errors import InputError
 from workbench.io import VideoSequence, VideoWriter, atomic_dir, encode_image
 from workbench.io.sequence import FileSequence, Sequence
-from workbench.metrics import boundary_f, dice, foreground_iou, frame_iou, temporal_flicker
+from workbench.metrics import boundary_f, dice, foreground_iou, frame_iou, scoring_truth, temporal_flicker
 from workbench.seg.checkpoint import SegNetwork
 from workbench.seg.segmenter import Segmenter
 from workbench.viz import colorize_labels, overlay_mask
@@ -49,11 +49,6 @@ def frame_names(seq: Sequence) -> list[str]:
     if isinstance(seq, FileSequence):
         return [p.stem for p in seq.frame_files]
     return [f"{i:06d}" for i in range(len(seq))]
-
-
-def _binary(mask: np.ndarray) -> np.ndarray:
-    """Ground truth for binary scoring: 0/1 with 255 kept as ignore."""
-    return np.where(mask == 255, 255, mask > 0).astype(np.uint8)
 
 
 def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: PredictOptions,
@@ -94,7 +89,7 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
             if evaluate:
                 gt = seq.mask(index)
                 if net.num_classes == 1:
-                    gt = _binary(gt)
+                    gt = scoring_truth(gt)
                     row.update(dice=dice(labels, gt), iou=foreground_iou(labels, gt),
                                boundary_f=boundary_f(labels, gt)[0])
                 else:
