@@ -71,6 +71,20 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _add_correct(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--correct", default="none",
+                        help="fuse every warp with this cheap single-frame network's output on the current frame "
+                             "(Accel's corrective fusion), e.g. fastseg; none = DVSNet's plain warp (default none)")
+    parser.add_argument("--correct-weight", type=float, default=3.0,
+                        help="fused logits = warped + W x corrector logits (default 3, chosen on training clips)")
+
+
+def _corrector(args: argparse.Namespace):
+    from workbench.seg.checkpoint import load_seg_checkpoint
+
+    return None if args.correct == "none" else load_seg_checkpoint(args.correct)
+
+
 # ------------------------------------------------------------------------------------------- dvs run
 
 
@@ -83,17 +97,21 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
 
     config = PipelineConfig(policy=args.policy, target=args.target, interval=args.interval, dynamic=args.dynamic,
                             dynamic_down=args.dynamic_down, dynamic_up=args.dynamic_up, regions=args.regions,
-                            overlap=args.overlap, flow=args.flow or "dis", score=args.score,
-                            true_scores=args.true_scores, flow_scale=args.flow_scale or 0.5)
+                            overlap=args.overlap, flow=args.flow or "dis", score=args.score or "iou",
+                            true_scores=args.true_scores, flow_scale=args.flow_scale or 0.5,
+                            correct_weight=args.correct_weight)
     config.validate()
     if args.frames is not None and args.frames < 1:
         raise InputError(f"--frames {args.frames}: expected 1 or more")
     net = load_seg_checkpoint(args.seg)
+    corrector = _corrector(args)
     decider = load_decision_checkpoint(args.decision) if args.policy == "adaptive" else None
     if decider is not None and args.flow is None:
         config.flow = decider.flow
     if decider is not None and args.flow_scale is None:
         config.flow_scale = float(decider.meta.get("flow_scale", 0.5))
+    if decider is not None and args.score is None:
+        config.score = decider.score
     sequences = _sequences(args, 0)
     if args.eval and not all(s.has_masks for s in sequences):
         missing = next(s for s in sequences if not s.has_masks)
@@ -101,7 +119,7 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
     with _threads(args.threads):
         for seq in sequences:
             flow = create_flow("gt", sequence=seq) if config.flow == "gt" else None  # ablation: perfect flow
-            segmenter = VideoSegmenter(net, config, decider=decider, flow=flow)
+            segmenter = VideoSegmenter(net, config, decider=decider, flow=flow, corrector=corrector)
             evaluate = seq.has_masks if args.eval is None else args.eval
             segmenter.regions(*seq.size)  # bad grids fail before any work
             run = record_run(segmenter, seq, args.out, store=not args.no_store, evaluate=evaluate,
@@ -155,14 +173,16 @@ def cmd_dvs_sweep(args: argparse.Namespace) -> int:
                          flow_only=not args.no_flow_only, dynamic=args.dynamic, regions=args.regions,
                          overlap=args.overlap, flow=args.flow or (decider.flow if decider else "dis"),
                          flow_scale=args.flow_scale or (float(decider.meta.get("flow_scale", 0.5)) if decider else 0.5),
-                         max_frames=args.max_frames)
+                         max_frames=args.max_frames, correct_weight=args.correct_weight,
+                         score=decider.score if decider else "iou")
     config.validate()
     seg = load_seg_checkpoint(args.seg)
+    corrector = _corrector(args)
     fast = None if args.fast == "none" else load_seg_checkpoint(args.fast)
     with _threads(args.threads):
         sequences = _sequences(args, HELD_OUT_SEED)
         result = run_sweep(seg, sequences, config, args.out, fast=fast, decider=decider, overwrite=args.overwrite,
-                           progress=not args.quiet)
+                           progress=not args.quiet, corrector=corrector)
     print((Path(args.out) / "sweep.md").read_text())
     print(f"wrote {args.out}/sweep.csv, sweep.md, sweep.json, iou_vs_fps.png, iou_vs_key_fraction.png "
           f"({len(result['table'])} rows)")
@@ -233,7 +253,8 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--dynamic-down", type=float, default=1.0, help="target change after a segmentation step")
     run.add_argument("--dynamic-up", type=float, default=0.1, help="target change after a warp step")
     run.add_argument("--interval", type=int, default=5, help="fixed policy: a key frame every N frames (default 5)")
-    run.add_argument("--score", choices=SCORE_KINDS, default="iou", help="kind of the true score (default iou)")
+    run.add_argument("--score", choices=SCORE_KINDS, default=None,
+                     help="kind of the true score (default: the decision network's, else iou)")
     run.add_argument("--true-scores", action="store_true",
                      help="also compute the true score on warp steps (untimed; for calibration plots)")
     run.add_argument("--out", default="data/runs", help="runs folder (default data/runs)")
@@ -244,6 +265,7 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
                     help="score IoU against ground truth (default: when the input has masks)")
     ev.add_argument("--no-eval", dest="eval", action="store_false")
     _add_pipeline(run)
+    _add_correct(run)
     run.set_defaults(func=cmd_dvs_run, clips=None, seed=None)
 
     lab = dsub.add_parser("labels", help="make decision-network training data (DVSNet's gentestcase)",
@@ -280,4 +302,5 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("--out", default="data/sweep", help="output folder (default data/sweep)")
     sw.add_argument("--overwrite", action="store_true")
     _add_pipeline(sw)
+    _add_correct(sw)
     sw.set_defaults(func=cmd_dvs_sweep)

@@ -64,6 +64,7 @@ class SweepConfig(Config):
     flow: str = "dis"
     flow_scale: float = 0.5
     score: str = "iou"
+    correct_weight: float = 3.0  # with a corrector (see VideoSegmenter)
     max_loss: float = 1.0  # IoU points: the best operating point may lose at most this much
     max_frames: int | None = None
 
@@ -77,7 +78,7 @@ class SweepConfig(Config):
 def _plan(config: SweepConfig, seg: SegNetwork, fast: SegNetwork | None, decider: Decider | None
           ) -> list[tuple[str, PipelineConfig, SegNetwork]]:
     base = {"regions": config.regions, "overlap": config.overlap, "flow": config.flow, "flow_scale": config.flow_scale,
-            "score": config.score}
+            "score": config.score, "correct_weight": config.correct_weight}
     plan = [("per-frame", PipelineConfig(policy="per-frame", **base), seg)]
     if fast is not None:
         plan.append(("per-frame", PipelineConfig(policy="per-frame", **base), fast))
@@ -98,8 +99,9 @@ def _seg_name(net: SegNetwork) -> str:
 
 def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, out: str | Path,
               fast: SegNetwork | None = None, decider: Decider | None = None, overwrite: bool = False,
-              progress: bool = True) -> dict[str, Any]:
-    """Run the sweep and write its outputs under ``out`` (built under a temporary name)."""
+              progress: bool = True, corrector: SegNetwork | None = None) -> dict[str, Any]:
+    """Run the sweep and write its outputs under ``out`` (built under a temporary name). With ``corrector``,
+    every policy that warps fuses its warps with that network (``VideoSegmenter``'s corrective fusion)."""
     import pandas as pd
     from tqdm import tqdm
 
@@ -119,7 +121,7 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
             for seq in sequences:
                 flow = create_flow("gt", sequence=seq) if pipeline.flow == "gt" else None  # ablation: perfect flow
                 segmenter = VideoSegmenter(net, pipeline, decider=decider if method == "adaptive" else None,
-                                           flow=flow)
+                                           flow=flow, corrector=corrector if method != "per-frame" else None)
                 bar.set_postfix_str(f"{method} {pipeline.param if pipeline.param is not None else ''} {seq.name}")
                 run = record_run(segmenter, seq, tmp / "runs", store=False, max_frames=config.max_frames,
                                  progress=False, meta={"sweep": str(out)})
@@ -134,7 +136,7 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
                     segment = df["decision"] == "segment"
                     path_ms["seg"] += list(df.loc[segment, "t_seg_ms"])
                     if method == "adaptive":
-                        warp_cost = df["t_flow_ms"] + df["t_decision_ms"] + df["t_warp_ms"]
+                        warp_cost = df["t_flow_ms"] + df["t_decision_ms"] + df["t_warp_ms"] + df["t_correct_ms"]
                         path_ms["warp"] += list(warp_cost[~segment])
                 bar.update()
             frames = sum(s["frames"] for _, s in per_clip)
@@ -150,6 +152,7 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
         table.to_csv(tmp / "sweep.csv", index=False)
         report = sweep_report(table, _seg_name(seg), path_ms, config.max_loss)
         report["config"] = config.to_dict()
+        report["corrector"] = _seg_name(corrector) if corrector is not None else None
         report["clips"] = [seq.name for seq in sequences]
         (tmp / "sweep.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
         (tmp / "sweep.md").write_text(format_sweep(table, report))
@@ -211,8 +214,12 @@ def sweep_report(table: Any, seg_name: str, path_ms: dict[str, list[float]], max
 
 def format_sweep(table: Any, report: dict[str, Any]) -> str:
     agg = table[table["clip"] == "all"]
-    lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", "",
-             "| method | network | param | mean IoU | fps | key fraction | ms/frame |", "|---|---|---|---|---|---|---|"]
+    lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", ""]
+    if report.get("corrector"):
+        weight = report.get("config", {}).get("correct_weight", float("nan"))
+        lines += [f"Warps corrected by {report['corrector']} (warped + {weight:g} × its logits; per-frame rows "
+                  "uncorrected).", ""]
+    lines += ["| method | network | param | mean IoU | fps | key fraction | ms/frame |", "|---|---|---|---|---|---|---|"]
     for _, row in agg.iterrows():
         param = "" if row["param"] is None or (isinstance(row["param"], float) and np.isnan(row["param"])) else \
             f"{row['param']:g}"
@@ -221,7 +228,7 @@ def format_sweep(table: Any, report: dict[str, Any]) -> str:
     ref, best, paths = report["reference"], report["best_adaptive"], report["path_ms"]
     lines += ["", f"Reference: per-frame {ref['seg']}, mean IoU {ref['mean_iou']:.4f}, {ref['fps']:.1f} fps.",
               f"Median region-step: segmentation {paths['seg_region_step']:.2f} ms, warp path (flow + decision + "
-              f"warp) {paths['warp_region_step']:.2f} ms, o = {paths['o']:.3f}."]
+              f"warp{' + correct' if report.get('corrector') else ''}) {paths['warp_region_step']:.2f} ms, o = {paths['o']:.3f}."]
     if best:
         lines.append(f"Best adaptive point within the IoU budget: target {best['target']:g}, mean IoU "
                      f"{best['mean_iou']:.4f} ({best['iou_loss_points']:+.2f} points lost), {best['fps']:.1f} fps, "

@@ -130,7 +130,8 @@ def test_no_ground_truth_asked_for_iou(net):
 def test_stage_times_add_up(net, clip):
     _, out = decisions(VideoSegmenter(net, PipelineConfig(policy="fixed", interval=2)), clip)
     for r in out.rows:
-        parts = r["t_flow_ms"] + r["t_decision_ms"] + r["t_seg_ms"] + r["t_warp_ms"] + r["t_stitch_ms"]
+        parts = (r["t_flow_ms"] + r["t_decision_ms"] + r["t_seg_ms"] + r["t_warp_ms"] + r["t_correct_ms"]
+                 + r["t_stitch_ms"])
         assert r["t_total_ms"] == pytest.approx(parts)
         assert (r["t_seg_ms"] > 0) == (r["decision"] == "segment")
     total = sum(r["t_total_ms"] for r in out.rows)
@@ -151,3 +152,53 @@ def test_ground_truth_flow_ablation(net, clip):
     truth = GroundTruthFlow(clip).estimate_indices(2, 0)
     for step, region in zip(result.regions, segmenter.regions(96, 64), strict=True):
         np.testing.assert_array_equal(step.flow, region.crop(truth, channels_first=True))
+
+
+@pytest.fixture(scope="module")
+def corrector():
+    torch.manual_seed(1)
+    net = build_network("fastseg")
+    net.model.eval()
+    return net
+
+
+def test_corrective_fusion(net, clip, corrector):
+    """With a corrector, a warp step outputs warped + weight × the corrector's logits (on the whole frame);
+    key steps and the key logits are the accurate network's alone; weight 0 is the plain warp."""
+    config = PipelineConfig(policy="fixed", interval=3, regions=(1, 2), overlap=0, correct_weight=2.5)
+    plain = VideoSegmenter(net, PipelineConfig(**{**config.to_dict(), "correct_weight": 0.0}), corrector=corrector)
+    fused = VideoSegmenter(net, config, corrector=corrector)
+    alone = Segmenter(corrector)
+    state_p = state_f = None
+    for t in range(4):
+        frame = clip.frame(t)
+        res_p, state_p = plain.step(frame, state_p)
+        res_f, state_f = fused.step(frame, state_f)
+        for step, region in zip(res_f.regions, fused.regions(96, 64), strict=True):
+            got = region.crop(res_f.logits, channels_first=True)
+            base = region.crop(res_p.logits, channels_first=True)
+            if step.is_key:
+                np.testing.assert_array_equal(got, base)
+                assert step.times["correct"] == 0.0
+            else:
+                extra, _ = alone.logits(frame)
+                np.testing.assert_allclose(got, base + 2.5 * region.crop(extra[0].numpy(), channels_first=True),
+                                           atol=1e-4)
+                assert step.times["correct"] > 0
+        for key_f, key_p in zip(state_f.keys, state_p.keys, strict=True):
+            assert torch.equal(key_f.key_logits, key_p.key_logits)
+    no_corrector = VideoSegmenter(net, config)
+    res_n = None
+    state_n = None
+    for t in range(4):
+        res_n, state_n = no_corrector.step(clip.frame(t), state_n)
+    np.testing.assert_array_equal(res_n.logits, res_p.logits)
+
+
+def test_corrector_must_fit(net):
+    with pytest.raises(InputError, match="single-frame"):
+        VideoSegmenter(net, PipelineConfig(policy="fixed"), corrector=build_network("funet", {"size": "tiny"}))
+    with pytest.raises(InputError, match="classes"):
+        VideoSegmenter(net, PipelineConfig(policy="fixed"), corrector=build_network("fastseg", classes=["background", "head", "body"]))
+    with pytest.raises(InputError, match="correct-weight"):
+        VideoSegmenter(net, PipelineConfig(policy="fixed", correct_weight=-1.0))

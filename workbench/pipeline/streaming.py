@@ -5,7 +5,12 @@ Per frame and per region (``workbench.pipeline.regions``), a **policy** picks on
 - **segment** — run the segmentation network on the region; the region becomes a new key frame
   (``key_frame``, ``key_logits``);
 - **warp** — estimate the flow from the current region to its key region and backward-warp the key logits
-  by it (``padding="border"``: a zero logit would mean "undecided").
+  by it (``padding="border"``: a zero logit would mean "undecided"). With a ``corrector`` (a cheap
+  single-frame network, e.g. ``fastseg``; Accel's corrective fusion, Jain et al., CVPR 2019), the warped logits
+  are fused with the corrector's logits: ``warped + correct_weight · corrector``. The corrector runs once per
+  frame on the whole frame (cheaper than once per region, and it sees the context), only when some region
+  warps; its time is shared by the regions that warped. The key logits stay the accurate network's; the corrector only repairs what warping gets wrong (disocclusions,
+  flow errors at the boundary, a key frame grown stale).
 
 Policies (``POLICIES``): ``per-frame`` (always segment), ``fixed`` (segment every ``interval`` frames, warp
 in between), ``adaptive`` (DVSNet: the decision network predicts the confidence score of warping; segment
@@ -19,7 +24,7 @@ The true score (``score_true``) of a warp is its agreement (:func:`workbench.met
 segment steps (both were computed), and on every region-step with ``true_scores`` (untimed look-ahead).
 
 Stage times per region-step, in ms, I/O excluded: ``flow``, ``decision`` (features + network), ``seg``,
-``warp``; per frame: ``stitch``. Overlaps are stitched by the more confident region.
+``warp``, ``correct``; per frame: ``stitch``. Overlaps are stitched by the more confident region.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from workbench.seg.checkpoint import SegNetwork
 from workbench.seg.segmenter import Segmenter, frame_tensor, logits_to_probs, probs_to_labels, resize_frame
 
 POLICIES = ("per-frame", "fixed", "adaptive", "oracle", "flow-only")
-STAGES = ("flow", "decision", "seg", "warp")
+STAGES = ("flow", "decision", "seg", "warp", "correct")
 
 
 def estimate_flow(method: FlowEstimator, current: np.ndarray, key: np.ndarray, scale: float = 1.0,
@@ -82,6 +87,7 @@ class PipelineConfig(Config):
     flow_scale: float = 0.5  # the warp path's flow is estimated at this scale of the region (DVSNet: 0.5)
     score: str = "iou"  # kind of the true score (metrics.confidence_score)
     true_scores: bool = False  # compute the true score on every region-step (untimed look-ahead)
+    correct_weight: float = 3.0  # warp path with a corrector: warped + weight × corrector logits
 
     def validate(self) -> None:
         if self.policy not in POLICIES:
@@ -96,6 +102,8 @@ class PipelineConfig(Config):
             raise InputError(f"--flow-scale {self.flow_scale}: expected a factor in (0, 1]")
         if self.dynamic_down < 0 or self.dynamic_up < 0:
             raise InputError("--dynamic steps must be 0 or more")
+        if not self.correct_weight >= 0:
+            raise InputError(f"--correct-weight {self.correct_weight}: expected 0 or more")
 
     @property
     def param(self) -> float | int | None:
@@ -170,12 +178,24 @@ class VideoSegmenter:
     """Adaptive key-frame scheduling over regions with any segmentation network and flow method."""
 
     def __init__(self, net: SegNetwork, config: PipelineConfig | None = None, decider: Decider | None = None,
-                 flow: FlowEstimator | None = None, device: torch.device | str = "cpu"):
+                 flow: FlowEstimator | None = None, device: torch.device | str = "cpu",
+                 corrector: SegNetwork | None = None):
         self.config = config = config or PipelineConfig()
         config.validate()
         self.net = net
         self.device = torch.device(device)
         self.segmenter = Segmenter(net, device=self.device)
+        self.corrector = corrector
+        self._correct = None
+        if corrector is not None:
+            name = corrector.path or corrector.arch
+            if corrector.needs_flow:
+                raise InputError(f"{name}: a corrector runs on the current frame alone; expected a single-frame "
+                                 f"network (e.g. fastseg), not {corrector.arch}")
+            if list(corrector.classes) != list(net.classes):
+                raise InputError(f"{name}: the corrector's classes {corrector.classes} differ from the segmentation "
+                                 f"network's {net.classes}")
+            self._correct = Segmenter(corrector, device=self.device)
         self.flow = flow or create_flow(config.flow)
         if config.policy == "adaptive":
             if decider is None:
@@ -247,6 +267,7 @@ class VideoSegmenter:
         steps: list[RegionStep] = []
         parts: list[np.ndarray] = []
         target = state.target
+        correction, correct_ms = None, 0.0  # the corrector's logits on this frame, and what they cost
         for region, key in zip(regions, keys, strict=True):
             crop = np.ascontiguousarray(region.crop(frame))
             times = dict.fromkeys(STAGES, 0.0)
@@ -291,10 +312,16 @@ class VideoSegmenter:
                     flow, _ = self._estimate(crop, key, t, region)
                     times["flow"] = 1000 * (time.perf_counter() - start)
                     start = time.perf_counter()
-                logits = self._warp(key, torch.from_numpy(np.nan_to_num(flow))[None].to(self.device))
+                logits = warped = self._warp(key, torch.from_numpy(np.nan_to_num(flow))[None].to(self.device))
                 times["warp"] = 1000 * (time.perf_counter() - start)
+                if self._correct is not None:
+                    if correction is None:  # once per frame, on the whole frame, when a region first warps
+                        start = time.perf_counter()
+                        correction = self._correct.logits(frame)[0]
+                        correct_ms = 1000 * (time.perf_counter() - start)
+                    logits = warped + cfg.correct_weight * correction[:, :, region.y0:region.y1, region.x0:region.x1]
                 if cfg.true_scores and np.isnan(score_true):
-                    score_true = self._score(logits, self._segment(crop, region, state))
+                    score_true = self._score(warped, self._segment(crop, region, state))
                 new_key = key
             if cfg.dynamic and cfg.policy in ("adaptive", "oracle"):
                 target = min(100.0, max(0.0, target - cfg.dynamic_down if is_key else target + cfg.dynamic_up))
@@ -302,6 +329,9 @@ class VideoSegmenter:
                                     flow))
             parts.append(logits[0].cpu().numpy())
             keys[region.index] = new_key
+        warped_steps = [step for step in steps if not step.is_key]
+        for step in warped_steps:  # the frame's one correction is shared by the regions it served
+            step.times["correct"] = correct_ms / len(warped_steps)
         start = time.perf_counter()
         full = stitch(parts, regions, W, H)
         stitch_ms = 1000 * (time.perf_counter() - start)

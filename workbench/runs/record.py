@@ -61,6 +61,9 @@ def record_run(segmenter: VideoSegmenter, seq: Sequence, root: str | Path, store
             "config": {**cfg.to_dict(), "param": cfg.param,
                        "seg": {"arch": net.arch, "path": str(net.path) if net.path else None,
                                "options": net.options, "classes": net.classes, "threshold": net.threshold},
+                       "correct": None if segmenter.corrector is None else {
+                           "arch": segmenter.corrector.arch,
+                           "path": str(segmenter.corrector.path) if segmenter.corrector.path else None},
                        "decision": None if decider is None else {"path": str(decider.path) if decider.path else None,
                                                                  "features": decider.features, "flow": decider.flow,
                                                                  "score": decider.score, "label": decider.label},
