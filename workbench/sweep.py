@@ -219,7 +219,8 @@ def format_sweep(table: Any, report: dict[str, Any]) -> str:
         weight = report.get("config", {}).get("correct_weight", float("nan"))
         lines += [f"Warps corrected by {report['corrector']} (warped + {weight:g} × its logits; per-frame rows "
                   "uncorrected).", ""]
-    lines += ["| method | network | param | mean IoU | fps | key fraction | ms/frame |", "|---|---|---|---|---|---|---|"]
+    lines += ["| method | network | param | mean IoU | fps | key fraction | ms/frame |",
+              "|---|---|---|---|---|---|---|"]
     for _, row in agg.iterrows():
         param = "" if row["param"] is None or (isinstance(row["param"], float) and np.isnan(row["param"])) else \
             f"{row['param']:g}"
@@ -228,7 +229,8 @@ def format_sweep(table: Any, report: dict[str, Any]) -> str:
     ref, best, paths = report["reference"], report["best_adaptive"], report["path_ms"]
     lines += ["", f"Reference: per-frame {ref['seg']}, mean IoU {ref['mean_iou']:.4f}, {ref['fps']:.1f} fps.",
               f"Median region-step: segmentation {paths['seg_region_step']:.2f} ms, warp path (flow + decision + "
-              f"warp{' + correct' if report.get('corrector') else ''}) {paths['warp_region_step']:.2f} ms, o = {paths['o']:.3f}."]
+              f"warp{' + correct' if report.get('corrector') else ''}) {paths['warp_region_step']:.2f} ms, "
+              f"o = {paths['o']:.3f}."]
     if best:
         lines.append(f"Best adaptive point within the IoU budget: target {best['target']:g}, mean IoU "
                      f"{best['mean_iou']:.4f} ({best['iou_loss_points']:+.2f} points lost), {best['fps']:.1f} fps, "

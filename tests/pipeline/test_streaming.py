@@ -199,6 +199,7 @@ def test_corrector_must_fit(net):
     with pytest.raises(InputError, match="single-frame"):
         VideoSegmenter(net, PipelineConfig(policy="fixed"), corrector=build_network("funet", {"size": "tiny"}))
     with pytest.raises(InputError, match="classes"):
-        VideoSegmenter(net, PipelineConfig(policy="fixed"), corrector=build_network("fastseg", classes=["background", "head", "body"]))
+        VideoSegmenter(net, PipelineConfig(policy="fixed"),
+                       corrector=build_network("fastseg", classes=["background", "head", "body"]))
     with pytest.raises(InputError, match="correct-weight"):
         VideoSegmenter(net, PipelineConfig(policy="fixed", correct_weight=-1.0))

@@ -9,8 +9,8 @@ Per frame and per region (``workbench.pipeline.regions``), a **policy** picks on
   single-frame network, e.g. ``fastseg``; Accel's corrective fusion, Jain et al., CVPR 2019), the warped logits
   are fused with the corrector's logits: ``warped + correct_weight · corrector``. The corrector runs once per
   frame on the whole frame (cheaper than once per region, and it sees the context), only when some region
-  warps; its time is shared by the regions that warped. The key logits stay the accurate network's; the corrector only repairs what warping gets wrong (disocclusions,
-  flow errors at the boundary, a key frame grown stale).
+  warps; its time is shared by the regions that warped. The key logits stay the accurate network's; the
+  corrector only repairs what warping gets wrong (disocclusions, flow errors at the boundary, a stale key).
 
 Policies (``POLICIES``): ``per-frame`` (always segment), ``fixed`` (segment every ``interval`` frames, warp
 in between), ``adaptive`` (DVSNet: the decision network predicts the confidence score of warping; segment
