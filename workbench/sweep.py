@@ -75,26 +75,31 @@ class SweepConfig(Config):
             raise InputError(f"--intervals {list(self.intervals)}: expected whole numbers of frames, 1 or more")
 
 
-def _plan(config: SweepConfig, seg: SegNetwork, fast: SegNetwork | None, decider: Decider | None
-          ) -> list[tuple[str, PipelineConfig, SegNetwork]]:
+def _plan(config: SweepConfig, seg: SegNetwork, fast: SegNetwork | None, decider: Decider | None,
+          corrector: SegNetwork | None = None) -> list[tuple[str, PipelineConfig, SegNetwork, SegNetwork | None]]:
     base = {"regions": config.regions, "overlap": config.overlap, "flow": config.flow, "flow_scale": config.flow_scale,
             "score": config.score, "correct_weight": config.correct_weight}
-    plan = [("per-frame", PipelineConfig(policy="per-frame", **base), seg)]
+    plan = [("per-frame", PipelineConfig(policy="per-frame", **base), seg, None)]
     if fast is not None:
-        plan.append(("per-frame", PipelineConfig(policy="per-frame", **base), fast))
-    plan += [("fixed", PipelineConfig(policy="fixed", interval=int(k), **base), seg) for k in config.intervals]
+        plan.append(("per-frame", PipelineConfig(policy="per-frame", **base), fast, None))
+    if corrector is not None:  # the two networks' ensemble on every frame: the corrected schedules' k = 1
+        plan.append(("per-frame", PipelineConfig(policy="per-frame", **base), seg, corrector))
+    plan += [("fixed", PipelineConfig(policy="fixed", interval=int(k), **base), seg, corrector)
+             for k in config.intervals]
     if decider is not None:
-        plan += [("adaptive", PipelineConfig(policy="adaptive", target=t, dynamic=config.dynamic, **base), seg)
-                 for t in config.targets]
+        plan += [("adaptive", PipelineConfig(policy="adaptive", target=t, dynamic=config.dynamic, **base), seg,
+                  corrector) for t in config.targets]
     if config.oracle:
-        plan += [("oracle", PipelineConfig(policy="oracle", target=t, **base), seg) for t in config.targets]
+        plan += [("oracle", PipelineConfig(policy="oracle", target=t, **base), seg, corrector) for t in config.targets]
     if config.flow_only:
-        plan.append(("flow-only", PipelineConfig(policy="flow-only", **base), seg))
+        plan.append(("flow-only", PipelineConfig(policy="flow-only", **base), seg, corrector))
     return plan
 
 
-def _seg_name(net: SegNetwork) -> str:
-    return net.path.parent.name if net.path is not None and net.path.name == "checkpoint.pt" else net.arch
+def _seg_name(net: SegNetwork, corrector: SegNetwork | None = None) -> str:
+    """A network's shipped name (its folder) or its architecture; ``unet+fastseg`` when corrected."""
+    name = net.path.parent.name if net.path is not None and net.path.name == "checkpoint.pt" else net.arch
+    return name if corrector is None else f"{name}+{_seg_name(corrector)}"
 
 
 def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, out: str | Path,
@@ -111,27 +116,27 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
     for seq in sequences:
         if not seq.has_masks:
             raise InputError(f"{seq.name}: no ground-truth masks; the sweep compares IoU and needs them")
-    plan = _plan(config, seg, fast, decider)
+    plan = _plan(config, seg, fast, decider, corrector)
     rows: list[dict[str, Any]] = []
     path_ms: dict[str, list[float]] = {"seg": [], "warp": []}
     with atomic_dir(out, overwrite=overwrite) as tmp:
         bar = tqdm(total=len(plan) * len(sequences), desc="sweep", unit="run", disable=not progress)
-        for method, pipeline, net in plan:
+        for method, pipeline, net, correct in plan:
             per_clip = []
             for seq in sequences:
                 flow = create_flow("gt", sequence=seq) if pipeline.flow == "gt" else None  # ablation: perfect flow
                 segmenter = VideoSegmenter(net, pipeline, decider=decider if method == "adaptive" else None,
-                                           flow=flow, corrector=corrector if method != "per-frame" else None)
+                                           flow=flow, corrector=correct)
                 bar.set_postfix_str(f"{method} {pipeline.param if pipeline.param is not None else ''} {seq.name}")
                 run = record_run(segmenter, seq, tmp / "runs", store=False, max_frames=config.max_frames,
                                  progress=False, meta={"sweep": str(out)})
                 s = run.summary
                 per_clip.append((run, s))
                 rows.append({"method": method, "param": pipeline.param, "mean_iou": s["mean_iou"], "fps": s["fps"],
-                             "key_fraction": s["key_fraction"], "run_id": run.run_id, "seg": _seg_name(net),
+                             "key_fraction": s["key_fraction"], "run_id": run.run_id, "seg": _seg_name(net, correct),
                              "clip": seq.name, "frames": s["frames"], "ms_per_frame": s["ms_per_frame"],
                              "min_iou": s["min_iou"]})
-                if method in ("per-frame", "adaptive") and net is seg:
+                if net is seg and (method == "adaptive" or (method == "per-frame" and correct is None)):
                     df = run.frames
                     segment = df["decision"] == "segment"
                     path_ms["seg"] += list(df.loc[segment, "t_seg_ms"])
@@ -145,12 +150,12 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
                          "mean_iou": sum(s["mean_iou"] * s["frames"] for _, s in per_clip) / frames,
                          "fps": 1000.0 * frames / total_ms,
                          "key_fraction": sum(s["key_fraction"] * s["frames"] for _, s in per_clip) / frames,
-                         "run_id": "", "seg": _seg_name(net), "clip": "all", "frames": frames,
+                         "run_id": "", "seg": _seg_name(net, correct), "clip": "all", "frames": frames,
                          "ms_per_frame": total_ms / frames, "min_iou": min(s["min_iou"] for _, s in per_clip)})
         bar.close()
         table = pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
         table.to_csv(tmp / "sweep.csv", index=False)
-        report = sweep_report(table, _seg_name(seg), path_ms, config.max_loss)
+        report = sweep_report(table, _seg_name(seg), path_ms, config.max_loss, scheduled=_seg_name(seg, corrector))
         report["config"] = config.to_dict()
         report["corrector"] = _seg_name(corrector) if corrector is not None else None
         report["clips"] = [seq.name for seq in sequences]
@@ -171,16 +176,24 @@ def _interp(x: np.ndarray, y: np.ndarray, at: float) -> float:
     return float(np.interp(at, x, y))
 
 
-def sweep_report(table: Any, seg_name: str, path_ms: dict[str, list[float]], max_loss: float = 1.0) -> dict[str, Any]:
-    """Reference, best operating point within ``max_loss`` IoU points, bound, Pareto check (aggregate rows)."""
+def sweep_report(table: Any, seg_name: str, path_ms: dict[str, list[float]], max_loss: float = 1.0,
+                 scheduled: str | None = None) -> dict[str, Any]:
+    """Reference, best operating point within ``max_loss`` IoU points, bound, Pareto check (aggregate rows).
+
+    ``seg_name`` is the reference (per-frame) network; ``scheduled`` the label of the scheduled rows when it
+    differs (``unet+fastseg`` with a corrector), whose own per-frame row is then the adaptive curve's k = 1."""
     agg = table[table["clip"] == "all"]
+    scheduled = scheduled or seg_name
     ref = agg[(agg["method"] == "per-frame") & (agg["seg"] == seg_name)].iloc[0]
+    top = agg[(agg["method"] == "per-frame") & (agg["seg"] == scheduled)].iloc[0]
     seg_ms = float(np.median(path_ms["seg"])) if path_ms["seg"] else float("nan")
     warp_ms = float(np.median(path_ms["warp"])) if path_ms["warp"] else float("nan")
     o = warp_ms / seg_ms if seg_ms > 0 else float("nan")
     report: dict[str, Any] = {
         "reference": {"seg": seg_name, "mean_iou": float(ref["mean_iou"]), "fps": float(ref["fps"])},
         "path_ms": {"seg_region_step": seg_ms, "warp_region_step": warp_ms, "o": o}}
+    if scheduled != seg_name:
+        report["scheduled_per_frame"] = {"seg": scheduled, "mean_iou": float(top["mean_iou"]), "fps": float(top["fps"])}
     adaptive = agg[agg["method"] == "adaptive"]
     best = None
     for _, row in adaptive.iterrows():
@@ -190,6 +203,7 @@ def sweep_report(table: Any, seg_name: str, path_ms: dict[str, list[float]], max
             k = float(row["key_fraction"])
             best = {"target": float(row["param"]), "mean_iou": float(row["mean_iou"]), "fps": float(row["fps"]),
                     "key_fraction": k, "iou_loss_points": float(loss), "speedup": float(speedup),
+                    "iou_loss_points_vs_scheduled_per_frame": float(100 * (top["mean_iou"] - row["mean_iou"])),
                     "bound": float(1.0 / (k + (1 - k) * o)) if np.isfinite(o) else None}
     report["best_adaptive"] = best
     fixed = agg[agg["method"] == "fixed"]
@@ -197,10 +211,10 @@ def sweep_report(table: Any, seg_name: str, path_ms: dict[str, list[float]], max
     if len(adaptive):
         # The adaptive curve's exact limits: target 0 never re-segments (= flow-only), and every region
         # re-segmented (k = 1) is the per-frame reference.
-        limits = agg[(agg["method"] == "flow-only") & (agg["seg"] == seg_name)]
+        limits = agg[(agg["method"] == "flow-only") & (agg["seg"] == scheduled)]
         ks = np.concatenate([adaptive["key_fraction"].to_numpy(float), limits["key_fraction"].to_numpy(float), [1.0]])
         ious = np.concatenate([adaptive["mean_iou"].to_numpy(float), limits["mean_iou"].to_numpy(float),
-                               [ref["mean_iou"]]])
+                               [top["mean_iou"]]])
         for _, row in fixed.iterrows():
             at = _interp(ks, ious, float(row["key_fraction"]))
             checks.append({"interval": int(row["param"]), "key_fraction": float(row["key_fraction"]),
@@ -217,8 +231,8 @@ def format_sweep(table: Any, report: dict[str, Any]) -> str:
     lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", ""]
     if report.get("corrector"):
         weight = report.get("config", {}).get("correct_weight", float("nan"))
-        lines += [f"Warps corrected by {report['corrector']} (warped + {weight:g} × its logits; per-frame rows "
-                  "uncorrected).", ""]
+        lines += [f"Scheduled runs corrected by {report['corrector']} (their logits + {weight:g} × its logits on "
+                  "every frame); the reference per-frame run is not.", ""]
     lines += ["| method | network | param | mean IoU | fps | key fraction | ms/frame |",
               "|---|---|---|---|---|---|---|"]
     for _, row in agg.iterrows():
@@ -227,15 +241,24 @@ def format_sweep(table: Any, report: dict[str, Any]) -> str:
         lines.append(f"| {row['method']} | {row['seg']} | {param} | {row['mean_iou']:.4f} | {row['fps']:.1f} | "
                      f"{row['key_fraction']:.3f} | {row['ms_per_frame']:.1f} |")
     ref, best, paths = report["reference"], report["best_adaptive"], report["path_ms"]
-    lines += ["", f"Reference: per-frame {ref['seg']}, mean IoU {ref['mean_iou']:.4f}, {ref['fps']:.1f} fps.",
+    lines += ["", f"Reference: per-frame {ref['seg']}, mean IoU {ref['mean_iou']:.4f}, {ref['fps']:.1f} fps."]
+    if report.get("scheduled_per_frame"):
+        top = report["scheduled_per_frame"]
+        lines.append(f"Per-frame {top['seg']} (both networks on every frame): mean IoU {top['mean_iou']:.4f}, "
+                     f"{top['fps']:.1f} fps; it is the corrected curves' key fraction 1.")
+    lines += [
               f"Median region-step: segmentation {paths['seg_region_step']:.2f} ms, warp path (flow + decision + "
               f"warp{' + correct' if report.get('corrector') else ''}) {paths['warp_region_step']:.2f} ms, "
               f"o = {paths['o']:.3f}."]
     if best:
+        bound = "unknown: no warp step was timed" if best["bound"] is None else f"{best['bound']:.2f}×"
         lines.append(f"Best adaptive point within the IoU budget: target {best['target']:g}, mean IoU "
                      f"{best['mean_iou']:.4f} ({best['iou_loss_points']:+.2f} points lost), {best['fps']:.1f} fps, "
                      f"key fraction {best['key_fraction']:.3f}: speedup {best['speedup']:.2f}× "
-                     f"(bound 1/(k + (1 − k)·o) = {best['bound']:.2f}×).")
+                     f"(bound 1/(k + (1 − k)·o) = {bound}).")
+        if report.get("scheduled_per_frame"):
+            lines.append(f"Against per-frame {report['scheduled_per_frame']['seg']} it loses "
+                         f"{best['iou_loss_points_vs_scheduled_per_frame']:+.2f} points.")
     else:
         lines.append("No adaptive point stays within the IoU budget.")
     if report["pareto"]:

@@ -107,6 +107,34 @@ def test_sweep(files, tmp_path):
     assert "Reference: per-frame" in result.stdout
 
 
+def test_sweep_with_a_corrector(files, tmp_path):
+    """--correct: every scheduled run is corrected, the reference per-frame run is not, and the two networks'
+    per-frame ensemble joins as the corrected curves' key fraction 1."""
+    out = tmp_path / "sweep"
+    result = run("dvs", "sweep", "--data", str(files["clips"]), "--targets", "90", "--intervals", "2",
+                 "--fast", "none", "--no-oracle", "--correct", str(files["fast"]), "--correct-weight", "2",
+                 "--out", str(out), *models(files))
+    assert result.returncode == 0, result.stderr
+    agg = pd.read_csv(out / "sweep.csv").query("clip == 'all'")
+    seg = {(m, s) for m, s in zip(agg["method"], agg["seg"], strict=True)}
+    assert seg == {("per-frame", "unet"), ("per-frame", "unet+fastseg"), ("fixed", "unet+fastseg"),
+                   ("adaptive", "unet+fastseg"), ("flow-only", "unet+fastseg")}
+    report = json.loads((out / "sweep.json").read_text())
+    assert report["corrector"] == "fastseg" and report["reference"]["seg"] == "unet"
+    assert report["scheduled_per_frame"]["seg"] == "unet+fastseg" and report["config"]["correct_weight"] == 2
+    runs = [load_run(p) for p in list_runs(out / "runs")]
+    corrected = [r for r in runs if r.meta["config"]["correct"] is not None]
+    assert len(corrected) == len(runs) - 2 and all(r.frames["t_correct_ms"].gt(0).all() for r in corrected)
+    assert "corrected by fastseg" in result.stdout
+
+
+def test_run_with_a_corrector_errors(files, tmp_path):
+    assert_user_error(run("dvs", "run", "--data", str(files["clip"]), "--out", str(tmp_path), "--correct",
+                          str(tmp_path / "none.pt"), *models(files)), "none.pt")
+    assert_user_error(run("dvs", "run", "--data", str(files["clip"]), "--out", str(tmp_path), "--correct",
+                          str(files["fast"]), "--correct-weight", "-1", *models(files)), "correct-weight")
+
+
 def test_labels_and_training(files, tmp_path):
     labels = tmp_path / "labels"
     result = run("dvs", "labels", "--seg", str(files["seg"]), "--clips", "2", "--frames", "4", "--size", "96x64",

@@ -5,12 +5,14 @@ Per frame and per region (``workbench.pipeline.regions``), a **policy** picks on
 - **segment** — run the segmentation network on the region; the region becomes a new key frame
   (``key_frame``, ``key_logits``);
 - **warp** — estimate the flow from the current region to its key region and backward-warp the key logits
-  by it (``padding="border"``: a zero logit would mean "undecided"). With a ``corrector`` (a cheap
-  single-frame network, e.g. ``fastseg``; Accel's corrective fusion, Jain et al., CVPR 2019), the warped logits
-  are fused with the corrector's logits: ``warped + correct_weight · corrector``. The corrector runs once per
-  frame on the whole frame (cheaper than once per region, and it sees the context), only when some region
-  warps; its time is shared by the regions that warped. The key logits stay the accurate network's; the
-  corrector only repairs what warping gets wrong (disocclusions, flow errors at the boundary, a stale key).
+  by it (``padding="border"``: a zero logit would mean "undecided").
+
+With a ``corrector`` (a cheap single-frame network, e.g. ``fastseg``; the corrective fusion of Accel, Jain et
+al., CVPR 2019), every region's output — warped or fresh — is fused with the corrector's logits on the current
+frame: ``logits + correct_weight · corrector``. The corrector runs once per frame on the whole frame (cheaper
+than per region, and it sees the context); its time is shared by the frame's regions. Key logits, and so every
+warp, stay the accurate network's alone: the corrector repairs what warping gets wrong (disocclusions, flow
+errors at the boundary, a stale key), and with ``per-frame`` the pipeline is the two networks' ensemble.
 
 Policies (``POLICIES``): ``per-frame`` (always segment), ``fixed`` (segment every ``interval`` frames, warp
 in between), ``adaptive`` (DVSNet: the decision network predicts the confidence score of warping; segment
@@ -312,26 +314,25 @@ class VideoSegmenter:
                     flow, _ = self._estimate(crop, key, t, region)
                     times["flow"] = 1000 * (time.perf_counter() - start)
                     start = time.perf_counter()
-                logits = warped = self._warp(key, torch.from_numpy(np.nan_to_num(flow))[None].to(self.device))
+                logits = self._warp(key, torch.from_numpy(np.nan_to_num(flow))[None].to(self.device))
                 times["warp"] = 1000 * (time.perf_counter() - start)
-                if self._correct is not None:
-                    if correction is None:  # once per frame, on the whole frame, when a region first warps
-                        start = time.perf_counter()
-                        correction = self._correct.logits(frame)[0]
-                        correct_ms = 1000 * (time.perf_counter() - start)
-                    logits = warped + cfg.correct_weight * correction[:, :, region.y0:region.y1, region.x0:region.x1]
                 if cfg.true_scores and np.isnan(score_true):
-                    score_true = self._score(warped, self._segment(crop, region, state))
+                    score_true = self._score(logits, self._segment(crop, region, state))
                 new_key = key
+            if self._correct is not None:  # the key logits stay the accurate network's alone
+                if correction is None:  # once per frame, on the whole frame
+                    start = time.perf_counter()
+                    correction = self._correct.logits(frame)[0]
+                    correct_ms = 1000 * (time.perf_counter() - start)
+                logits = logits + cfg.correct_weight * correction[:, :, region.y0:region.y1, region.x0:region.x1]
             if cfg.dynamic and cfg.policy in ("adaptive", "oracle"):
                 target = min(100.0, max(0.0, target - cfg.dynamic_down if is_key else target + cfg.dynamic_up))
             steps.append(RegionStep(region.index, is_key, score_pred, score_true, used_target, new_key.index, times,
                                     flow))
             parts.append(logits[0].cpu().numpy())
             keys[region.index] = new_key
-        warped_steps = [step for step in steps if not step.is_key]
-        for step in warped_steps:  # the frame's one correction is shared by the regions it served
-            step.times["correct"] = correct_ms / len(warped_steps)
+        for step in steps:  # the frame's one correction is shared by its regions
+            step.times["correct"] = correct_ms / len(steps)
         start = time.perf_counter()
         full = stitch(parts, regions, W, H)
         stitch_ms = 1000 * (time.perf_counter() - start)

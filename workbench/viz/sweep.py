@@ -27,7 +27,8 @@ def tradeoff_figure(table: Any, x: str = "fps", reference: str | None = None, hi
         group = group.sort_values(x)
         if method == "per-frame":
             face = color if seg == reference else "white"
-            ax.scatter(group[x], 100 * group["mean_iou"], marker=marker, s=60, facecolors=face, edgecolors="black",
+            ax.scatter(group[x], 100 * group["mean_iou"], marker="D" if "+" in seg else marker, s=60,
+                       facecolors=face, edgecolors="black",
                        zorder=3, label=f"per-frame {seg}")
             continue
         label = method if reference is None or seg == reference else f"{method} ({seg})"
