@@ -48,7 +48,11 @@ with st.form("new_run"):
                                  key="new_decision")
     flow = cols[2].selectbox("flow", [m for m in list_flows() if m not in ("gt", "zero")], key="new_flow")
     regions = cols[3].selectbox("regions", ["2x2", "1x1", "1x2", "2x3", "3x3"], key="new_regions")
-    overlap = st.slider("overlap (px)", 0, 48, 16, key="new_overlap")
+    cols = st.columns([2, 1, 1])
+    overlap = cols[0].slider("overlap (px)", 0, 48, 16, key="new_overlap")
+    correct = cols[1].selectbox("corrector (Accel)", ["none", *(m for m in seg_models if m == "fastseg")],
+                                key="new_correct", help="fuse every output with this fast network's (see README)")
+    correct_weight = cols[2].number_input("corrector weight", 0.0, 10.0, 3.0, 0.5, key="new_correct_weight")
     submitted = st.form_submit_button("run", type="primary")
 
 if submitted:
@@ -63,10 +67,11 @@ if submitted:
             raise InputError("choose a clip or upload a video")
         rows, cols_ = (int(v) for v in regions.split("x"))
         config = PipelineConfig(policy=policy, target=target, interval=int(interval), dynamic=dynamic,
-                                regions=(rows, cols_), overlap=overlap, flow=flow)
+                                regions=(rows, cols_), overlap=overlap, flow=flow, correct_weight=correct_weight)
         net = load_seg_checkpoint(seg)
         decider = load_decision_checkpoint(decision) if policy == "adaptive" else None
-        segmenter = VideoSegmenter(net, config, decider=decider)
+        corrector = None if correct == "none" else load_seg_checkpoint(correct)
+        segmenter = VideoSegmenter(net, config, decider=decider, corrector=corrector)
         for seq in open_dataset(source):
             bar = st.progress(0.0, text=f"{seq.name}: starting")
 
