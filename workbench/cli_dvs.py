@@ -143,6 +143,7 @@ def cmd_dvs_labels(args: argparse.Namespace) -> int:
     config = LabelConfig(features=args.features, flow=args.flow or ("pwc" if args.features == "flownet" else "dis"),
                          flow_scale=args.flow_scale or 0.5,
                          label=args.label, score=args.score, grid=args.grid, regions=args.regions,
+                         fast=args.fast if args.features == "flow+fast" else "",
                          overlap=args.overlap, max_offset=args.max_offset)
     config.validate()
     net = load_seg_checkpoint(args.seg)
@@ -274,9 +275,12 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
                                       "output, or the ground truth with --label gt).")
     lab.add_argument("--data", help="clip folders (default: generate clips in memory)")
     _add_generated(lab, 16, 40, "generated clips' seed (default 0; use >= 10000 for a held-out set)")
-    lab.add_argument("--features", choices=["flow", "flownet"], default="flow",
-                     help="flow: from the flow field and warp residual (any flow method); flownet: PWC-Net's "
-                          "deepest features (DVSNet's choice; needs --flow pwc) (default flow)")
+    lab.add_argument("--features", choices=["flow", "flow+fast", "flownet"], default="flow",
+                     help="flow: from the flow field and warp residual (any flow method); flow+fast: those plus a "
+                          "fast network's output on the current frame (--fast); flownet: PWC-Net's deepest "
+                          "features (DVSNet's choice; needs --flow pwc) (default flow)")
+    lab.add_argument("--fast", default="fastseg",
+                     help="flow+fast: the fast segmentation network (shipped name or checkpoint; default fastseg)")
     lab.add_argument("--label", choices=["self", "gt"], default="self",
                      help="score against the network's own output (self, DVSNet) or the ground truth")
     lab.add_argument("--score", choices=SCORE_KINDS, default="iou", help="score kind (default iou)")

@@ -8,7 +8,7 @@ import torch
 
 from workbench.data.synthetic import SynthConfig, memory_clips
 from workbench.decision import Decider, DecisionConfig, DecisionNet, load_decision_checkpoint, save_decision_checkpoint
-from workbench.decision.features import FLOW_CHANNELS, flow_features
+from workbench.decision.features import FAST_CHANNELS, FLOW_CHANNELS, flow_features
 from workbench.errors import InputError
 from workbench.metrics import confidence_score
 from workbench.pipeline.labels import LabelConfig, load_labels, make_labels
@@ -98,3 +98,54 @@ def test_labels_from_a_clip(tmp_path):
         LabelConfig(features="flownet", flow="dis").validate()
     with pytest.raises(InputError, match="not a decision-label folder"):
         load_labels(tmp_path)
+
+
+def test_flow_plus_fast_features():
+    """flow+fast: the flow channels unchanged, then the fast network's foreground and its disagreement with the
+    warped key — zero where both agree, one where they are opposite."""
+    frame = torch.rand(1, 3, 40, 64)
+    flow = torch.zeros(1, 2, 40, 64)
+    key = torch.full((1, 1, 40, 64), 8.0)
+    plain = flow_features(frame, frame, flow, key, (4, 8))
+    same = flow_features(frame, frame, flow, key, (4, 8), fast_logits=key.clone())
+    assert same.shape == (1, len(FLOW_CHANNELS) + len(FAST_CHANNELS), 4, 8)
+    torch.testing.assert_close(same[:, :len(FLOW_CHANNELS)], plain)
+    n = len(FLOW_CHANNELS)
+    assert same[0, n].mean() == pytest.approx(1.0, abs=1e-3) and same[0, n + 1:].abs().max() < 1e-3
+    opposite = flow_features(frame, frame, flow, key, (4, 8), fast_logits=-key)
+    assert opposite[0, n + 1].mean() == pytest.approx(1.0, abs=1e-3) and opposite[0, n + 2].min() > 0.99
+
+
+def test_flow_plus_fast_labels_checkpoint_and_pipeline(tmp_path):
+    """Labels with a fast network, a checkpoint that names it and loads it back, and the pipeline feeding it:
+    the fast network runs once per frame for the decisions (its time under "correct"), never on fixed runs."""
+    from workbench.pipeline import PipelineConfig, VideoSegmenter, run_video
+
+    torch.manual_seed(0)
+    net, fast = build_network("unet", {"size": "tiny"}), build_network("fastseg")
+    save_seg_checkpoint(tmp_path / "fast.pt", fast)
+    clips = memory_clips(SynthConfig(clips=2, frames=4, size=(96, 64), seed=3))
+    with pytest.raises(InputError, match="--fast"):
+        LabelConfig(features="flow+fast").validate()
+    config = LabelConfig(features="flow+fast", fast=str(tmp_path / "fast.pt"), max_offset=2)
+    make_labels(net, clips, config, tmp_path / "labels", progress=False)
+    arrays, meta = load_labels(tmp_path / "labels")
+    assert arrays["grid"].shape[1:] == (len(FLOW_CHANNELS) + len(FAST_CHANNELS), 4, 8)
+    assert meta["config"]["fast"] == str(tmp_path / "fast.pt")
+    train_decision(DecisionTrainConfig(labels=str(tmp_path / "labels"), out=str(tmp_path / "dec"), epochs=2,
+                                       val_percent=50), progress=False)
+    decider = load_decision_checkpoint(tmp_path / "dec" / "checkpoint.pt")
+    assert decider.features == "flow+fast" and decider.fast_net is not None
+    assert decider.fast_net.arch == "fastseg"
+    adaptive = run_video(VideoSegmenter(net, PipelineConfig(policy="adaptive", target=0), decider=decider),
+                         clips[0], progress=False)
+    later = [r for r in adaptive.rows if r["frame"] > 0]
+    assert all(r["t_correct_ms"] > 0 and not np.isnan(r["score_pred"]) for r in later)
+    fixed = run_video(VideoSegmenter(net, PipelineConfig(policy="fixed", interval=2), decider=decider), clips[0],
+                      progress=False)
+    assert all(r["t_correct_ms"] == 0 for r in fixed.rows)
+    payload = torch.load(tmp_path / "dec" / "checkpoint.pt", weights_only=True)
+    payload.pop("fast")
+    torch.save(payload, tmp_path / "nofast.pt")
+    with pytest.raises(InputError, match="fast network"):
+        load_decision_checkpoint(tmp_path / "nofast.pt")

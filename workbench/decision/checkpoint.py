@@ -1,7 +1,8 @@
 """Decision-network checkpoints and the :class:`Decider` that scores a region pair with one.
 
 A checkpoint is a ``torch.save`` dict: ``format`` (``workbench-decision/1``), ``arch`` (``decision``),
-``config`` (:class:`DecisionConfig`), ``state_dict``, ``features`` (``flow`` | ``flownet``), ``flow`` (the
+``config`` (:class:`DecisionConfig`), ``state_dict``, ``features`` (``flow`` | ``flow+fast`` | ``flownet``;
+``flow+fast`` also names its fast network in ``fast``, loaded with it), ``flow`` (the
 flow method its features were computed with), ``score`` (``iou`` | ``accuracy``), ``label`` (``self`` |
 ``gt``), ``seg`` (the segmentation network its labels came from), ``regions``/``overlap`` of the labels,
 ``metrics`` and ``workbench_version``. Loading anything else is a one-line :class:`InputError`.
@@ -30,24 +31,27 @@ class Decider:
     """A decision network with the facts needed to feed it as in training."""
 
     model: DecisionNet
-    features: str = "flow"  # flow | flownet
+    features: str = "flow"  # flow | flow+fast | flownet
     flow: str = "dis"
     score: str = "iou"
     label: str = "self"
     meta: dict[str, Any] = field(default_factory=dict)  # seg, regions, overlap, ...
     metrics: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    fast_net: Any = None  # flow+fast: the fast segmentation network whose output the features read
 
     @property
     def grid(self) -> tuple[int, int]:
         return tuple(self.model.config.grid)
 
     def inputs(self, current: torch.Tensor, key: torch.Tensor, flow: torch.Tensor, key_logits: torch.Tensor,
-               offset: int, flownet_features: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               offset: int, flownet_features: torch.Tensor | None = None, fast_logits: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
         """The network's input for one pair (tensors ``(1, ...)``, see :mod:`workbench.decision.features`)."""
         if self.features == "flownet" and flownet_features is None:
             raise InputError("this decision network reads the flow network's features: use --flow pwc")
-        return pair_inputs(self.features, self.grid, current, key, flow, key_logits, offset, flownet_features)
+        return pair_inputs(self.features, self.grid, current, key, flow, key_logits, offset, flownet_features,
+                           fast_logits)
 
     @torch.inference_mode()
     def predict(self, grid: torch.Tensor, extra: torch.Tensor) -> np.ndarray:
@@ -96,6 +100,13 @@ def load_decision_checkpoint(name_or_path: str | Path, map_location: str | torch
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: weights do not fit a decision network ({first})") from None
     model.to(map_location).eval()
+    fast_net = None
+    if payload["features"] == "flow+fast":
+        from workbench.seg.checkpoint import load_seg_checkpoint
+
+        if not payload.get("fast"):
+            raise InputError(f"{path}: flow+fast decision network without the name of its fast network")
+        fast_net = load_seg_checkpoint(payload["fast"], map_location)
     return Decider(model=model, features=payload["features"], flow=payload["flow"], score=payload["score"],
                    label=payload["label"], meta={k: v for k, v in payload.items() if k not in _KNOWN},
-                   metrics=dict(payload.get("metrics") or {}), path=path)
+                   metrics=dict(payload.get("metrics") or {}), path=path, fast_net=fast_net)

@@ -12,7 +12,13 @@ Two kinds (``FEATURE_KINDS``), both pooled to a fixed ``grid`` so that any regio
   residual × uncertainty (a boundary that moved). Average-pooled to the grid, plus max-pooled residual and
   motion boundaries.
 
-Both kinds add one scalar, the number of frames since the key frame / 10 (DVSNet does not; it is free and
+- ``flow+fast`` (ours): the ``flow`` channels plus what a fast single-frame network (``fastseg``) says about
+  the *current* region: its foreground probability and its disagreement ``|warped key prob − fast prob|``
+  (average- and max-pooled). The true score is the warp's agreement with the accurate network's output on the
+  current frame; the fast network's output is a cheap stand-in for it, and the corrector (``--correct``)
+  computes it anyway.
+
+All kinds add one scalar, the number of frames since the key frame / 10 (DVSNet does not; it is free and
 tells the network how far the warp reaches).
 """
 
@@ -24,10 +30,11 @@ import torch.nn.functional as F
 
 from workbench.ops import warp
 
-FEATURE_KINDS = ("flow", "flownet")
+FEATURE_KINDS = ("flow", "flow+fast", "flownet")
 FLOW_NORM = 10.0  # px, as the segmentation inputs
 FLOW_CHANNELS = ("u", "v", "magnitude", "flow_gradient", "residual", "outside", "key_prob", "key_uncertainty",
                  "residual_x_uncertainty", "residual_max", "flow_gradient_max")
+FAST_CHANNELS = ("fast_prob", "disagreement", "disagreement_max")  # appended after FLOW_CHANNELS (flow+fast)
 OFFSET_NORM = 10.0
 FEATURE_STRIDE = 2  # flow features are computed at half resolution
 
@@ -47,9 +54,10 @@ def _gradient(flow: torch.Tensor) -> torch.Tensor:
 
 
 def flow_features(current: torch.Tensor, key: torch.Tensor, flow: torch.Tensor, key_logits: torch.Tensor,
-                  grid: tuple[int, int]) -> torch.Tensor:
+                  grid: tuple[int, int], fast_logits: torch.Tensor | None = None) -> torch.Tensor:
     """``flow`` features ``(N, 11, gh, gw)`` from frames ``(N, 3, H, W)`` in [0, 1], the flow current → key
-    ``(N, 2, H, W)`` in px and the key region's logits ``(N, K, H, W)``.
+    ``(N, 2, H, W)`` in px and the key region's logits ``(N, K, H, W)``; with ``fast_logits`` (a fast network's
+    logits on the current region, ``(N, K, H, W)``) the ``flow+fast`` features ``(N, 14, gh, gw)``.
 
     Computed at 1/``FEATURE_STRIDE`` resolution (flow in pixels of that resolution): the grid is coarse anyway,
     and the warp path must stay cheap next to a segmentation (full resolution costs ~4× more)."""
@@ -57,6 +65,8 @@ def flow_features(current: torch.Tensor, key: torch.Tensor, flow: torch.Tensor, 
     stride = FEATURE_STRIDE if min(current.shape[-2:]) >= 2 * FEATURE_STRIDE * max(grid) else 1
     if stride > 1:
         current, key, key_logits, flow_px = (F.avg_pool2d(x, stride) for x in (current, key, key_logits, flow_px))
+        if fast_logits is not None:
+            fast_logits = F.avg_pool2d(fast_logits, stride)
     flow = flow_px / stride
     warped_key, valid = warp(key, flow)
     residual = (current - warped_key).abs().mean(dim=1, keepdim=True) * valid
@@ -66,7 +76,13 @@ def flow_features(current: torch.Tensor, key: torch.Tensor, flow: torch.Tensor, 
     dense = torch.cat([flow_px / FLOW_NORM, flow_px.norm(dim=1, keepdim=True) / FLOW_NORM, gradient, residual,
                        1.0 - valid, prob, uncertainty, residual * uncertainty], dim=1)
     peaks = torch.cat([residual, gradient], dim=1)
-    return torch.cat([F.adaptive_avg_pool2d(dense, grid), F.adaptive_max_pool2d(peaks, grid)], dim=1)
+    parts = [F.adaptive_avg_pool2d(dense, grid), F.adaptive_max_pool2d(peaks, grid)]
+    if fast_logits is not None:
+        fast = foreground_prob(fast_logits)
+        disagreement = (prob - fast).abs()
+        parts += [F.adaptive_avg_pool2d(torch.cat([fast, disagreement], dim=1), grid),
+                  F.adaptive_max_pool2d(disagreement, grid)]
+    return torch.cat(parts, dim=1)
 
 
 def pooled(features: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
@@ -79,15 +95,17 @@ def offset_extra(offset: int) -> np.ndarray:
 
 
 def pair_inputs(kind: str, grid: tuple[int, int], current: torch.Tensor, key: torch.Tensor, flow: torch.Tensor,
-                key_logits: torch.Tensor, offset: int, flownet_features: torch.Tensor | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+                key_logits: torch.Tensor, offset: int, flownet_features: torch.Tensor | None = None,
+                fast_logits: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The decision network's input ``(grid (1, C, gh, gw), extra (1, 1))`` for one region pair of ``kind``."""
     if kind == "flownet":
         if flownet_features is None:
             raise ValueError("flownet features need the flow network's features (--flow pwc)")
         features = pooled(flownet_features, grid)
-    elif kind == "flow":
-        features = flow_features(current, key, flow, key_logits, grid)
+    elif kind in ("flow", "flow+fast"):
+        if kind == "flow+fast" and fast_logits is None:
+            raise ValueError("flow+fast features need the fast network's logits on the current region")
+        features = flow_features(current, key, flow, key_logits, grid, fast_logits if kind == "flow+fast" else None)
     else:
         raise ValueError(f"unknown decision features {kind!r}; expected one of {', '.join(FEATURE_KINDS)}")
     return features, torch.from_numpy(offset_extra(offset))[None]

@@ -32,14 +32,15 @@ from workbench.metrics import SCORE_KINDS, confidence_score, scoring_truth
 from workbench.ops import warp
 from workbench.pipeline.streaming import PipelineConfig, VideoSegmenter, estimate_flow
 from workbench.seg.checkpoint import SegNetwork
-from workbench.seg.segmenter import frame_tensor, logits_to_probs, probs_to_labels
+from workbench.seg.segmenter import Segmenter, frame_tensor, logits_to_probs, probs_to_labels
 
 LABEL_KINDS = ("self", "gt")
 
 
 @dataclass
 class LabelConfig(Config):
-    features: str = "flow"  # flow | flownet (needs flow pwc)
+    features: str = "flow"  # flow | flow+fast (needs fast) | flownet (needs flow pwc)
+    fast: str = ""  # flow+fast: the fast segmentation network (shipped name or checkpoint path)
     flow: str = "dis"
     flow_scale: float = 0.5  # as PipelineConfig.flow_scale
     label: str = "self"  # self | gt
@@ -55,6 +56,8 @@ class LabelConfig(Config):
         if self.features == "flownet" and self.flow != "pwc":
             raise InputError(f"--features flownet reads the flow network's features: it needs --flow pwc, "
                              f"not {self.flow}")
+        if self.features == "flow+fast" and not self.fast:
+            raise InputError("--features flow+fast reads a fast network's output: give --fast (e.g. fastseg)")
         if self.label not in LABEL_KINDS:
             raise InputError(f"--label {self.label!r}: expected one of {', '.join(LABEL_KINDS)}")
         if self.score not in SCORE_KINDS:
@@ -69,8 +72,9 @@ def _labels_of(logits: torch.Tensor, threshold: float) -> np.ndarray:
 
 @torch.inference_mode()
 def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index: int = 0,
-                progress: bool = True) -> dict[str, np.ndarray]:
-    """The labelled pairs of one sequence (arrays as in the module docstring)."""
+                progress: bool = True, fast_net: SegNetwork | None = None) -> dict[str, np.ndarray]:
+    """The labelled pairs of one sequence (arrays as in the module docstring); ``flow+fast`` features need
+    ``fast_net``, run on each whole frame and cropped per region, as the pipeline does."""
     from tqdm import tqdm
 
     from workbench.flow import create_flow
@@ -83,12 +87,19 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
                                                    flow_scale=config.flow_scale), flow=flow_method)
     W, H = seq.size
     regions = segmenter.regions(W, H)
-    crops, logits = [], []  # per frame: per region
+    if config.features == "flow+fast" and fast_net is None:
+        raise InputError("--features flow+fast needs the fast network (--fast)")
+    fast = Segmenter(fast_net) if config.features == "flow+fast" else None
+    crops, logits, fast_logits = [], [], []  # per frame: per region
     state = None
     for t in tqdm(range(len(seq)), desc=f"segmenting {seq.name}", unit="frame", disable=not progress, leave=False):
-        _, state = segmenter.step(seq.frame(t), state)
+        frame = seq.frame(t)
+        _, state = segmenter.step(frame, state)
         crops.append([key.key_frame for key in state.keys])
         logits.append([key.key_logits for key in state.keys])
+        if fast is not None:
+            whole = fast.logits(frame)[0]
+            fast_logits.append([whole[:, :, r.y0:r.y1, r.x0:r.x1] for r in regions])
     out: dict[str, list] = {k: [] for k in ("grid", "extra", "score", "clip", "frame", "offset", "region")}
     pairs = [(t, k) for t in range(1, len(seq)) for k in range(1, config.max_offset + 1) if t - k >= 0]
     for t, k in tqdm(pairs, desc=f"labelling {seq.name}", unit="pair", disable=not progress, leave=False):
@@ -105,7 +116,7 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
                 reference = scoring_truth(region.crop(gt), len(net.classes))
             score = confidence_score(_labels_of(warped, net.threshold), reference, config.score)
             grid, extra = pair_inputs(config.features, config.grid, frame_tensor(current), frame_tensor(key), flow_t,
-                                      logits[t - k][r], k, features)
+                                      logits[t - k][r], k, features, fast_logits[t][r] if fast is not None else None)
             out["grid"].append(grid[0].numpy())
             out["extra"].append(extra[0].numpy())
             for name, value in (("score", score), ("clip", clip_index), ("frame", t), ("offset", k), ("region", r)):
@@ -118,12 +129,20 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
 
 
 def make_labels(net: SegNetwork, sequences: list[Sequence], config: LabelConfig, out: str | Path,
-                meta: dict[str, Any] | None = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Label every sequence and write ``labels.npz`` + ``labels.json`` under ``out`` (atomically)."""
+                meta: dict[str, Any] | None = None, overwrite: bool = False, progress: bool = True,
+                fast_net: SegNetwork | None = None) -> dict[str, Any]:
+    """Label every sequence and write ``labels.npz`` + ``labels.json`` under ``out`` (atomically);
+    ``flow+fast`` features read ``fast_net`` (``config.fast`` names it; loaded from there when not given)."""
     from tqdm import tqdm
 
     config.validate()
-    parts = [clip_labels(net, seq, config, i, progress) for i, seq in
+    if config.features == "flow+fast" and fast_net is None:
+        from workbench.seg.checkpoint import load_seg_checkpoint
+
+        fast_net = load_seg_checkpoint(config.fast)
+    if fast_net is not None and list(fast_net.classes) != list(net.classes):
+        raise InputError(f"{config.fast}: the fast network's classes {fast_net.classes} differ from {net.classes}")
+    parts = [clip_labels(net, seq, config, i, progress, fast_net) for i, seq in
              enumerate(tqdm(sequences, desc="clips", unit="clip", disable=not progress))]
     arrays = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     info = {"config": config.to_dict(), "seg": {"arch": net.arch, "path": str(net.path) if net.path else None},

@@ -26,7 +26,8 @@ The true score (``score_true``) of a warp is its agreement (:func:`workbench.met
 segment steps (both were computed), and on every region-step with ``true_scores`` (untimed look-ahead).
 
 Stage times per region-step, in ms, I/O excluded: ``flow``, ``decision`` (features + network), ``seg``,
-``warp``, ``correct``; per frame: ``stitch``. Overlaps are stitched by the more confident region.
+``warp``, ``correct`` (the fast network: corrector, or input of ``flow+fast`` decision features; one pass per
+frame, shared by its regions); per frame: ``stitch``. Overlaps are stitched by the more confident region.
 """
 
 from __future__ import annotations
@@ -188,20 +189,27 @@ class VideoSegmenter:
         self.device = torch.device(device)
         self.segmenter = Segmenter(net, device=self.device)
         self.corrector = corrector
-        self._correct = None
-        if corrector is not None:
-            name = corrector.path or corrector.arch
-            if corrector.needs_flow:
+        # The fast network: the corrector, else (adaptive with flow+fast features) the decision network's own.
+        fast = corrector
+        if fast is None and config.policy == "adaptive" and decider is not None and decider.features == "flow+fast":
+            fast = decider.fast_net
+        self._fast = None
+        if fast is not None:
+            name = fast.path or fast.arch
+            if fast.needs_flow:
                 raise InputError(f"{name}: a corrector runs on the current frame alone; expected a single-frame "
-                                 f"network (e.g. fastseg), not {corrector.arch}")
-            if list(corrector.classes) != list(net.classes):
-                raise InputError(f"{name}: the corrector's classes {corrector.classes} differ from the segmentation "
+                                 f"network (e.g. fastseg), not {fast.arch}")
+            if list(fast.classes) != list(net.classes):
+                raise InputError(f"{name}: the corrector's classes {fast.classes} differ from the segmentation "
                                  f"network's {net.classes}")
-            self._correct = Segmenter(corrector, device=self.device)
+            self._fast = Segmenter(fast, device=self.device)
         self.flow = flow or create_flow(config.flow)
         if config.policy == "adaptive":
             if decider is None:
                 raise InputError("--policy adaptive needs a decision network (--decision CHECKPOINT)")
+            if decider.features == "flow+fast" and decider.fast_net is None and corrector is None:
+                raise InputError(f"{decider.path}: this decision network reads a fast network's output; load it "
+                                 "with load_decision_checkpoint or pass a corrector")
             if decider.features == "flownet" and not hasattr(self.flow, "estimate_with_features"):
                 raise InputError(f"{decider.path}: this decision network reads the flow network's features; "
                                  f"it needs --flow pwc, not {config.flow}")
@@ -253,6 +261,14 @@ class VideoSegmenter:
         seg_ref = probs_to_labels(logits_to_probs(reference)[0].cpu().numpy(), self.net.threshold)
         return confidence_score(seg_warp, seg_ref, self.config.score)
 
+    def _fast_logits(self, frame: np.ndarray, done: torch.Tensor | None, ms: float) -> tuple[torch.Tensor, float]:
+        """The fast network's logits ``(1, K, H, W)`` on the whole frame — computed once per frame — and its ms."""
+        if done is not None:
+            return done, ms
+        start = time.perf_counter()
+        logits = self._fast.logits(frame)[0]
+        return logits, 1000 * (time.perf_counter() - start)
+
     # --- one frame -----------------------------------------------------------------------------------------
     @torch.inference_mode()
     def step(self, frame: np.ndarray, state: StreamState | None = None) -> tuple[StepResult, StreamState]:
@@ -269,7 +285,7 @@ class VideoSegmenter:
         steps: list[RegionStep] = []
         parts: list[np.ndarray] = []
         target = state.target
-        correction, correct_ms = None, 0.0  # the corrector's logits on this frame, and what they cost
+        fast_full, fast_ms = None, 0.0  # the fast network's logits on this frame (when needed), their cost
         for region, key in zip(regions, keys, strict=True):
             crop = np.ascontiguousarray(region.crop(frame))
             times = dict.fromkeys(STAGES, 0.0)
@@ -286,9 +302,14 @@ class VideoSegmenter:
                 flow_t = torch.from_numpy(np.nan_to_num(flow))[None].to(self.device)
                 times["flow"] = 1000 * (time.perf_counter() - start)
                 if cfg.policy == "adaptive":
+                    fast_crop = None
+                    if self.decider.features == "flow+fast":
+                        fast_full, fast_ms = self._fast_logits(frame, fast_full, fast_ms)
+                        fast_crop = fast_full[:, :, region.y0:region.y1, region.x0:region.x1]
                     start = time.perf_counter()
                     grid, extra = self.decider.inputs(frame_tensor(crop, self.device), frame_tensor(key.key_frame,
-                                                      self.device), flow_t, key.key_logits, t - key.index, features)
+                                                      self.device), flow_t, key.key_logits, t - key.index, features,
+                                                      fast_crop)
                     score_pred = float(self.decider.predict(grid, extra)[0])
                     times["decision"] = 1000 * (time.perf_counter() - start)
                     is_key = score_pred < target
@@ -319,20 +340,17 @@ class VideoSegmenter:
                 if cfg.true_scores and np.isnan(score_true):
                     score_true = self._score(logits, self._segment(crop, region, state))
                 new_key = key
-            if self._correct is not None:  # the key logits stay the accurate network's alone
-                if correction is None:  # once per frame, on the whole frame
-                    start = time.perf_counter()
-                    correction = self._correct.logits(frame)[0]
-                    correct_ms = 1000 * (time.perf_counter() - start)
-                logits = logits + cfg.correct_weight * correction[:, :, region.y0:region.y1, region.x0:region.x1]
+            if self.corrector is not None:  # the key logits stay the accurate network's alone
+                fast_full, fast_ms = self._fast_logits(frame, fast_full, fast_ms)
+                logits = logits + cfg.correct_weight * fast_full[:, :, region.y0:region.y1, region.x0:region.x1]
             if cfg.dynamic and cfg.policy in ("adaptive", "oracle"):
                 target = min(100.0, max(0.0, target - cfg.dynamic_down if is_key else target + cfg.dynamic_up))
             steps.append(RegionStep(region.index, is_key, score_pred, score_true, used_target, new_key.index, times,
                                     flow))
             parts.append(logits[0].cpu().numpy())
             keys[region.index] = new_key
-        for step in steps:  # the frame's one correction is shared by its regions
-            step.times["correct"] = correct_ms / len(steps)
+        for step in steps:  # the frame's one pass of the fast network is shared by its regions
+            step.times["correct"] = fast_ms / len(steps)
         start = time.perf_counter()
         full = stitch(parts, regions, W, H)
         stitch_ms = 1000 * (time.perf_counter() - start)

@@ -89,7 +89,7 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
     label_config = info["config"]
     grid, extra, score = arrays["grid"], arrays["extra"], arrays["score"]
     train, val = split_clips(arrays["clip"], config.val_percent, config.seed)
-    flow_kind = label_config["features"] == "flow"
+    flow_kind = label_config["features"] in ("flow", "flow+fast")
     model = DecisionNet(DecisionConfig(in_channels=grid.shape[1], grid=tuple(grid.shape[2:]), extra=extra.shape[1],
                                        conv_channels=config.conv_channels, fc=tuple(config.fc),
                                        dropout=config.dropout, summaries=config.summaries,
@@ -104,6 +104,7 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
                       meta={"seg": info.get("seg"), "regions": label_config["regions"],
                             "flow_scale": label_config.get("flow_scale", 1.0),
                             "overlap": label_config["overlap"], "max_offset": label_config["max_offset"],
+                            **({"fast": label_config["fast"]} if label_config.get("fast") else {}),
                             "train_config": config.to_dict()})
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
