@@ -252,6 +252,10 @@ def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
                 "11 channels from the flow field and the warp (u, v, |flow|, flow gradient, photometric residual, "
                 "outside share, warped key probability and its uncertainty, residual × uncertainty, max-pooled "
                 "residual and flow gradient)")
+    if payload["features"] == "flow+fast":
+        features += (f" and 3 from the fast network `{lc.get('fast')}` run on the current frame (its foreground "
+                     "probability; its disagreement with the warped key, mean and max) — loaded with this checkpoint "
+                     "and run once per frame by the pipeline (ours)")
     lines = [
         f"# {out.name} — decision network ({payload['features']} features, flow `{payload['flow']}`)",
         "",
@@ -275,7 +279,7 @@ def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
         f"std {labels['score_std']:.1f})",
         f"- Score: `{lc['score']}` agreement between the key segmentation warped by `{lc['flow']}` flow and "
         + ("the segmentation network's own output (self-supervised, DVSNet)" if lc["label"] == "self" else
-           "the ground truth") + f"; segmentation network `{(labels.get('seg') or {}).get('path')}`",
+           "the ground truth") + f"; segmentation network `{_shown((labels.get('seg') or {}).get('path'))}`",
         "",
         "## Recipe",
         f"- Adam lr {tc.get('lr')} × {tc.get('lr_decay')} per epoch, batch {tc.get('batch_size')}, "
@@ -298,6 +302,15 @@ def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
     lines += ["", f"Predicting the training mean gives a validation MAE of {result['baseline_val_mae']:.2f}.", "",
               f"Card written {datetime.now(timezone.utc).strftime('%Y-%m-%d')} by workbench {__version__}."]
     return "\n".join(lines) + "\n"
+
+
+def _shown(path: str | None) -> str | None:
+    """A checkpoint path as the card shows it: relative to the repository for shipped models."""
+    from workbench.seg.checkpoint import MODELS_DIR
+
+    if path and Path(path).is_relative_to(MODELS_DIR.parent):
+        return str(Path(path).relative_to(MODELS_DIR.parent))
+    return path
 
 
 def write_decision_card(out: Path, result: dict[str, Any], command: str) -> Path:
