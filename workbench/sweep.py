@@ -141,7 +141,7 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
                     segment = df["decision"] == "segment"
                     path_ms["seg"] += list(df.loc[segment, "t_seg_ms"])
                     if method == "adaptive":
-                        warp_cost = df["t_flow_ms"] + df["t_decision_ms"] + df["t_warp_ms"] + df["t_correct_ms"]
+                        warp_cost = df["t_flow_ms"] + df["t_decision_ms"] + df["t_warp_ms"] + df["t_fast_ms"]
                         path_ms["warp"] += list(warp_cost[~segment])
                 bar.update()
             frames = sum(s["frames"] for _, s in per_clip)
@@ -248,7 +248,7 @@ def format_sweep(table: Any, report: dict[str, Any]) -> str:
                      f"{top['fps']:.1f} fps; it is the corrected curves' key fraction 1.")
     lines += [
               f"Median region-step: segmentation {paths['seg_region_step']:.2f} ms, warp path (flow + decision + "
-              f"warp{' + correct' if report.get('corrector') else ''}) {paths['warp_region_step']:.2f} ms, "
+              f"warp + its share of the fast network) {paths['warp_region_step']:.2f} ms, "
               f"o = {paths['o']:.3f}."]
     if best:
         bound = "unknown: no warp step was timed" if best["bound"] is None else f"{best['bound']:.2f}×"

@@ -124,7 +124,7 @@ def test_sweep_with_a_corrector(files, tmp_path):
     assert report["scheduled_per_frame"]["seg"] == "unet+fastseg" and report["config"]["correct_weight"] == 2
     runs = [load_run(p) for p in list_runs(out / "runs")]
     corrected = [r for r in runs if r.meta["config"]["correct"] is not None]
-    assert len(corrected) == len(runs) - 2 and all(r.frames["t_correct_ms"].gt(0).all() for r in corrected)
+    assert len(corrected) == len(runs) - 2 and all(r.frames["t_fast_ms"].gt(0).all() for r in corrected)
     assert "corrected by fastseg" in result.stdout
 
 

@@ -130,7 +130,7 @@ def test_no_ground_truth_asked_for_iou(net):
 def test_stage_times_add_up(net, clip):
     _, out = decisions(VideoSegmenter(net, PipelineConfig(policy="fixed", interval=2)), clip)
     for r in out.rows:
-        parts = (r["t_flow_ms"] + r["t_decision_ms"] + r["t_seg_ms"] + r["t_warp_ms"] + r["t_correct_ms"]
+        parts = (r["t_flow_ms"] + r["t_decision_ms"] + r["t_seg_ms"] + r["t_warp_ms"] + r["t_fast_ms"]
                  + r["t_stitch_ms"])
         assert r["t_total_ms"] == pytest.approx(parts)
         assert (r["t_seg_ms"] > 0) == (r["decision"] == "segment")
@@ -181,7 +181,7 @@ def test_corrective_fusion(net, clip, corrector):
             base = region.crop(res_p.logits, channels_first=True)
             np.testing.assert_allclose(got, base + 2.5 * region.crop(extra[0].numpy(), channels_first=True),
                                        atol=1e-4)
-            assert step.times["correct"] > 0
+            assert step.times["fast"] > 0
         for key_f, key_p in zip(state_f.keys, state_p.keys, strict=True):
             assert torch.equal(key_f.key_logits, key_p.key_logits)
     state_n = None

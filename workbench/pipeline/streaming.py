@@ -26,7 +26,7 @@ The true score (``score_true``) of a warp is its agreement (:func:`workbench.met
 segment steps (both were computed), and on every region-step with ``true_scores`` (untimed look-ahead).
 
 Stage times per region-step, in ms, I/O excluded: ``flow``, ``decision`` (features + network), ``seg``,
-``warp``, ``correct`` (the fast network: corrector, or input of ``flow+fast`` decision features; one pass per
+``warp``, ``fast`` (the fast network: corrector, or input of ``flow+fast`` decision features; one pass per
 frame, shared by its regions); per frame: ``stitch``. Overlaps are stitched by the more confident region.
 """
 
@@ -52,7 +52,7 @@ from workbench.seg.checkpoint import SegNetwork
 from workbench.seg.segmenter import Segmenter, frame_tensor, logits_to_probs, probs_to_labels, resize_frame
 
 POLICIES = ("per-frame", "fixed", "adaptive", "oracle", "flow-only")
-STAGES = ("flow", "decision", "seg", "warp", "correct")
+STAGES = ("flow", "decision", "seg", "warp", "fast")
 
 
 def estimate_flow(method: FlowEstimator, current: np.ndarray, key: np.ndarray, scale: float = 1.0,
@@ -350,7 +350,7 @@ class VideoSegmenter:
             parts.append(logits[0].cpu().numpy())
             keys[region.index] = new_key
         for step in steps:  # the frame's one pass of the fast network is shared by its regions
-            step.times["correct"] = fast_ms / len(steps)
+            step.times["fast"] = fast_ms / len(steps)
         start = time.perf_counter()
         full = stitch(parts, regions, W, H)
         stitch_ms = 1000 * (time.perf_counter() - start)

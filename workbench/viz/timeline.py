@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-STAGE_COLORS = {"flow": "#1f77b4", "decision": "#9467bd", "seg": "#ff7f0e", "warp": "#2ca02c", "correct": "#17becf",
+STAGE_COLORS = {"flow": "#1f77b4", "decision": "#9467bd", "seg": "#ff7f0e", "warp": "#2ca02c", "fast": "#17becf",
                 "stitch": "#7f7f7f"}
 REGION_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
 
@@ -70,7 +70,7 @@ def run_timelines(frames, frame: int | None = None, others: Mapping[str, object]
         fig.add_trace(go.Scatter(x=other_frame["frame"], y=other_frame["iou"], mode="lines", name=f"IoU {name}",
                                  line={"color": REGION_COLORS[(i + 3) % len(REGION_COLORS)], "width": 1.5}),
                       row=3, col=1)
-    present = {s: c for s, c in STAGE_COLORS.items() if f"t_{s}_ms" in frames}  # runs before "correct" lack it
+    present = {s: c for s, c in STAGE_COLORS.items() if f"t_{s}_ms" in frames}  # older runs lack "fast"
     stages = frames.groupby("frame")[[f"t_{s}_ms" for s in present]].sum().reset_index()
     for stage, color in present.items():
         fig.add_trace(go.Bar(x=stages["frame"], y=stages[f"t_{stage}_ms"], name=stage, marker_color=color),
