@@ -73,10 +73,11 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
 
 def _add_correct(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--correct", default="none",
-                        help="fuse every warp with this cheap single-frame network's output on the current frame "
-                             "(Accel's corrective fusion), e.g. fastseg; none = DVSNet's plain warp (default none)")
+                        help="fuse every output (warped or fresh) with this cheap single-frame network's output on "
+                             "the current frame (Accel's corrective fusion), e.g. fastseg; none = DVSNet's plain "
+                             "pipeline (default none)")
     parser.add_argument("--correct-weight", type=float, default=3.0,
-                        help="fused logits = warped + W x corrector logits (default 3, chosen on training clips)")
+                        help="fused logits = logits + W x corrector logits (default 3, chosen on training clips)")
 
 
 def _corrector(args: argparse.Namespace):
