@@ -125,8 +125,8 @@ def test_sweep_with_a_corrector(files, tmp_path):
     runs = [load_run(p) for p in list_runs(out / "runs")]
     corrected = [r for r in runs if r.meta["config"]["correct"] is not None]
     assert len(corrected) == len(runs) - 2 and all(r.frames["t_fast_ms"].gt(0).all() for r in corrected)
-    assert all("+fastseg" in r.run_id for r in corrected) and not any("+" in r.run_id for r in runs
-                                                                      if r not in corrected)
+    plain_ids = {r.run_id for r in runs} - {r.run_id for r in corrected}
+    assert all("+fastseg" in r.run_id for r in corrected) and not any("+" in i for i in plain_ids)
     assert "corrected by fastseg" in result.stdout
 
 

@@ -21,7 +21,7 @@ from workbench import __version__
 from workbench.decision.features import FEATURE_KINDS, pair_inputs
 from workbench.decision.network import DecisionConfig, DecisionNet
 from workbench.errors import InputError
-from workbench.seg.checkpoint import MODELS_DIR, resolve_checkpoint
+from workbench.seg.checkpoint import MODELS_DIR, SegNetwork, load_seg_checkpoint, resolve_checkpoint
 
 FORMAT = "workbench-decision/1"
 
@@ -38,7 +38,7 @@ class Decider:
     meta: dict[str, Any] = field(default_factory=dict)  # seg, regions, overlap, ...
     metrics: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
-    fast_net: Any = None  # flow+fast: the fast segmentation network whose output the features read
+    fast_net: SegNetwork | None = None  # flow+fast: the fast segmentation network whose output the features read
 
     @property
     def grid(self) -> tuple[int, int]:
@@ -102,8 +102,6 @@ def load_decision_checkpoint(name_or_path: str | Path, map_location: str | torch
     model.to(map_location).eval()
     fast_net = None
     if payload["features"] == "flow+fast":
-        from workbench.seg.checkpoint import load_seg_checkpoint
-
         if not payload.get("fast"):
             raise InputError(f"{path}: flow+fast decision network without the name of its fast network")
         fast_net = load_seg_checkpoint(payload["fast"], map_location)

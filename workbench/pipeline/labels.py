@@ -99,7 +99,7 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
         logits.append([key.key_logits for key in state.keys])
         if fast is not None:
             whole = fast.logits(frame)[0]
-            fast_logits.append([whole[:, :, r.y0:r.y1, r.x0:r.x1] for r in regions])
+            fast_logits.append([r.crop(whole, channels_first=True) for r in regions])
     out: dict[str, list] = {k: [] for k in ("grid", "extra", "score", "clip", "frame", "offset", "region")}
     pairs = [(t, k) for t in range(1, len(seq)) for k in range(1, config.max_offset + 1) if t - k >= 0]
     for t, k in tqdm(pairs, desc=f"labelling {seq.name}", unit="pair", disable=not progress, leave=False):

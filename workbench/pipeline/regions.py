@@ -44,9 +44,10 @@ class Region:
         return self.x1 - self.x0, self.y1 - self.y0
 
     def crop(self, array: np.ndarray, channels_first: bool = False) -> np.ndarray:
-        """The region of an ``(H, W, ...)`` array, or of a ``(C, H, W)`` one with ``channels_first``."""
+        """The region of an ``(H, W, ...)`` array, or with ``channels_first`` of one whose last two axes are
+        ``(H, W)`` — ``(C, H, W)`` or ``(N, C, H, W)``, arrays or tensors (a view, no copy)."""
         ys, xs = self.box
-        return array[:, ys, xs] if channels_first else array[ys, xs]
+        return array[..., ys, xs] if channels_first else array[ys, xs]
 
 
 def parse_grid(text: str) -> tuple[int, int]:

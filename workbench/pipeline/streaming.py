@@ -197,10 +197,10 @@ class VideoSegmenter:
         if fast is not None:
             name = fast.path or fast.arch
             if fast.needs_flow:
-                raise InputError(f"{name}: a corrector runs on the current frame alone; expected a single-frame "
+                raise InputError(f"{name}: the fast network runs on the current frame alone; expected a single-frame "
                                  f"network (e.g. fastseg), not {fast.arch}")
             if list(fast.classes) != list(net.classes):
-                raise InputError(f"{name}: the corrector's classes {fast.classes} differ from the segmentation "
+                raise InputError(f"{name}: the fast network's classes {fast.classes} differ from the segmentation "
                                  f"network's {net.classes}")
             self._fast = Segmenter(fast, device=self.device)
         self.flow = flow or create_flow(config.flow)
@@ -305,7 +305,7 @@ class VideoSegmenter:
                     fast_crop = None
                     if self.decider.features == "flow+fast":
                         fast_full, fast_ms = self._fast_logits(frame, fast_full, fast_ms)
-                        fast_crop = fast_full[:, :, region.y0:region.y1, region.x0:region.x1]
+                        fast_crop = region.crop(fast_full, channels_first=True)
                     start = time.perf_counter()
                     grid, extra = self.decider.inputs(frame_tensor(crop, self.device), frame_tensor(key.key_frame,
                                                       self.device), flow_t, key.key_logits, t - key.index, features,
@@ -342,7 +342,7 @@ class VideoSegmenter:
                 new_key = key
             if self.corrector is not None:  # the key logits stay the accurate network's alone
                 fast_full, fast_ms = self._fast_logits(frame, fast_full, fast_ms)
-                logits = logits + cfg.correct_weight * fast_full[:, :, region.y0:region.y1, region.x0:region.x1]
+                logits = logits + cfg.correct_weight * region.crop(fast_full, channels_first=True)
             if cfg.dynamic and cfg.policy in ("adaptive", "oracle"):
                 target = min(100.0, max(0.0, target - cfg.dynamic_down if is_key else target + cfg.dynamic_up))
             steps.append(RegionStep(region.index, is_key, score_pred, score_true, used_target, new_key.index, times,
