@@ -71,6 +71,15 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _add_rule(parser: argparse.ArgumentParser) -> None:
+    from workbench.pipeline import RULES
+
+    parser.add_argument("--rule", choices=RULES, default="threshold",
+                        help="adaptive/oracle: threshold = segment when this frame's score is below the target "
+                             "(DVSNet); cumulative = when 100 x the product of score/100 over the warps since the "
+                             "region's key frame is below it, a loss budget per key frame (default threshold)")
+
+
 def _add_correct(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--correct", default="none",
                         help="fuse every output (warped or fresh) with this cheap single-frame network's output on "
@@ -96,7 +105,8 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
     from workbench.runs import record_run
     from workbench.seg.checkpoint import load_seg_checkpoint
 
-    config = PipelineConfig(policy=args.policy, target=args.target, interval=args.interval, dynamic=args.dynamic,
+    config = PipelineConfig(policy=args.policy, target=args.target, rule=args.rule, interval=args.interval,
+                            dynamic=args.dynamic,
                             dynamic_down=args.dynamic_down, dynamic_up=args.dynamic_up, regions=args.regions,
                             overlap=args.overlap, flow=args.flow or "dis", score=args.score or "iou",
                             true_scores=args.true_scores, flow_scale=args.flow_scale or 0.5,
@@ -175,7 +185,7 @@ def cmd_dvs_sweep(args: argparse.Namespace) -> int:
                          flow_only=not args.no_flow_only, dynamic=args.dynamic, regions=args.regions,
                          overlap=args.overlap, flow=args.flow or (decider.flow if decider else "dis"),
                          flow_scale=args.flow_scale or (float(decider.meta.get("flow_scale", 0.5)) if decider else 0.5),
-                         max_frames=args.max_frames, correct_weight=args.correct_weight,
+                         max_frames=args.max_frames, correct_weight=args.correct_weight, rule=args.rule,
                          score=decider.score if decider else "iou")
     config.validate()
     seg = load_seg_checkpoint(args.seg)
@@ -250,6 +260,7 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--mask", help="ground truth for an image folder or a video (mask folder or mask video)")
     run.add_argument("--policy", choices=POLICIES, default="adaptive", help="key-frame policy (default adaptive)")
     run.add_argument("--target", type=float, default=90.0, help="confidence target 0-100 (default 90)")
+    _add_rule(run)
     run.add_argument("--dynamic", action="store_true", help="DVSNet's dynamic target: -1 after a segmentation "
                                                            "step, +0.1 after a warp step")
     run.add_argument("--dynamic-down", type=float, default=1.0, help="target change after a segmentation step")
@@ -301,6 +312,7 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("--intervals", default="1,2,3,5,8,12,20", help="fixed intervals (default %(default)s)")
     sw.add_argument("--fast", default="fastseg", help="fast per-frame network, or none (default fastseg)")
     sw.add_argument("--dynamic", action="store_true", help="adaptive with the dynamic target")
+    _add_rule(sw)
     sw.add_argument("--no-oracle", action="store_true")
     sw.add_argument("--no-flow-only", action="store_true")
     sw.add_argument("--max-frames", type=int, default=None, help="only the first N frames of each clip")

@@ -59,6 +59,7 @@ class SweepConfig(Config):
     oracle: bool = True
     flow_only: bool = True
     dynamic: bool = False
+    rule: str = "threshold"  # adaptive and oracle: threshold (DVSNet) or cumulative (PipelineConfig.rule)
     regions: tuple[int, int] = (2, 2)
     overlap: int = 16
     flow: str = "dis"
@@ -73,6 +74,7 @@ class SweepConfig(Config):
             raise InputError(f"--targets {list(self.targets)}: expected scores between 0 and 100")
         if not self.intervals or any(int(i) != i or i < 1 for i in self.intervals):
             raise InputError(f"--intervals {list(self.intervals)}: expected whole numbers of frames, 1 or more")
+        PipelineConfig(rule=self.rule).validate()
 
 
 def _plan(config: SweepConfig, seg: SegNetwork, fast: SegNetwork | None, decider: Decider | None,
@@ -87,10 +89,11 @@ def _plan(config: SweepConfig, seg: SegNetwork, fast: SegNetwork | None, decider
     plan += [("fixed", PipelineConfig(policy="fixed", interval=int(k), **base), seg, corrector)
              for k in config.intervals]
     if decider is not None:
-        plan += [("adaptive", PipelineConfig(policy="adaptive", target=t, dynamic=config.dynamic, **base), seg,
-                  corrector) for t in config.targets]
+        plan += [("adaptive", PipelineConfig(policy="adaptive", target=t, dynamic=config.dynamic, rule=config.rule,
+                                             **base), seg, corrector) for t in config.targets]
     if config.oracle:
-        plan += [("oracle", PipelineConfig(policy="oracle", target=t, **base), seg, corrector) for t in config.targets]
+        plan += [("oracle", PipelineConfig(policy="oracle", target=t, rule=config.rule, **base), seg, corrector)
+                 for t in config.targets]
     if config.flow_only:
         plan.append(("flow-only", PipelineConfig(policy="flow-only", **base), seg, corrector))
     return plan
@@ -176,7 +179,7 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
         from workbench.viz.sweep import save_figure, tradeoff_figure
 
         for x, name in (("fps", "iou_vs_fps.png"), ("key_fraction", "iou_vs_key_fraction.png")):
-            save_figure(tradeoff_figure(table, x, reference=report["reference"]["seg"]), tmp / name)
+            save_figure(tradeoff_figure(table, x, reference=report["reference"]["seg"], rule=config.rule), tmp / name)
     return {"table": table, "report": report, "out": Path(out)}
 
 
@@ -241,6 +244,10 @@ def sweep_report(table: Any, seg_name: str, path_ms: dict[str, list[float]], max
 def format_sweep(table: Any, report: dict[str, Any]) -> str:
     agg = table[table["clip"] == "all"]
     lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", ""]
+    rule = report.get("config", {}).get("rule", "threshold")
+    lines += [f"Adaptive and oracle decide by the {rule} rule: segment a region when "
+              + ("its score is below the target (DVSNet)." if rule == "threshold" else
+                 "100 × the product of score / 100 over its warps since its key frame is below the target."), ""]
     if report.get("corrector"):
         weight = report.get("config", {}).get("correct_weight", float("nan"))
         lines += [f"Scheduled runs corrected by {report['corrector']} (their logits + {weight:g} × its logits on "

@@ -12,7 +12,7 @@ from workbench.decision import load_decision_checkpoint
 from workbench.errors import InputError
 from workbench.flow import list_flows
 from workbench.io import find_clip_folders, open_dataset
-from workbench.pipeline import POLICIES, PipelineConfig, VideoSegmenter
+from workbench.pipeline import POLICIES, RULES, PipelineConfig, VideoSegmenter
 from workbench.runs import record_run
 from workbench.seg.checkpoint import MODELS_DIR, load_seg_checkpoint
 
@@ -48,8 +48,11 @@ with st.form("new_run"):
                                  key="new_decision")
     flow = cols[2].selectbox("flow", [m for m in list_flows() if m not in ("gt", "zero")], key="new_flow")
     regions = cols[3].selectbox("regions", ["2x2", "1x1", "1x2", "2x3", "3x3"], key="new_regions")
-    cols = st.columns([2, 1, 1])
+    cols = st.columns([2, 1, 1, 1])
     overlap = cols[0].slider("overlap (px)", 0, 48, 16, key="new_overlap")
+    rule = cols[3].selectbox("rule (adaptive, oracle)", RULES, key="new_rule",
+                             help="threshold: segment when this frame's score is below the target (DVSNet); "
+                                  "cumulative: when 100 × the product of score/100 since the key frame is below it")
     correct = cols[1].selectbox("corrector (Accel)", ["none", *(m for m in seg_models if m == "fastseg")],
                                 key="new_correct", help="fuse every output with this fast network's (see README)")
     correct_weight = cols[2].number_input("corrector weight", 0.0, 10.0, 3.0, 0.5, key="new_correct_weight")
@@ -66,7 +69,7 @@ if submitted:
         if not source:
             raise InputError("choose a clip or upload a video")
         rows, cols_ = (int(v) for v in regions.split("x"))
-        config = PipelineConfig(policy=policy, target=target, interval=int(interval), dynamic=dynamic,
+        config = PipelineConfig(policy=policy, target=target, rule=rule, interval=int(interval), dynamic=dynamic,
                                 regions=(rows, cols_), overlap=overlap, flow=flow, correct_weight=correct_weight)
         net = load_seg_checkpoint(seg)
         decider = load_decision_checkpoint(decision) if policy == "adaptive" else None

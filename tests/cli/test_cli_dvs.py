@@ -130,6 +130,22 @@ def test_sweep_with_a_corrector(files, tmp_path):
     assert "corrected by fastseg" in result.stdout
 
 
+def test_sweep_with_the_cumulative_rule(files, tmp_path):
+    """--rule cumulative: adaptive and oracle runs decide by it (their records say so), fixed runs do not."""
+    out = tmp_path / "sweep"
+    result = run("dvs", "sweep", "--data", str(files["clip"]), "--targets", "60", "--intervals", "2", "--fast",
+                 "none", "--no-flow-only", "--rule", "cumulative", "--out", str(out), *models(files))
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "sweep.json").read_text())
+    assert report["config"]["rule"] == "cumulative" and "cumulative rule" in result.stdout
+    runs = {load_run(p).meta["method"]: load_run(p) for p in list_runs(out / "runs")}
+    assert set(runs) == {"per-frame", "fixed", "adaptive-cumulative", "oracle-cumulative"}
+    assert runs["adaptive-cumulative"].meta["config"]["rule"] == "cumulative"
+    assert runs["adaptive-cumulative"].frames.query("frame > 0")["score_cum"].notna().all()
+    bad = run("dvs", "sweep", "--data", str(files["clip"]), "--rule", "greedy", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "invalid choice: 'greedy'" in bad.stderr and not (tmp_path / "bad").exists()
+
+
 def test_run_with_a_corrector_errors(files, tmp_path):
     assert_user_error(run("dvs", "run", "--data", str(files["clip"]), "--out", str(tmp_path), "--correct",
                           str(tmp_path / "none.pt"), *models(files)), "none.pt")

@@ -98,6 +98,38 @@ def test_warp_of_a_still_scene_is_exact(net):
     assert [r["iou"] for r in fixed.rows] == [r["iou"] for r in per_frame.rows]
 
 
+def test_cumulative_rule_spends_a_budget(net, clip):
+    """Under the cumulative rule a region warps until 100 × the product of score / 100 since its key falls
+    below the target: a constant score of 95 against target 80 warps 4 frames (0.95⁴ = 0.81), then
+    re-segments (0.95⁵ = 0.77)."""
+    config = PipelineConfig(target=80, rule="cumulative", regions=(1, 1))
+    grid, out = decisions(VideoSegmenter(net, config, decider=constant_decider(95)), clip)
+    assert [t for t in range(7) if grid[t].all()] == [0, 5]
+    assert [r["score_cum"] for r in out.rows[1:]] == pytest.approx([100 * 0.95**n for n in (1, 2, 3, 4, 5, 1)])
+    assert all(r["score_pred"] == pytest.approx(95) for r in out.rows[1:])
+    assert [r["key_frame"] for r in out.rows] == [0, 0, 0, 0, 0, 5, 5]
+    # DVSNet's threshold rule never re-segments at that score, and leaves score_cum unset
+    grid, out = decisions(VideoSegmenter(net, PipelineConfig(target=80, regions=(1, 1)),
+                                         decider=constant_decider(95)), clip)
+    assert not grid[1:].any() and all(np.isnan(r["score_cum"]) for r in out.rows)
+    assert config.method == "adaptive-cumulative" and PipelineConfig(policy="fixed", rule="cumulative").method == \
+        "fixed"
+
+
+def test_cumulative_oracle_sums_true_scores(net, clip):
+    """The oracle under the cumulative rule: each row's compared score is 100 × the product of the true
+    scores / 100 over the warps since its key; it re-segments exactly when that falls below the target."""
+    _, out = decisions(VideoSegmenter(net, PipelineConfig(policy="oracle", target=97, rule="cumulative",
+                                                          regions=(1, 1))), clip)
+    compound = 1.0
+    for r in out.rows[1:]:
+        compound *= r["score_true"] / 100
+        assert r["score_cum"] == pytest.approx(100 * compound)
+        assert (r["decision"] == "segment") == (100 * compound < 97)
+        if r["decision"] == "segment":
+            compound = 1.0
+
+
 def test_oracle_limits(net, clip):
     """Target 0 never re-segments (flow-only); target 100 re-segments whenever the warp is imperfect."""
     low, _ = decisions(VideoSegmenter(net, PipelineConfig(policy="oracle", target=0)), clip)
@@ -111,6 +143,8 @@ def test_bad_configs(net):
         VideoSegmenter(net, PipelineConfig(policy="sometimes"))
     with pytest.raises(InputError, match="between 0 and 100"):
         VideoSegmenter(net, PipelineConfig(target=120))
+    with pytest.raises(InputError, match="--rule 'greedy'"):
+        VideoSegmenter(net, PipelineConfig(rule="greedy"))
     with pytest.raises(InputError, match="decision network"):
         VideoSegmenter(net, PipelineConfig(policy="adaptive"))
     seg = VideoSegmenter(net, PipelineConfig(policy="per-frame"))

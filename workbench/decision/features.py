@@ -63,17 +63,21 @@ def flow_features(current: torch.Tensor, key: torch.Tensor, flow: torch.Tensor, 
     and the warp path must stay cheap next to a segmentation (full resolution costs ~4× more)."""
     flow_px = torch.nan_to_num(flow.to(current.dtype))  # the u, v, |flow| channels stay in input pixels
     stride = FEATURE_STRIDE if min(current.shape[-2:]) >= 2 * FEATURE_STRIDE * max(grid) else 1
-    if stride > 1:
-        current, key, key_logits, flow_px = (F.avg_pool2d(x, stride) for x in (current, key, key_logits, flow_px))
+    if stride > 1:  # one pooling call for all inputs (per channel, so the same as pooling each)
+        inputs = [current, key, key_logits.to(current.dtype), flow_px] + ([] if fast_logits is None else
+                                                                          [fast_logits.to(current.dtype)])
+        sizes = [x.shape[1] for x in inputs]
+        pooled_inputs = F.avg_pool2d(torch.cat(inputs, dim=1), stride).split(sizes, dim=1)
+        current, key, key_logits, flow_px = pooled_inputs[:4]
         if fast_logits is not None:
-            fast_logits = F.avg_pool2d(fast_logits, stride)
+            fast_logits = pooled_inputs[4]
     flow = flow_px / stride
     warped_key, valid = warp(key, flow)
     residual = (current - warped_key).abs().mean(dim=1, keepdim=True) * valid
     prob, _ = warp(foreground_prob(key_logits), flow)
     uncertainty = 4.0 * prob * (1.0 - prob)
     gradient = _gradient(flow)
-    dense = torch.cat([flow_px / FLOW_NORM, flow_px.norm(dim=1, keepdim=True) / FLOW_NORM, gradient, residual,
+    dense = torch.cat([flow_px / FLOW_NORM, torch.sqrt(flow_px[:, :1] ** 2 + flow_px[:, 1:] ** 2) / FLOW_NORM, gradient, residual,
                        1.0 - valid, prob, uncertainty, residual * uncertainty], dim=1)
     peaks = torch.cat([residual, gradient], dim=1)
     parts = [F.adaptive_avg_pool2d(dense, grid), F.adaptive_max_pool2d(peaks, grid)]

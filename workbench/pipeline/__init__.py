@@ -2,7 +2,15 @@
 
 from workbench.pipeline.regions import Region, parse_grid, region_grid, stitch
 from workbench.pipeline.run import RunOutput, run_video
-from workbench.pipeline.streaming import POLICIES, STAGES, PipelineConfig, StepResult, StreamState, VideoSegmenter
+from workbench.pipeline.streaming import (
+           POLICIES,
+           RULES,
+           STAGES,
+           PipelineConfig,
+           StepResult,
+           StreamState,
+           VideoSegmenter,
+)
 
-__all__ = ["POLICIES", "STAGES", "PipelineConfig", "Region", "RunOutput", "StepResult", "StreamState",
+__all__ = ["POLICIES", "RULES", "STAGES", "PipelineConfig", "Region", "RunOutput", "StepResult", "StreamState",
            "VideoSegmenter", "parse_grid", "region_grid", "run_video", "stitch"]

@@ -2,7 +2,8 @@
 
 Rows follow the run-record contract (DESIGN.md §4): one per (frame, region) with ``frame, region, decision,
 score_pred, score_true, target, iou, t_flow_ms, t_decision_ms, t_seg_ms, t_warp_ms, t_total_ms`` plus
-``key_frame`` (the frame index the region's output comes from) and ``t_stitch_ms``. A row's times are its
+``key_frame`` (the frame index the region's output comes from), ``score_cum`` (under the cumulative rule: the
+compound score compared with the target; NaN otherwise) and ``t_stitch_ms``. A row's times are its
 region's own stages; the frame's stitching time is charged to its region-0 row, so that summing ``t_total_ms``
 over a frame's rows gives the frame's time. ``iou`` is the frame's IoU (foreground IoU for binary, mIoU
 otherwise), repeated on each of its rows; NaN without ground truth. Reading frames and whatever ``sink``
@@ -65,6 +66,7 @@ def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, s
             stitch_ms = result.stitch_ms if step.region == 0 else 0.0
             rows.append({"frame": t, "region": step.region, "decision": step.decision,
                          "score_pred": step.score_pred, "score_true": step.score_true, "target": step.target,
+                         "score_cum": step.score_cum,
                          "iou": iou, **times, "t_stitch_ms": stitch_ms,
                          "t_total_ms": sum(times.values()) + stitch_ms, "key_frame": step.key_frame})
         if sink is not None:

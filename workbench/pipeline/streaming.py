@@ -18,7 +18,15 @@ Policies (``POLICIES``): ``per-frame`` (always segment), ``fixed`` (segment ever
 in between), ``adaptive`` (DVSNet: the decision network predicts the confidence score of warping; segment
 when it is below ``target``), ``oracle`` (as adaptive but with the *true* score — an upper bound that needs
 the segmentation it is meant to save; its look-ahead is not timed), ``flow-only`` (segment the first frame,
-then always warp). ``dynamic`` moves the target after each region-step: −``dynamic_down`` after a
+then always warp). The ``rule`` of adaptive and oracle: ``threshold`` (DVSNet) segments when this frame's
+score is below ``target``; ``cumulative`` when the compound score — 100 × the product of score / 100 over
+every warp from the region's key frame, this one included — is below it. As ln(score / 100) ≈ −(100 −
+score) / 100, that is a budget of about −100·ln(target / 100) loss points (≈ 100 − target near 100) summed
+over the key's warps; target 0 never re-segments, 100 re-segments on any loss, as with the threshold.
+Why: if a region's loss grows linearly with the key's age at a rate a, a per-frame threshold gives it an
+interval ∝ 1/a, and over many regions that spends keys exactly as well as one fixed interval for all; the
+loss-minimising intervals for a given number of keys are ∝ 1/√a (a renewal argument), which is what a
+budget on the summed loss gives. ``dynamic`` moves the target after each region-step: −``dynamic_down`` after a
 segmentation, +``dynamic_up`` after a warp (DVSNet's ``--dynamic``: −1 and +0.1), within [0, 100].
 
 The true score (``score_true``) of a warp is its agreement (:func:`workbench.metrics.confidence_score`,
@@ -33,7 +41,7 @@ frame, shared by its regions); per frame: ``stitch``. Overlaps are stitched by t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import cv2
@@ -52,6 +60,7 @@ from workbench.seg.checkpoint import SegNetwork
 from workbench.seg.segmenter import Segmenter, frame_tensor, logits_to_probs, probs_to_labels, resize_frame
 
 POLICIES = ("per-frame", "fixed", "adaptive", "oracle", "flow-only")
+RULES = ("threshold", "cumulative")
 STAGES = ("flow", "decision", "seg", "warp", "fast")
 
 
@@ -80,6 +89,7 @@ def estimate_flow(method: FlowEstimator, current: np.ndarray, key: np.ndarray, s
 class PipelineConfig(Config):
     policy: str = "adaptive"
     target: float = 90.0  # adaptive / oracle: warp when the score reaches it (DVSNet's default 90)
+    rule: str = "threshold"  # adaptive / oracle: threshold (DVSNet) or cumulative (see the module docstring)
     interval: int = 5  # fixed: a key frame every `interval` frames
     dynamic: bool = False
     dynamic_down: float = 1.0  # DVSNet --dynamic: target −1 after a segmentation step
@@ -99,6 +109,8 @@ class PipelineConfig(Config):
             raise InputError(f"--target {self.target}: expected a confidence score between 0 and 100")
         if self.interval < 1:
             raise InputError(f"--interval {self.interval}: expected 1 or more frames")
+        if self.rule not in RULES:
+            raise InputError(f"--rule {self.rule!r}: expected one of {', '.join(RULES)}")
         if self.score not in SCORE_KINDS:
             raise InputError(f"--score {self.score!r}: expected one of {', '.join(SCORE_KINDS)}")
         if not 0 < self.flow_scale <= 1:
@@ -109,6 +121,12 @@ class PipelineConfig(Config):
             raise InputError(f"--correct-weight {self.correct_weight}: expected 0 or more")
 
     @property
+    def method(self) -> str:
+        """The policy's name in records: ``adaptive-cumulative`` / ``oracle-cumulative`` under that rule."""
+        scored = self.policy in ("adaptive", "oracle")
+        return f"{self.policy}-cumulative" if scored and self.rule == "cumulative" else self.policy
+
+    @property
     def param(self) -> float | int | None:
         """The policy's swept parameter: the interval (fixed) or the target (adaptive, oracle)."""
         return {"fixed": self.interval, "adaptive": self.target, "oracle": self.target}.get(self.policy)
@@ -116,11 +134,13 @@ class PipelineConfig(Config):
 
 @dataclass
 class RegionKey:
-    """A region's key frame: its pixels, its logits ``(1, K, h, w)`` and its frame index."""
+    """A region's key frame: its pixels, its logits ``(1, K, h, w)``, its frame index and the product of
+    score / 100 over the warps taken from it so far (the ``cumulative`` rule's compound score)."""
 
     key_frame: np.ndarray
     key_logits: torch.Tensor
     index: int
+    compound: float = 1.0
 
 
 @dataclass
@@ -145,6 +165,7 @@ class RegionStep:
     key_frame: int  # index of the key frame the region's output comes from
     times: dict[str, float]  # ms per stage (STAGES)
     flow: np.ndarray | None = None  # (2, h, w) current → key, when the warp path estimated it
+    score_cum: float = float("nan")  # cumulative rule: 100 × Π score/100 since the key, compared with the target
 
     @property
     def decision(self) -> str:
@@ -261,6 +282,16 @@ class VideoSegmenter:
         seg_ref = probs_to_labels(logits_to_probs(reference)[0].cpu().numpy(), self.net.threshold)
         return confidence_score(seg_warp, seg_ref, self.config.score)
 
+    def _decide(self, score: float, key: RegionKey, target: float) -> tuple[bool, float, float]:
+        """Segment or warp; the key's compound score after this warp; the score compared with the target when
+        it is not ``score`` itself (NaN). ``threshold`` (DVSNet): segment when the score is below the target.
+        ``cumulative``: when 100 × the product of score / 100 over every warp from this key, this one included,
+        is below it."""
+        if self.config.rule == "threshold":
+            return score < target, key.compound, float("nan")
+        compound = key.compound * min(1.0, max(0.0, score / 100.0))
+        return 100.0 * compound < target, compound, 100.0 * compound
+
     def _fast_logits(self, frame: np.ndarray, done: torch.Tensor | None, ms: float) -> tuple[torch.Tensor, float]:
         """The fast network's logits ``(1, K, H, W)`` on the whole frame — computed once per frame — and its ms."""
         if done is not None:
@@ -292,6 +323,7 @@ class VideoSegmenter:
             score_pred = score_true = float("nan")
             used_target = target if cfg.policy in ("adaptive", "oracle") else float("nan")
             flow = ahead = None
+            compound, score_cum = 1.0, float("nan")
             if key is None or cfg.policy == "per-frame" or (cfg.policy == "fixed" and t % cfg.interval == 0):
                 is_key = True
             elif cfg.policy in ("fixed", "flow-only"):
@@ -312,13 +344,13 @@ class VideoSegmenter:
                                                       fast_crop)
                     score_pred = float(self.decider.predict(grid, extra)[0])
                     times["decision"] = 1000 * (time.perf_counter() - start)
-                    is_key = score_pred < target
+                    is_key, compound, score_cum = self._decide(score_pred, key, target)
                 else:  # oracle: look ahead; the segmentation is charged only if the oracle keeps it
                     start = time.perf_counter()
                     ahead = self._segment(crop, region, state)
                     seg_ms = 1000 * (time.perf_counter() - start)
                     score_true = self._score(self._warp(key, flow_t), ahead)
-                    is_key = score_true < target
+                    is_key, compound, score_cum = self._decide(score_true, key, target)
             if is_key and ahead is not None:
                 logits, times["seg"] = ahead, seg_ms
                 new_key = RegionKey(crop, logits, t)
@@ -339,14 +371,14 @@ class VideoSegmenter:
                 times["warp"] = 1000 * (time.perf_counter() - start)
                 if cfg.true_scores and np.isnan(score_true):
                     score_true = self._score(logits, self._segment(crop, region, state))
-                new_key = key
+                new_key = key if compound == key.compound else replace(key, compound=compound)
             if self.corrector is not None:  # the key logits stay the accurate network's alone
                 fast_full, fast_ms = self._fast_logits(frame, fast_full, fast_ms)
                 logits = logits + cfg.correct_weight * region.crop(fast_full, channels_first=True)
             if cfg.dynamic and cfg.policy in ("adaptive", "oracle"):
                 target = min(100.0, max(0.0, target - cfg.dynamic_down if is_key else target + cfg.dynamic_up))
             steps.append(RegionStep(region.index, is_key, score_pred, score_true, used_target, new_key.index, times,
-                                    flow))
+                                    flow, score_cum))
             parts.append(logits[0].cpu().numpy())
             keys[region.index] = new_key
         for step in steps:  # the frame's one pass of the fast network is shared by its regions

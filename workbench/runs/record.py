@@ -41,7 +41,7 @@ def record_run(segmenter: VideoSegmenter, seq: Sequence, root: str | Path, store
                on_frame: Callable[[int, int], None] | None = None) -> Run:
     """Run ``segmenter`` over ``seq`` and write ``<root>/<run_id>/``; returns the loaded record."""
     cfg = segmenter.config
-    method = cfg.policy if segmenter.corrector is None else f"{cfg.policy}+{segmenter.corrector.arch}"
+    method = cfg.method if segmenter.corrector is None else f"{cfg.method}+{segmenter.corrector.arch}"
     run_id = run_id or new_run_id(seq.name, method, cfg.param)
     W, H = seq.size
 

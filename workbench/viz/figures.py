@@ -16,7 +16,8 @@ def _plt():
 
 
 def run_timeline_figure(frames, title: str = "", others: Mapping[str, object] | None = None):
-    """Three rows over frames: predicted score per region with the target, key-frame raster, IoU
+    """Three rows over frames: predicted score per region with the target (dotted: the summed score the
+    cumulative rule compares with it), key-frame raster, IoU
     (``frames``: a run's frames table; ``others``: label → frames table of runs to overlay on the IoU row)."""
     plt = _plt()
     figure, axes = plt.subplots(3, 1, figsize=(9, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1.3, 2]})
@@ -24,7 +25,9 @@ def run_timeline_figure(frames, title: str = "", others: Mapping[str, object] | 
     for r in regions:
         rows = frames[frames["region"] == r].sort_values("frame")
         if rows["score_pred"].notna().any():
-            axes[0].plot(rows["frame"], rows["score_pred"], ".-", lw=1, label=f"region {r}")
+            (line,) = axes[0].plot(rows["frame"], rows["score_pred"], ".-", lw=1, label=f"region {r}")
+            if "score_cum" in rows and rows["score_cum"].notna().any():  # the cumulative rule's compared score
+                axes[0].plot(rows["frame"], rows["score_cum"], ":", lw=1, color=line.get_color())
         keys = rows[rows["decision"] == "segment"]["frame"]
         axes[1].scatter(keys, [r] * len(keys), marker="|", s=120)
     first = frames[frames["region"] == regions[0]].sort_values("frame")

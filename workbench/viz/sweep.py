@@ -14,8 +14,9 @@ XLABEL = {"fps": "frames per second (no I/O)", "key_fraction": "key fraction (sh
 
 
 def tradeoff_figure(table: Any, x: str = "fps", reference: str | None = None, highlight: list[str] | None = None,
-                    title: str | None = None):
-    """Mean IoU vs ``x`` (``fps`` | ``key_fraction``); per-frame points are labelled with their network."""
+                    title: str | None = None, rule: str = "threshold"):
+    """Mean IoU vs ``x`` (``fps`` | ``key_fraction``); per-frame points are labelled with their network;
+    adaptive and oracle curves name their decision ``rule`` when it is not DVSNet's threshold."""
     import matplotlib.pyplot as plt  # the environment's backend: inline in Jupyter, Agg when headless
 
     if x not in XLABEL:
@@ -31,7 +32,8 @@ def tradeoff_figure(table: Any, x: str = "fps", reference: str | None = None, hi
                        facecolors=face, edgecolors="black",
                        zorder=3, label=f"per-frame {seg}")
             continue
-        label = method if reference is None or seg == reference else f"{method} ({seg})"
+        name = f"{method}, {rule}" if method in ("adaptive", "oracle") and rule != "threshold" else method
+        label = name if reference is None or seg == reference else f"{name} ({seg})"
         ax.plot(group[x], 100 * group["mean_iou"], marker=marker, color=color, label=label, lw=1.5, ms=5)
         if method in ("fixed", "adaptive"):
             for _, row in group.iloc[:: max(1, len(group) // 5)].iterrows():

@@ -32,7 +32,8 @@ def set_frame_marker(fig, frame: int | None, rows: int = 1) -> None:
 
 def run_timelines(frames, frame: int | None = None, others: Mapping[str, object] | None = None,
                   label: str = "this run", height: int = 620):
-    """Four linked rows: per-region predicted score with the target (as it moved), key-frame decisions
+    """Four linked rows: per-region predicted score (and, under the cumulative rule, the summed score that
+    was compared) with the target (as it moved), key-frame decisions
     (raster: a mark where a region was re-segmented), IoU over time (this run and ``others``: label →
     frames table), stage times stacked per frame."""
     import plotly.graph_objects as go
@@ -53,6 +54,10 @@ def run_timelines(frames, frame: int | None = None, others: Mapping[str, object]
             fig.add_trace(go.Scatter(x=rows["frame"], y=rows["score_true"], mode="markers",
                                      name=f"region {r} (true)", marker={"color": color, "size": 5, "symbol": "x"},
                                      legendgroup=f"r{r}"), row=1, col=1)
+        if "score_cum" in rows and rows["score_cum"].notna().any():  # cumulative rule: what met the target
+            fig.add_trace(go.Scatter(x=rows["frame"], y=rows["score_cum"], mode="lines", name=f"region {r} cumulative",
+                                     line={"color": color, "width": 1, "dash": "dot"}, legendgroup=f"r{r}"),
+                          row=1, col=1)
         keys = rows[rows["decision"] == "segment"]
         fig.add_trace(go.Scatter(x=keys["frame"], y=[r] * len(keys), mode="markers", name=f"region {r} keys",
                                  marker={"color": color, "symbol": "line-ns-open", "size": 12,
