@@ -23,14 +23,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## make demo: generate demo clips, run per-frame / fixed / adaptive (plain and corrected) with the shipped checkpoints,
-## open the dashboard
+## make demo: generate demo clips, run per-frame / fixed / adaptive (DVSNet's threshold rule, the cumulative rule, and
+## corrected by fastseg) with the shipped checkpoints, open the dashboard
 demo: $(STAMP)
 	$(BIN)/workbench data synth --out $(DEMO)/clips --clips 3 --frames 60 --size 320x192 --seed 10000 --overwrite
 	rm -rf $(DEMO)/runs
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy per-frame --out $(DEMO)/runs
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy fixed --interval 5 --out $(DEMO)/runs
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy adaptive --target 90 --out $(DEMO)/runs
+	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy adaptive --rule cumulative --target 60 --out $(DEMO)/runs
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy adaptive --target 90 --correct fastseg --out $(DEMO)/runs
 	$(BIN)/workbench dashboard --runs $(DEMO)/runs
 

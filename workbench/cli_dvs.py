@@ -177,10 +177,11 @@ def cmd_dvs_sweep(args: argparse.Namespace) -> int:
     from workbench.data.synthetic import HELD_OUT_SEED
     from workbench.decision import load_decision_checkpoint
     from workbench.seg.checkpoint import load_seg_checkpoint
-    from workbench.sweep import SweepConfig, parse_range, run_sweep
+    from workbench.sweep import DEFAULT_TARGETS, SweepConfig, parse_range, run_sweep
 
     decider = None if args.decision == "none" else load_decision_checkpoint(args.decision)
-    config = SweepConfig(targets=tuple(parse_range(args.targets)),
+    targets = args.targets or DEFAULT_TARGETS[args.rule]
+    config = SweepConfig(targets=tuple(parse_range(targets)),
                          intervals=tuple(int(v) for v in parse_range(args.intervals)), oracle=not args.no_oracle,
                          flow_only=not args.no_flow_only, dynamic=args.dynamic, regions=args.regions,
                          overlap=args.overlap, flow=args.flow or (decider.flow if decider else "dis"),
@@ -308,7 +309,9 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
                                      "the trade-off figures (IoU vs fps, IoU vs key fraction).")
     sw.add_argument("--data", help="clip folders with masks (default: held-out clips generated in memory)")
     _add_generated(sw, 4, 40, "generated clips' seed (default 10000, held out)")
-    sw.add_argument("--targets", default="50:98:4", help="adaptive/oracle targets START:STOP:STEP or a list")
+    sw.add_argument("--targets", default=None,
+                    help="adaptive/oracle targets START:STOP:STEP or a list (default: 50:98:4 with the threshold "
+                         "rule, 1,3,5,10,20,30,40,50,60,70,80,90,95,97 with the cumulative rule)")
     sw.add_argument("--intervals", default="1,2,3,5,8,12,20", help="fixed intervals (default %(default)s)")
     sw.add_argument("--fast", default="fastseg", help="fast per-frame network, or none (default fastseg)")
     sw.add_argument("--dynamic", action="store_true", help="adaptive with the dynamic target")

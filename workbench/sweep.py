@@ -39,6 +39,11 @@ SWEEP_COLUMNS = ("method", "param", "mean_iou", "fps", "key_fraction", "run_id",
                  "ms_per_frame", "min_iou")
 
 
+# Targets that span the key fractions of the default fixed intervals, per decision rule: the cumulative
+# rule's compound score falls with every warp, so its useful targets reach much lower.
+DEFAULT_TARGETS = {"threshold": "50:98:4", "cumulative": "1,3,5,10,20,30,40,50,60,70,80,90,95,97"}
+
+
 def parse_range(text: str) -> list[float]:
     """``"50:98:4"`` → 50, 54, …, 98 (inclusive); ``"80,90"`` → 80, 90."""
     try:
@@ -241,6 +246,11 @@ def sweep_report(table: Any, seg_name: str, path_ms: dict[str, list[float]], max
     return report
 
 
+def _points(loss: float) -> str:
+    """An IoU loss in points, said the right way round."""
+    return f"{loss:.2f} points lost" if loss >= 0 else f"{-loss:.2f} points gained"
+
+
 def format_sweep(table: Any, report: dict[str, Any]) -> str:
     agg = table[table["clip"] == "all"]
     lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", ""]
@@ -272,12 +282,12 @@ def format_sweep(table: Any, report: dict[str, Any]) -> str:
     if best:
         bound = "unknown: no warp step was timed" if best["bound"] is None else f"{best['bound']:.2f}×"
         lines.append(f"Best adaptive point within the IoU budget: target {best['target']:g}, mean IoU "
-                     f"{best['mean_iou']:.4f} ({best['iou_loss_points']:+.2f} points lost), {best['fps']:.1f} fps, "
+                     f"{best['mean_iou']:.4f} ({_points(best['iou_loss_points'])}), {best['fps']:.1f} fps, "
                      f"key fraction {best['key_fraction']:.3f}: speedup {best['speedup']:.2f}× "
                      f"(bound 1/(k + (1 − k)·o) = {bound}).")
         if report.get("scheduled_per_frame"):
-            lines.append(f"Against per-frame {report['scheduled_per_frame']['seg']} it loses "
-                         f"{best['iou_loss_points_vs_scheduled_per_frame']:+.2f} points.")
+            lines.append(f"Against per-frame {report['scheduled_per_frame']['seg']}: "
+                         f"{_points(best['iou_loss_points_vs_scheduled_per_frame'])}.")
     else:
         lines.append("No adaptive point stays within the IoU budget.")
     if report["pareto"]:

@@ -3,6 +3,8 @@ trade-off curves with both runs highlighted."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -49,16 +51,20 @@ sweeps = common.find_sweeps()
 if sweeps:
     sweep = st.selectbox("sweep", sweeps, format_func=str, key="sweep")
     table = pd.read_csv(sweep / "sweep.csv")
+    try:  # the decision rule of its adaptive and oracle runs (sweeps before the rule existed: threshold)
+        rule = json.loads((sweep / "sweep.json").read_text()).get("config", {}).get("rule", "threshold")
+    except (OSError, ValueError):
+        rule = "threshold"
     highlight = {}
     for key, (meta, _) in (("run", a), ("run_b", b)):
         s = meta["summary"]
         if s["mean_iou"] is not None:
             highlight[names[key]] = (s["fps"], s["mean_iou"])
     left, right = st.columns(2)
-    left.plotly_chart(tradeoff(table, "fps", highlight), width="stretch", key="tradeoff_fps")
+    left.plotly_chart(tradeoff(table, "fps", highlight, rule=rule), width="stretch", key="tradeoff_fps")
     key_highlight = {k: (m["summary"]["key_fraction"], m["summary"]["mean_iou"]) for k, (m, _) in
                      ((names["run"], a), (names["run_b"], b)) if m["summary"]["mean_iou"] is not None}
-    right.plotly_chart(tradeoff(table, "key_fraction", key_highlight), width="stretch",
+    right.plotly_chart(tradeoff(table, "key_fraction", key_highlight, rule=rule), width="stretch",
                        key="tradeoff_keys")
     report = sweep / "sweep.md"
     if report.exists():

@@ -104,9 +104,11 @@ def iou_curves(runs: Mapping[str, object], frame: int | None = None, height: int
     return fig
 
 
-def tradeoff(table, x: str = "fps", highlight: Mapping[str, tuple[float, float]] | None = None, height: int = 380):
+def tradeoff(table, x: str = "fps", highlight: Mapping[str, tuple[float, float]] | None = None, height: int = 380,
+             rule: str = "threshold"):
     """A sweep's aggregate curves (mean IoU vs ``fps`` or ``key_fraction``), one per policy; ``highlight``:
-    label → (x, mean IoU) points drawn as large open circles (the runs being compared)."""
+    label → (x, mean IoU) points drawn as large open circles (the runs being compared); ``rule``: the sweep's
+    decision rule, named on the adaptive and oracle curves when it is not DVSNet's threshold."""
     import plotly.graph_objects as go
 
     agg = table[table["clip"] == "all"]
@@ -115,7 +117,9 @@ def tradeoff(table, x: str = "fps", highlight: Mapping[str, tuple[float, float]]
         group = group.sort_values(x)
         params = ["" if p is None or (isinstance(p, float) and np.isnan(p)) else f"{p:g}" for p in group["param"]]
         fig.add_trace(go.Scatter(x=group[x], y=100 * group["mean_iou"], mode="lines+markers" if len(group) > 1
-                                 else "markers", name=f"{method} ({seg})", text=params,
+                                 else "markers", text=params,
+                                 name=f"{method}, {rule} ({seg})" if method in ("adaptive", "oracle") and
+                                 rule != "threshold" else f"{method} ({seg})",
                                  hovertemplate="%{text}<br>%{x:.3g}, IoU %{y:.2f}%<extra>" + method + "</extra>",
                                  marker={"size": 8, "color": REGION_COLORS[i % len(REGION_COLORS)]}))
     for label, (hx, hy) in (highlight or {}).items():
