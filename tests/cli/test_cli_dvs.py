@@ -139,9 +139,11 @@ def test_sweep_with_the_cumulative_rule(files, tmp_path):
     report = json.loads((out / "sweep.json").read_text())
     assert report["config"]["rule"] == "cumulative" and "cumulative rule" in result.stdout
     runs = {load_run(p).meta["method"]: load_run(p) for p in list_runs(out / "runs")}
-    assert set(runs) == {"per-frame", "fixed", "adaptive-cumulative", "oracle-cumulative"}
-    assert runs["adaptive-cumulative"].meta["config"]["rule"] == "cumulative"
-    assert runs["adaptive-cumulative"].frames.query("frame > 0")["score_cum"].notna().all()
+    assert set(runs) == {"per-frame", "fixed", "adaptive", "oracle"}  # the policy; the rule is in the config
+    assert "-adaptive-cumulative60-" in runs["adaptive"].run_id and "-oracle-cumulative60-" in runs["oracle"].run_id
+    assert runs["adaptive"].meta["config"]["rule"] == "cumulative" and "-fixed2-" in runs["fixed"].run_id
+    assert runs["adaptive"].frames.query("frame > 0")["score_cum"].notna().all()
+    assert runs["fixed"].frames["score_cum"].isna().all()
     bad = run("dvs", "sweep", "--data", str(files["clip"]), "--rule", "greedy", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "invalid choice: 'greedy'" in bad.stderr and not (tmp_path / "bad").exists()
 
