@@ -58,7 +58,8 @@ def run_table(root: str, stamp: tuple) -> pd.DataFrame:
             continue
         s, cfg = run.summary, run.meta["config"]
         rows.append({"path": str(folder), "run_id": run.run_id, "clip": run.meta["source"].get("name"),
-                     "method": run.meta["method"], "param": cfg.get("param"), "seg": (cfg.get("seg") or {}).get("arch"),
+                     "method": method_name(run.meta), "param": cfg.get("param"),
+                     "seg": (cfg.get("seg") or {}).get("arch"),
                      "flow": cfg.get("flow"), "frames": s["frames"], "mean_iou": s["mean_iou"], "fps": s["fps"],
                      "key_fraction": s["key_fraction"], "stored": run.stored, "created": run.meta["created"],
                      "sweep": run.meta.get("sweep"), "error": ""})
@@ -80,6 +81,17 @@ def load(path: str) -> tuple[dict[str, Any], pd.DataFrame]:
 @st.cache_data(show_spinner=False, max_entries=512)
 def frame_arrays(path: str, index: int) -> dict[str, np.ndarray]:
     return load_run(path).frame_data(index)
+
+
+def method_name(meta: dict[str, Any]) -> str:
+    """A run's policy as the run id names it: ``adaptive-cumulative`` under the cumulative rule, ``+fastseg``
+    with a corrector (records written before either existed are plain ``meta["method"]``)."""
+    cfg = meta.get("config") or {}
+    name = meta["method"]
+    if cfg.get("rule") == "cumulative" and name in ("adaptive", "oracle"):
+        name += "-cumulative"
+    correct = cfg.get("correct")
+    return f"{name}+{correct.get('arch')}" if isinstance(correct, dict) and correct.get("arch") else name
 
 
 def label(row: pd.Series) -> str:

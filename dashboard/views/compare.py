@@ -23,7 +23,7 @@ t = int(st.session_state.get("frame", 0))
 names = {}
 for key, (meta, _) in (("run", a), ("run_b", b)):
     param = meta["config"].get("param")
-    names[key] = f"{meta['method']}{'' if param is None else f' {param:g}'} ({meta['source'].get('name')})"
+    names[key] = f"{common.method_name(meta)}{'' if param is None else f' {param:g}'} ({meta['source'].get('name')})"
 if a[0]["source"].get("name") != b[0]["source"].get("name"):
     st.warning("The two runs are of different clips: the frames differ too.")
 data_a, data_b = common.frame_data("run", t), common.frame_data("run_b", min(t, int(b[0]["summary"]["frames"]) - 1))

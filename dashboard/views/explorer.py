@@ -57,7 +57,8 @@ iou = rows["iou"].iloc[0] if len(rows) else float("nan")
 iou_text = "–" if np.isnan(iou) else f"{iou:.3f}"
 mean_text = "–" if s["mean_iou"] is None else f"{s['mean_iou']:.3f}"
 param = meta["config"].get("param")
-controls[3].markdown(f"**{meta['source'].get('name')}** · {meta['method']} {'' if param is None else param} · "
+method = common.method_name(meta)
+controls[3].markdown(f"**{meta['source'].get('name')}** · {method} {'' if param is None else param} · "
                      f"frame **{t}** of {num_frames} · IoU **{iou_text}** · "
                      f"{int((rows['decision'] == 'segment').sum())}/{len(rows)} regions re-segmented · "
                      f"{rows['t_total_ms'].sum():.1f} ms · run: mean IoU {mean_text}, {s['fps']:.1f} fps, "
@@ -116,7 +117,7 @@ if data is not None:
             else:
                 column.image(picture, caption=caption, width="stretch")
 
-timeline = common.figure(("timelines", st.session_state["run"]), lambda: run_timelines(frames, label=meta["method"]))
+timeline = common.figure(("timelines", st.session_state["run"]), lambda: run_timelines(frames, label=method))
 set_frame_marker(timeline, t, 4)
 st.plotly_chart(timeline, width="stretch", key="explorer_timeline",
                 on_select=common.on_plot_select("explorer_timeline"), selection_mode="points")

@@ -24,7 +24,7 @@ for path in others:
     overlays[labels[path]] = loaded[1]
 t = int(st.session_state.get("frame", 0))
 figure = common.figure(("timelines-page", st.session_state["run"], tuple(others)),
-                       lambda: run_timelines(frames, others=overlays, label=meta["method"], height=760))
+                       lambda: run_timelines(frames, others=overlays, label=common.method_name(meta), height=760))
 set_frame_marker(figure, t, 4)
 st.plotly_chart(figure, width="stretch", key="timelines_plot", on_select=common.on_plot_select("timelines_plot"),
                 selection_mode="points")

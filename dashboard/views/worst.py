@@ -23,7 +23,7 @@ for path in paths:
     per_frame = frames.groupby("frame").agg(iou=("iou", "first"), keys=("decision", lambda d: int((d == "segment")
                                                                                                  .sum())))
     for frame, row in per_frame.iterrows():
-        rows.append({"path": path, "clip": meta["source"].get("name"), "method": meta["method"],
+        rows.append({"path": path, "clip": meta["source"].get("name"), "method": common.method_name(meta),
                      "param": meta["config"].get("param"), "frame": int(frame), "IoU": row["iou"],
                      "regions re-segmented": row["keys"]})
 worst = pd.DataFrame(rows).dropna(subset=["IoU"]).sort_values("IoU").head(int(st.number_input(

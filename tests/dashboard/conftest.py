@@ -32,12 +32,15 @@ def make_runs(folder: Path, frames: int = 6, size: tuple[int, int] = (96, 64)) -
                            run_id="a-per-frame")
     adaptive = record_run(VideoSegmenter(net, PipelineConfig(policy="adaptive", target=80, dynamic=True),
                                          decider=decider), clip, runs, progress=False, run_id="b-adaptive")
+    cumulative = record_run(VideoSegmenter(net, PipelineConfig(policy="adaptive", target=80, rule="cumulative"),
+                                           decider=decider), clip, runs, progress=False, run_id="d-cumulative")
     run_sweep(net, [clip], SweepConfig(targets=(60.0, 90.0), intervals=(1, 3), oracle=False), runs / "sweep",
               decider=decider, progress=False)
     broken = runs / "c-broken"
     shutil.copytree(per_frame.path, broken)
     (broken / "run.json").write_text("{ not json")
-    return {"runs": runs, "per_frame": per_frame.path, "adaptive": adaptive.path, "broken": broken, "clips": clips}
+    return {"runs": runs, "per_frame": per_frame.path, "adaptive": adaptive.path, "broken": broken, "clips": clips,
+            "cumulative": cumulative.path}
 
 
 @pytest.fixture(scope="session")

@@ -85,6 +85,18 @@ def test_timelines_overlay(app, dashboard_runs):
     assert any(m.label == "fps (no I/O)" for m in app.metric)
 
 
+def test_timelines_of_a_cumulative_run(app, dashboard_runs):
+    """Under the cumulative rule the score row also draws the compound score each decision compared."""
+    app.sidebar.selectbox(key="run").set_value(str(dashboard_runs["cumulative"])).run()
+    open_page(app, "timelines")
+    names = [t.get("name") or "" for t in charts(app)[0]["data"]]
+    assert "region 0 cumulative" in names and "target" in names
+    labels = app.sidebar.selectbox(key="run").options  # as shown
+    assert any("adaptive-cumulative 80" in label for label in labels), labels
+    app.sidebar.selectbox(key="run").set_value(str(dashboard_runs["adaptive"])).run()
+    assert not any(n.endswith("cumulative") for n in (t.get("name") or "" for t in charts(app)[0]["data"]))
+
+
 def test_compare_with_sweep(app, dashboard_runs):
     app.sidebar.selectbox(key="run_b").set_value(str(dashboard_runs["adaptive"])).run()
     open_page(app, "compare")
@@ -124,9 +136,12 @@ def test_new_run_appears(app, dashboard_runs):
     open_page(app, "new_run")
     before = len(app.sidebar.selectbox(key="run").options)
     app.selectbox(key="new_source").set_value(str(dashboard_runs["clips"] / "clip_0000"))
-    app.selectbox(key="new_policy").set_value("per-frame")
+    app.selectbox(key="new_policy").set_value("oracle")
+    app.selectbox(key="new_rule").set_value("cumulative")
     app.button[0].click().run()  # the form's submit button
     assert not app.exception
     assert any("→" in s.value for s in app.success), [e.value for e in app.error]
     app.run()
     assert len(app.sidebar.selectbox(key="run").options) == before + 1
+    (new,) = [p for p in dashboard_runs["runs"].iterdir() if "oracle-cumulative" in p.name]
+    assert json.loads((new / "run.json").read_text())["config"]["rule"] == "cumulative"
