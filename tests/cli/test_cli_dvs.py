@@ -15,7 +15,7 @@ from workbench.decision import Decider, DecisionNet, save_decision_checkpoint
 from workbench.io import read_image, write_image
 from workbench.runs import list_runs, load_run
 from workbench.seg.checkpoint import build_network, save_seg_checkpoint
-from workbench.sweep import SWEEP_COLUMNS
+from workbench.sweep import DEFAULT_TARGETS, SWEEP_COLUMNS
 
 run = run_in_process
 
@@ -144,6 +144,12 @@ def test_sweep_with_the_cumulative_rule(files, tmp_path):
     assert runs["adaptive"].meta["config"]["rule"] == "cumulative" and "-fixed2-" in runs["fixed"].run_id
     assert runs["adaptive"].frames.query("frame > 0")["score_cum"].notna().all()
     assert runs["fixed"].frames["score_cum"].isna().all()
+    default = tmp_path / "default"  # without --targets, the rule's own default targets
+    assert run("dvs", "sweep", "--data", str(files["clip"]), "--intervals", "2", "--fast", "none", "--no-oracle",
+               "--no-flow-only", "--rule", "cumulative", "--max-frames", "3", "--out", str(default),
+               *models(files)).returncode == 0
+    targets = json.loads((default / "sweep.json").read_text())["config"]["targets"]
+    assert targets == [float(t) for t in DEFAULT_TARGETS["cumulative"].split(",")] and min(targets) < 50
     bad = run("dvs", "sweep", "--data", str(files["clip"]), "--rule", "greedy", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "invalid choice: 'greedy'" in bad.stderr and not (tmp_path / "bad").exists()
 
