@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workbench.pipeline import PipelineConfig
 from workbench.runs import RunError, list_runs, load_run
 
 DEFAULT_RUNS = "data/runs"
@@ -87,9 +88,7 @@ def method_name(meta: dict[str, Any]) -> str:
     """A run's policy as the run id names it: ``adaptive-cumulative`` under the cumulative rule, ``+fastseg``
     with a corrector (records written before either existed are plain ``meta["method"]``)."""
     cfg = meta.get("config") or {}
-    name = meta["method"]
-    if cfg.get("rule") == "cumulative" and name in ("adaptive", "oracle"):
-        name += "-cumulative"
+    name = PipelineConfig(policy=meta["method"], rule=cfg.get("rule") or "threshold").method
     correct = cfg.get("correct")
     return f"{name}+{correct.get('arch')}" if isinstance(correct, dict) and correct.get("arch") else name
 
