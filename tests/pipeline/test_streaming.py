@@ -116,7 +116,7 @@ def test_cumulative_rule_spends_a_budget(net, clip):
         "fixed"
 
 
-def test_cumulative_oracle_sums_true_scores(net, clip):
+def test_cumulative_oracle_multiplies_true_scores(net, clip):
     """The oracle under the cumulative rule: each row's compared score is 100 × the product of the true
     scores / 100 over the warps since its key; it re-segments exactly when that falls below the target."""
     _, out = decisions(VideoSegmenter(net, PipelineConfig(policy="oracle", target=97, rule="cumulative",

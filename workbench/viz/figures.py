@@ -16,7 +16,7 @@ def _plt():
 
 
 def run_timeline_figure(frames, title: str = "", others: Mapping[str, object] | None = None):
-    """Three rows over frames: predicted score per region with the target (dotted: the summed score the
+    """Three rows over frames: predicted score per region with the target (dotted: the compound score the
     cumulative rule compares with it), key-frame raster, IoU
     (``frames``: a run's frames table; ``others``: label → frames table of runs to overlay on the IoU row)."""
     plt = _plt()

@@ -13,6 +13,12 @@ STYLE = {"per-frame": ("o", "black"), "fixed": ("s", "tab:blue"), "adaptive": ("
 XLABEL = {"fps": "frames per second (no I/O)", "key_fraction": "key fraction (share of region-steps segmented)"}
 
 
+def curve_name(method: str, rule: str = "threshold") -> str:
+    """A sweep curve's name: ``adaptive-cumulative`` as the run ids say it (``PipelineConfig.method``, which
+    this layer cannot import) when adaptive or oracle decide by a rule other than DVSNet's threshold."""
+    return f"{method}-{rule}" if method in ("adaptive", "oracle") and rule != "threshold" else method
+
+
 def tradeoff_figure(table: Any, x: str = "fps", reference: str | None = None, highlight: list[str] | None = None,
                     title: str | None = None, rule: str = "threshold"):
     """Mean IoU vs ``x`` (``fps`` | ``key_fraction``); per-frame points are labelled with their network;
@@ -32,7 +38,7 @@ def tradeoff_figure(table: Any, x: str = "fps", reference: str | None = None, hi
                        facecolors=face, edgecolors="black",
                        zorder=3, label=f"per-frame {seg}")
             continue
-        name = f"{method}, {rule}" if method in ("adaptive", "oracle") and rule != "threshold" else method
+        name = curve_name(method, rule)
         label = name if reference is None or seg == reference else f"{name} ({seg})"
         ax.plot(group[x], 100 * group["mean_iou"], marker=marker, color=color, label=label, lw=1.5, ms=5)
         if method in ("fixed", "adaptive"):

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from workbench.viz.sweep import curve_name
+
 STAGE_COLORS = {"flow": "#1f77b4", "decision": "#9467bd", "seg": "#ff7f0e", "warp": "#2ca02c", "fast": "#17becf",
                 "stitch": "#7f7f7f"}
 REGION_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
@@ -32,7 +34,7 @@ def set_frame_marker(fig, frame: int | None, rows: int = 1) -> None:
 
 def run_timelines(frames, frame: int | None = None, others: Mapping[str, object] | None = None,
                   label: str = "this run", height: int = 620):
-    """Four linked rows: per-region predicted score (and, under the cumulative rule, the summed score that
+    """Four linked rows: per-region predicted score (and, under the cumulative rule, the compound score that
     was compared) with the target (as it moved), key-frame decisions
     (raster: a mark where a region was re-segmented), IoU over time (this run and ``others``: label →
     frames table), stage times stacked per frame."""
@@ -118,8 +120,7 @@ def tradeoff(table, x: str = "fps", highlight: Mapping[str, tuple[float, float]]
         params = ["" if p is None or (isinstance(p, float) and np.isnan(p)) else f"{p:g}" for p in group["param"]]
         fig.add_trace(go.Scatter(x=group[x], y=100 * group["mean_iou"], mode="lines+markers" if len(group) > 1
                                  else "markers", text=params,
-                                 name=f"{method}, {rule} ({seg})" if method in ("adaptive", "oracle") and
-                                 rule != "threshold" else f"{method} ({seg})",
+                                 name=f"{curve_name(method, rule)} ({seg})",
                                  hovertemplate="%{text}<br>%{x:.3g}, IoU %{y:.2f}%<extra>" + method + "</extra>",
                                  marker={"size": 8, "color": REGION_COLORS[i % len(REGION_COLORS)]}))
     for label, (hx, hy) in (highlight or {}).items():
