@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEACHER := $(VENV)/.teacher
 DEMO := data/demo
 
-.PHONY: demo test lint install figures clean lab
+.PHONY: demo test lint install teacher figures clean lab
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +16,16 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## make test: lint, import layers and every test (notebooks and browser tests included as they arrive)
-test: $(STAMP)
+## make teacher: the optional MediaPipe teacher (workbench.seg.teacher). --no-deps: its metadata pins numpy<2, but
+## it runs with ours; requirements-teacher.txt pins its runtime dependencies. Redone after every reinstall above.
+$(TEACHER): $(STAMP) requirements-teacher.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-teacher.txt
+	touch $(TEACHER)
+
+teacher: $(TEACHER)
+
+## make test: lint, import layers and every test (notebooks, browser and teacher tests included)
+test: $(STAMP) $(TEACHER)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -22,10 +22,24 @@ def pins(path: Path) -> dict[str, str]:
     return found
 
 
+TEACHER_ONLY = {"mediapipe"}  # installed with --no-deps from requirements-teacher.txt, never by the resolver
+
+
 def test_constraints_and_environment_agree():
     constraints, environment = pins(ROOT / "constraints.txt"), pins(ROOT / "environment.yml")
     assert constraints["torch"] == "2.13.0"
-    assert constraints == environment
+    assert {k: v for k, v in constraints.items() if k not in TEACHER_ONLY} == environment
+    assert "requirements-teacher.txt" in (ROOT / "environment.yml").read_text()
+
+
+def test_teacher_pins():
+    """The teacher's pins agree with constraints.txt; its protobuf fits mediapipe 0.10.21 (>=4.25.3,<5)."""
+    teacher, constraints = pins(ROOT / "requirements-teacher.txt"), pins(ROOT / "constraints.txt")
+    assert teacher["mediapipe"] == constraints["mediapipe"] == "0.10.21"
+    assert set(teacher) == {"mediapipe", "absl-py", "protobuf", "flatbuffers", "attrs"}
+    major, minor, patch = (int(v) for v in teacher["protobuf"].split("."))
+    assert (4, 25, 3) <= (major, minor, patch) < (5, 0, 0)
+    assert "--no-deps -r requirements-teacher.txt" in (ROOT / "Makefile").read_text()
 
 
 def test_pyproject():
@@ -39,7 +53,7 @@ def test_pyproject():
     assert any(d.startswith("cupy-cuda13x") for d in extras["gpu"])
     assert {"pytest", "ruff", "nbclient", "playwright"} <= {re.split("[<>=]", d)[0] for d in extras["dev"]}
     # Every runtime dependency pinned in constraints.txt is one the project declares.
-    declared = {re.split("[<>=]", d)[0].lower() for d in project["dependencies"]}
+    declared = {re.split("[<>=]", d)[0].lower() for d in project["dependencies"] + extras["teacher"]}
     assert set(pins(ROOT / "constraints.txt")) <= declared
 
 

@@ -13,6 +13,12 @@ prediction), and is scored per frame against the exact masks:
   ``|flow_bwd|`` over the person's pixels is at least ``FAST_PX`` pixels (at 320×192) — IoU there;
 - **ms/frame** at each timing size (flow + network, no I/O; median of ``repeat`` passes over a short clip
   of that size after one untimed pass), with ``threads`` torch/OpenCV threads.
+
+**Real material** (``real``: clip folders of real video labelled by a teacher, ``workbench data label``):
+the same IoU, boundary F, flicker and worst frame against the teacher's masks, and — when the teacher is a
+network that runs here (``mediapipe``) and is among the benchmarked ones — its row is marked, so that every
+network's speed reads as a ratio to the teacher's, measured in the same run. Real clips may be any layout
+:func:`workbench.io.open_dataset` reads, with masks (255 = ignore).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from workbench.seg.checkpoint import SegNetwork, load_seg_checkpoint
 from workbench.seg.segmenter import Segmenter
 
 FAST_PX = 4.0  # a frame is "fast" when the 90th percentile of the person's true motion is at least this (px)
-TIMING_SIZES = ((320, 192), (640, 360))
+TIMING_SIZES = ((160, 120), (320, 192), (640, 360))
 
 
 def fast_motion(mask: np.ndarray, flow_bwd: np.ndarray | None, size: tuple[int, int]) -> bool:
@@ -60,6 +66,27 @@ def held_out_clips(clips: int, frames: int, size: tuple[int, int], seed: int, di
         out.append({"frames": [d.frame for d in items], "masks": [(d.mask > 0).astype(np.uint8) for d in items],
                     "fast": [fast_motion(d.mask, d.flow_bwd, size) for d in items]})
     return out
+
+
+def real_clips(paths: list[str | Path]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Frames and masks of labelled real clips (every sequence under each path), and the teachers named in
+    their ``meta.json`` (``workbench data label`` records it)."""
+    from workbench.io import open_dataset
+
+    clips, teachers = [], []
+    for path in paths:
+        for seq in open_dataset(path):
+            if not seq.has_masks:
+                raise InputError(f"{path}: {seq.name} has no masks; label it first (workbench data label)")
+            frames = list(seq.frames())
+            masks = [seq.mask(t) for t in range(len(seq))]
+            if len(frames) < 2:
+                raise InputError(f"{path}: {seq.name} has {len(frames)} frame(s); expected at least 2")
+            teacher = (getattr(seq, "meta", None) or {}).get("teacher") or {}
+            if isinstance(teacher, dict) and teacher.get("name"):
+                teachers.append(str(teacher["name"]))
+            clips.append({"name": seq.name, "frames": frames, "masks": masks, "fast": [False] * len(frames)})
+    return clips, sorted(set(teachers))
 
 
 def score_network(net: SegNetwork, clips: list[dict[str, Any]]) -> dict[str, Any]:
@@ -103,31 +130,47 @@ def time_network(net: SegNetwork, frames: list[np.ndarray], repeat: int) -> floa
 def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 40, size: tuple[int, int] = (320, 192),
               seed: int = HELD_OUT_SEED, difficulty: str = "mixed", threads: int = 2, repeat: int = 3,
               timing_sizes: tuple[tuple[int, int], ...] = TIMING_SIZES, timing_frames: int = 8,
-              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Score and time each ``label → checkpoint`` (module docstring) → a JSON-ready dict."""
-    if clips < 1 or frames < 2:
-        raise InputError(f"need at least 1 clip and 2 frames, got --clips {clips} --frames {frames}")
+              real: list[str | Path] | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Score and time each ``label → checkpoint`` (module docstring) → a JSON-ready dict.
+
+    ``clips`` = 0 skips the synthetic held-out scoring (with ``real`` material only).
+    """
+    if clips < 0 or frames < 2 or (clips == 0 and not real):
+        raise InputError(f"need at least 1 clip (or --real material) and 2 frames, got --clips {clips} "
+                         f"--frames {frames}")
     if seed < HELD_OUT_SEED:
         raise InputError(f"--seed {seed}: benchmark clips must come from the held-out seeds >= {HELD_OUT_SEED}")
     started = time.perf_counter()
     nets = {label: load_seg_checkpoint(path) for label, path in checkpoints.items()}
+    real_data, teachers = real_clips(list(real)) if real else ([], [])
     result: dict[str, Any] = {
         "benchmark": "seg", "machine": machine_info(threads),
         "config": {"clips": clips, "frames": frames, "size": list(size), "seed": seed, "difficulty": difficulty,
                    "threads": threads, "repeat": repeat, "timing_sizes": [list(s) for s in timing_sizes],
-                   "fast_px": FAST_PX},
+                   "fast_px": FAST_PX, "real": [str(p) for p in real or []]},
         "rows": []}
+    if real:
+        result["real"] = {"clips": [c["name"] for c in real_data], "frames": sum(len(c["frames"]) for c in real_data),
+                          "teachers": teachers}
     with PinnedThreads(threads):
         if progress:
             progress(f"generating {clips} held-out clips")
-        data = held_out_clips(clips, frames, size, seed, difficulty)
-        result["fast_fraction"] = float(np.mean([f for c in data for f in c["fast"]]))
+        data = held_out_clips(clips, frames, size, seed, difficulty) if clips else []
+        result["fast_fraction"] = float(np.mean([f for c in data for f in c["fast"]])) if data else float("nan")
         timing_clips = {s: held_out_clips(1, timing_frames, s, seed, difficulty)[0]["frames"] for s in timing_sizes}
         for label, net in nets.items():
             if progress:
                 progress(f"{label}: scoring")
-            row = {"model": label, "arch": net.arch, "checkpoint": str(net.path), "parameters": net.parameters(),
-                   "input": net.input, "flow": net.flow, "scale": net.scale, **score_network(net, data)}
+            row = {"model": label, "arch": net.arch, "checkpoint": str(net.path) if net.path else net.arch,
+                   "parameters": net.parameters(), "input": net.input, "flow": net.flow, "scale": net.scale,
+                   "teacher": net.arch in teachers}
+            if data:
+                row.update(score_network(net, data))
+            if real_data:
+                if progress:
+                    progress(f"{label}: scoring on real material")
+                row.update({f"real_{k}": v for k, v in score_network(net, real_data).items()
+                            if k not in ("iou_fast", "fast_frames")})
             for s, timing in timing_clips.items():
                 if progress:
                     progress(f"{label}: timing at {s[0]}x{s[1]}")
@@ -141,26 +184,51 @@ def format_bench_seg(result: dict[str, Any]) -> str:
     config, machine = result["config"], result["machine"]
     W, H = config["size"]
     sizes = [f"{w}x{h}" for w, h in config["timing_sizes"]]
+    rows = result["rows"]
     lines = [
         "# workbench bench seg", "",
         f"workbench {machine['workbench']} · torch {machine['torch']} · {machine['cpu_count']} CPUs "
-        f"({machine['cpus_usable']} usable), **{config['threads']} threads** · {machine['processor']}", "",
-        f"{config['clips']} held-out clips × {config['frames']} frames, {W}x{H}, difficulty {config['difficulty']}, "
-        f"seed {config['seed']} (never trained on); fast-motion frames (90th percentile of the person's true "
-        f"motion ≥ {config['fast_px']:g} px): {100 * result['fast_fraction']:.1f} %. Frame by frame as "
-        "`workbench predict` runs; ms/frame = flow + network, no I/O, median of "
-        f"{config['repeat']} passes.", "",
-        "| model | input | flow | params | IoU | Dice | boundary F | flicker (%) | IoU fast | worst-frame IoU | "
-        + " | ".join(f"ms/frame {s}" for s in sizes) + " |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(sizes),
-    ]
-    for r in result["rows"]:
-        lines.append(
-            f"| {r['model']} | {r['input']} | {r['flow'] or '—'} | {r['parameters'] / 1e6:.3f} M | "
-            f"{_num(r['iou'], '.4f')} | "
-            f"{_num(r['dice'], '.4f')} | {_num(r['boundary_f'], '.4f')} | {_num(100 * r['flicker'], '.3f')} | "
-            f"{_num(r['iou_fast'], '.4f')} | {_num(r['iou_min'], '.4f')} | "
-            + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes) + " |")
+        f"({machine['cpus_usable']} usable), **{config['threads']} threads** · {machine['processor']}", ""]
+    if rows and "iou" in rows[0]:
+        lines += [
+            f"{config['clips']} held-out clips × {config['frames']} frames, {W}x{H}, difficulty "
+            f"{config['difficulty']}, seed {config['seed']} (never trained on); fast-motion frames (90th percentile "
+            f"of the person's true motion ≥ {config['fast_px']:g} px): {100 * result['fast_fraction']:.1f} %. Frame "
+            "by frame as `workbench predict` runs; ms/frame = flow + network, no I/O, median of "
+            f"{config['repeat']} passes.", "",
+            "| model | input | flow | params | IoU | Dice | boundary F | flicker (%) | IoU fast | worst-frame IoU | "
+            + " | ".join(f"ms/frame {s}" for s in sizes) + " |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(sizes),
+        ]
+        for r in rows:
+            lines.append(
+                f"| {r['model']} | {r['input']} | {r['flow'] or '—'} | {r['parameters'] / 1e6:.3f} M | "
+                f"{_num(r['iou'], '.4f')} | "
+                f"{_num(r['dice'], '.4f')} | {_num(r['boundary_f'], '.4f')} | {_num(100 * r['flicker'], '.3f')} | "
+                f"{_num(r['iou_fast'], '.4f')} | {_num(r['iou_min'], '.4f')} | "
+                + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes) + " |")
+    if "real" in result:
+        real = result["real"]
+        teacher = next((r for r in rows if r.get("teacher")), None)
+        lines += [
+            "", "## Real material", "",
+            f"{len(real['clips'])} labelled clip(s), {real['frames']} frames ({', '.join(config['real'])}); masks by "
+            f"the teacher {', '.join(real['teachers']) or '(not recorded)'} — agreement with a teacher, not ground "
+            "truth." + (f" Speed as a ratio to the teacher `{teacher['model']}` in the same run (> 1: faster)."
+                        if teacher else ""), "",
+            "| model | IoU | Dice | boundary F | flicker (%) | worst-frame IoU | "
+            + " | ".join(f"ms/frame {s}" for s in sizes)
+            + ("".join(f" | × teacher {s}" for s in sizes) if teacher else "") + " |",
+            "|---|---:|---:|---:|---:|---:|" + "---:|" * len(sizes) * (2 if teacher else 1),
+        ]
+        for r in rows:
+            name = f"{r['model']} (teacher)" if r.get("teacher") else r["model"]
+            ratios = "".join(f" | {_num(teacher[f'ms_{s}'] / r[f'ms_{s}'], '.2f')}" for s in sizes) if teacher else ""
+            lines.append(
+                f"| {name} | {_num(r['real_iou'], '.4f')} | {_num(r['real_dice'], '.4f')} | "
+                f"{_num(r['real_boundary_f'], '.4f')} | {_num(100 * r['real_flicker'], '.3f')} | "
+                f"{_num(r['real_iou_min'], '.4f')} | " + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes)
+                + ratios + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -169,5 +237,5 @@ def write_bench_seg(result: dict[str, Any], out: str | Path) -> tuple[Path, Path
     return write_bench(result, out, format_bench_seg(result))
 
 
-__all__ = ["FAST_PX", "bench_seg", "fast_motion", "format_bench_seg", "held_out_clips", "score_network",
+__all__ = ["FAST_PX", "bench_seg", "fast_motion", "format_bench_seg", "held_out_clips", "real_clips", "score_network",
            "write_bench_seg"]

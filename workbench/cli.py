@@ -33,7 +33,9 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
     from workbench.data.synthetic import SynthConfig, synthesize
 
     config = SynthConfig(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed, classes=args.classes,
-                         difficulty=args.difficulty, fps=args.fps, camouflage=args.camouflage)
+                         difficulty=args.difficulty, fps=args.fps, camouflage=args.camouflage,
+                         photo_backgrounds=args.photo_backgrounds, photo_split=args.photo_split,
+                         photo_textures=args.photo_textures, camera=args.camera)
     summary = synthesize(args.out, config, backgrounds=args.backgrounds, overwrite=args.overwrite,
                          progress=not args.quiet)
     print(f"wrote {len(summary['clips'])} clips ({summary['frames']} frames, {config.size[0]}x{config.size[1]}) "
@@ -46,9 +48,33 @@ def cmd_data_animate(args: argparse.Namespace) -> int:
 
     summary = animate(args.images, args.masks, args.out, backgrounds=args.backgrounds, frames=args.frames,
                       size=args.size, seed=args.seed, difficulty=args.difficulty, fps=args.fps, matte=args.matte,
-                      overwrite=args.overwrite, progress=not args.quiet)
+                      overwrite=args.overwrite, progress=not args.quiet, framing=args.framing, photos=args.photos,
+                      camera=args.camera, clips_per_portrait=args.clips_per_portrait)
     print(f"wrote {len(summary['clips'])} clips ({summary['frames']} frames) to {args.out} "
           f"in {summary['seconds']:.1f} s ({summary['fps']:.0f} frames/s)")
+    return 0
+
+
+def _key_color(text: str) -> tuple[int, int, int]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not all(0 <= v <= 255 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected R,G,B with values 0..255, e.g. 0,177,64")
+    return values  # type: ignore[return-value]
+
+
+def cmd_data_label(args: argparse.Namespace) -> int:
+    from workbench.pipeline.teacher import LabelConfig, label_video
+
+    config = LabelConfig(teacher=args.teacher, threshold=args.threshold, size=args.size, max_frames=args.max_frames,
+                         step=args.step, flow=args.flow, key_color=args.key_color)
+    summary = label_video(args.input, args.out, config, overwrite=args.overwrite, progress=not args.quiet)
+    for clip in summary["clips"]:
+        print(f"{clip['name']}: {clip['frames']} frames labelled by {args.teacher} "
+              f"({clip['teacher_ms_per_frame']:.1f} ms/frame)")
+    print(f"wrote {args.out} in {summary['seconds']:.1f} s")
     return 0
 
 
@@ -60,9 +86,15 @@ def cmd_data_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_camera(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--camera", choices=["none", "webcam", "harsh"], default="none",
+                        help="webcam image pipeline after rendering: compression, exposure and white-balance "
+                             "drift, defocus, vignetting, sensor noise, low resolution (default none)")
+
+
 def _add_data(sub: argparse._SubParsersAction) -> None:
     data = sub.add_parser("data", help="generate and inspect data sets")
-    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{synth,animate,info}")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{synth,animate,label,info}")
 
     synth = dsub.add_parser("synth", help="generate synthetic head-and-shoulders clips with exact mask and flow",
                             description="Generate synthetic video-call clips (clip folders, DESIGN.md §4) with "
@@ -80,6 +112,14 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     synth.add_argument("--camouflage", type=float, default=None, metavar="P",
                        help="probability that the wall takes the shirt's colour (default: by difficulty)")
     synth.add_argument("--fps", type=float, default=30.0, help="frame rate written to meta.json (default 30)")
+    synth.add_argument("--photo-backgrounds", type=float, default=0.0, metavar="P",
+                       help="probability of a bundled photograph (or a collage) behind the person instead of a "
+                            "room (default 0)")
+    synth.add_argument("--photo-split", choices=["train", "heldout"], default="train",
+                       help="which bundled photographs: train, or heldout (evaluation only; default train)")
+    synth.add_argument("--photo-textures", type=float, default=0.0, metavar="P",
+                       help="probability that the shirt is printed with a photograph (default 0)")
+    _add_camera(synth)
     synth.add_argument("--overwrite", action="store_true", help="replace existing clip folders")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(func=cmd_data_synth)
@@ -97,9 +137,41 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     anim.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="easy")
     anim.add_argument("--fps", type=float, default=30.0)
     anim.add_argument("--matte", action="store_true", help="masks are soft alpha mattes (0-255), not 0/255")
+    anim.add_argument("--framing", choices=["cover", "person"], default="cover",
+                      help="cover: the portrait fills the frame (default); person: framed as in a video call, "
+                           "the background showing around the person")
+    anim.add_argument("--photos", choices=["train", "heldout"], default=None,
+                      help="without --backgrounds: bundled photographs of this split behind the person "
+                           "(default: generated rooms)")
+    anim.add_argument("--clips-per-portrait", type=int, default=1, metavar="N",
+                      help="clips per portrait, each with its own motion, background and camera (default 1)")
+    _add_camera(anim)
     anim.add_argument("--overwrite", action="store_true", help="replace existing clip folders")
     anim.add_argument("--quiet", action="store_true", help="no progress bar")
     anim.set_defaults(func=cmd_data_animate)
+
+    lab = dsub.add_parser("label", help="label your own video with a teacher (MediaPipe, green-screen keying, a "
+                                        "checkpoint) into a clip folder",
+                          description="Write a clip folder (frames, 0/1 masks, meta.json naming the teacher and its "
+                                      "settings; optional flow files) from a video file or a folder of images, "
+                                      "labelled frame by frame by a teacher.")
+    lab.add_argument("input", help="a video file or a folder of images (or any layout `data info` reads)")
+    lab.add_argument("--teacher", default="mediapipe",
+                     help="mediapipe (default), mediapipe_landscape, chroma (green/blue-screen keying), or a "
+                          "segmentation checkpoint / shipped name (e.g. funet_flow)")
+    lab.add_argument("--out", required=True, help="output clip folder")
+    lab.add_argument("--size", type=_size, default=None, help="resize frames to WIDTHxHEIGHT first (default: keep)")
+    lab.add_argument("--max-frames", type=int, default=None, metavar="N", help="label at most N frames")
+    lab.add_argument("--step", type=int, default=1, metavar="K", help="keep every K-th frame (default 1)")
+    lab.add_argument("--threshold", type=float, default=0.5,
+                     help="network teachers: person where the probability is at least this (default 0.5)")
+    lab.add_argument("--key-color", type=_key_color, default=None, metavar="R,G,B",
+                     help="chroma: the screen's colour (default: estimated from the frame border)")
+    lab.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
+                     help="also write flow_fwd/flow_bwd files computed by this method (e.g. dis)")
+    lab.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    lab.add_argument("--quiet", action="store_true", help="no progress bar")
+    lab.set_defaults(func=cmd_data_label)
 
     info = dsub.add_parser("info", help="summarise a data set (clip folders, FUNet, DAVIS, video, image folder)")
     info.add_argument("path", help="a clip folder, a folder of clips, a FUNet or DAVIS root, a video, images")
@@ -222,7 +294,8 @@ def cmd_bench_seg(args: argparse.Namespace) -> int:
 
     checkpoints = {Path(m).parent.name if Path(m).name == "checkpoint.pt" else Path(m).stem: m for m in args.models}
     result = bench_seg(checkpoints, clips=args.clips, frames=args.frames, size=args.size, seed=args.seed,
-                       difficulty=args.difficulty, threads=args.threads, repeat=args.repeat, progress=_bench_progress)
+                       difficulty=args.difficulty, threads=args.threads, repeat=args.repeat, real=args.real,
+                       progress=_bench_progress)
     md, js = write_bench_seg(result, args.out)
     print(format_bench_seg(result), end="")
     print(f"\nwrote {md} and {js}")
@@ -257,7 +330,10 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
                                       "OUT/bench_seg.md and OUT/bench_seg.json.")
     seg.add_argument("models", nargs="*", default=["unet", "funet", "funet_flow", "fastseg"], metavar="MODEL",
                      help="checkpoint files or shipped model names (default: unet funet funet_flow fastseg)")
-    seg.add_argument("--clips", type=int, default=8, help="held-out clips (default 8)")
+    seg.add_argument("--real", nargs="+", default=None, metavar="DIR",
+                     help="also score on real material: clip folders labelled by a teacher (workbench data label); "
+                          "the teacher's own row, when benchmarked, gives the speed ratios")
+    seg.add_argument("--clips", type=int, default=8, help="held-out synthetic clips (default 8; 0: only --real)")
     seg.add_argument("--frames", type=int, default=40, help="frames per clip (default 40)")
     seg.add_argument("--size", type=_size, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
     seg.add_argument("--seed", type=int, default=HELD_OUT_SEED, help="first held-out seed (default %(default)s)")
@@ -310,7 +386,9 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
                             crop=None if args.crop == (0, 0) else args.crop, val_percent=args.validation,
                             val_frames=args.val_frames, load=args.load,
                             device="cpu" if args.gpu is None else str(args.gpu), threads=args.threads,
-                            resume=args.resume)
+                            resume=args.resume, photo_backgrounds=args.photo_backgrounds,
+                            photo_textures=args.photo_textures, camera=args.camera, portraits=args.portraits,
+                            portrait_share=args.portrait_share)
     summary = train_seg(config, progress=not args.quiet)
     print(f"best validation Dice {summary['best_val_dice']:.4f} (IoU {summary['best_val_iou']:.4f}, epoch "
           f"{summary['best_epoch']}) after {summary['epochs']} epochs in {summary['seconds'] / 60:.1f} min "
@@ -386,6 +464,16 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
     seg.add_argument("--classes", choices=["binary", "parts"], default="binary",
                      help="generated labels: person vs background, or head / torso / arm (default binary)")
     seg.add_argument("--seed", type=int, default=0, help="data, split and sampling seed (default 0)")
+    seg.add_argument("--photo-backgrounds", type=float, default=0.0, metavar="P",
+                     help="generated clips: probability of a bundled photograph behind the person (default 0)")
+    seg.add_argument("--photo-textures", type=float, default=0.0, metavar="P",
+                     help="generated clips: probability that the shirt is printed with a photograph (default 0)")
+    _add_camera(seg)
+    seg.add_argument("--portraits", default=None, metavar="astronaut|DIR",
+                     help="real people to animate into training clips: astronaut (scikit-image's portrait, "
+                          "labelled by the MediaPipe teacher) or a folder with images/ and masks/")
+    seg.add_argument("--portrait-share", type=float, default=0.0, metavar="P",
+                     help="share of generated clips that animate a real portrait (default 0)")
     seg.add_argument("--val-frames", type=int, default=None, help="frames per validation clip (default all)")
     seg.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     seg.add_argument("--resume", action="store_true", help="continue from OUT/epochs/state.pt")

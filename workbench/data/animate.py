@@ -22,7 +22,7 @@ import numpy as np
 
 from workbench import __version__
 from workbench.data.motion import MotionModel, MotionParams, rotate, scale, translate
-from workbench.data.scene import BINARY_CLASSES, Layer, make_background
+from workbench.data.scene import BINARY_CLASSES, Layer, make_background, make_photo_background
 from workbench.data.synthetic import DIFFICULTIES, LayeredClip, SynthConfig, effects_for, write_clips
 from workbench.errors import InputError
 from workbench.io.images import check_binary_mask, list_images, read_image, read_image_alpha, read_mask
@@ -56,29 +56,76 @@ def load_portrait(image_path: Path, mask_path: Path, matte: bool = False) -> tup
     return image, alpha
 
 
+FRAMINGS = ("cover", "person")
+
+
+def _person_jitter(rng: np.random.Generator, rgb: np.ndarray) -> np.ndarray:
+    """Training-time appearance change of a real person (float RGB in [0, 1]): exposure, contrast, a little
+    saturation and hue, so that one portrait does not teach one exact set of colours."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = (hsv[..., 0] + rng.uniform(-8, 8)) % 360.0
+    hsv[..., 1] *= rng.uniform(0.7, 1.2)
+    out = cv2.cvtColor(np.clip(hsv, 0, [360, 1, 1]).astype(np.float32), cv2.COLOR_HSV2RGB)
+    mean = out.mean()
+    return np.clip((out - mean) * rng.uniform(0.8, 1.15) + mean * rng.uniform(0.75, 1.2), 0, 1).astype(np.float32)
+
+
 class AnimatedPortrait(LayeredClip):
-    """One portrait cut-out moving rigidly over a background."""
+    """One portrait cut-out moving rigidly over a background.
+
+    ``framing``: ``cover`` scales the portrait to cover the frame (a portrait-matting still as it is);
+    ``person`` frames the person as a webcam does in a video call — shoulders 45–80 % of the frame's width,
+    the head's top 3–18 % below the frame's top edge, centred within ±6 % — with the torso continued below the
+    portrait's bottom edge, so that the background shows around the person. ``photo_split`` puts a bundled
+    photograph behind the person when no background image is given; ``augment`` (training) flips the portrait
+    and changes its colours; ``camera`` applies a webcam model (:mod:`workbench.data.camera`).
+    """
 
     def __init__(self, image: np.ndarray, alpha: np.ndarray, config: SynthConfig, index: int,
-                 background: np.ndarray | None, source: dict):
+                 background: np.ndarray | None, source: dict, framing: str = "cover", augment: bool = False):
+        if framing not in FRAMINGS:
+            raise InputError(f"--framing {framing!r}: expected one of {', '.join(FRAMINGS)}")
         rng = np.random.default_rng(np.random.SeedSequence([config.seed, index]))
+        extra = np.random.default_rng(np.random.SeedSequence([config.seed, index, 2]))  # realism draws only
         difficulty = config.difficulty if config.difficulty != "mixed" else str(rng.choice(DIFFICULTIES))
         effects = effects_for(difficulty)
-        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng)
+        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng, config.camera, extra)
         W, H = config.size
-        # Fit the portrait to the output frame (cover, centred), in sprite space.
-        h0, w0 = alpha.shape
-        fit = max(W / w0, H / h0)
         rgb = image.astype(np.float32) / 255.0
-        # Extend the cut-out past any image border the person touches (replicate); otherwise transparent.
-        touches = alpha[-1].max() >= 0.5 or alpha[:, 0].max() >= 0.5 or alpha[:, -1].max() >= 0.5
-        person = Layer("person", np.dstack([rgb * alpha[:, :, None], alpha]).astype(np.float32), None, 1,
-                       cv2.BORDER_REPLICATE if touches else cv2.BORDER_CONSTANT)
+        if augment:
+            if extra.random() < 0.5:
+                rgb, alpha = rgb[:, ::-1], alpha[:, ::-1]
+            rgb = _person_jitter(extra, np.ascontiguousarray(rgb))
+            alpha = np.ascontiguousarray(alpha)
+        if framing == "person":
+            # Continue the torso below the portrait (edge rows repeated), then place the person's box.
+            ys, xs = np.nonzero(alpha >= 0.5)
+            if alpha[-1].max() >= 0.5:
+                pad = alpha.shape[0]
+                rgb = np.pad(rgb, ((0, pad), (0, 0), (0, 0)), mode="edge")
+                alpha = np.pad(alpha, ((0, pad), (0, 0)), mode="edge")
+            box_w = xs.max() - xs.min() + 1
+            fit = extra.uniform(0.45, 0.8) * W / box_w
+            top = extra.uniform(0.03, 0.18) * H
+            cx = W / 2.0 + extra.normal(0, 0.06) * W
+            self.fit = translate(cx, top) @ scale(fit) @ translate(-(xs.min() + xs.max()) / 2.0, -float(ys.min()))
+            border = cv2.BORDER_CONSTANT
+        else:
+            # Fit the portrait to the output frame (cover, centred), in sprite space.
+            h0, w0 = alpha.shape
+            fit = max(W / w0, H / h0)
+            self.fit = translate(W / 2.0, H / 2.0) @ scale(fit) @ translate(-w0 / 2.0, -h0 / 2.0)
+            # Extend the cut-out past any image border the person touches (replicate); otherwise transparent.
+            touches = alpha[-1].max() >= 0.5 or alpha[:, 0].max() >= 0.5 or alpha[:, -1].max() >= 0.5
+            border = cv2.BORDER_REPLICATE if touches else cv2.BORDER_CONSTANT
+        person = Layer("person", np.dstack([rgb * alpha[:, :, None], alpha]).astype(np.float32), None, 1, border)
         bg_size = (int(np.ceil(W * 1.3)) + 2, int(np.ceil(H * 1.3)) + 2)
-        background_layer, bg_desc = make_background(rng, bg_size, image=background)
+        if background is None and config.photo_backgrounds > 0 and extra.random() < config.photo_backgrounds:
+            background_layer, bg_desc = make_photo_background(extra, bg_size, config.photo_split)
+        else:
+            background_layer, bg_desc = make_background(rng, bg_size, image=background)
         self.layers = [background_layer, person]
         self.bg_offset = ((W - bg_size[0]) / 2.0, (H - bg_size[1]) / 2.0)
-        self.fit = translate(W / 2.0, H / 2.0) @ scale(fit) @ translate(-w0 / 2.0, -h0 / 2.0)
         self.pivot = (W / 2.0, float(H))  # sway and lean about the bottom centre, like a seated person
         params = MotionParams(**{**asdict(effects.motion), "sway": 0.05, "roll": 3.0})
         if rng.random() < effects.camera:
@@ -93,7 +140,10 @@ class AnimatedPortrait(LayeredClip):
             "noise_sigma": round(self.noise_sigma, 3), "motion_blur": effects.motion_blur,
             "lighting": effects.lighting, "light_switch": self.switch is not None,
             "events": [e.to_dict() for e in self.motion.events], "config": config.per_clip(),
+            "framing": framing, "augment": augment,
         }
+        if self.camera is not None:
+            self.meta["camera_model"] = self.camera.describe()
 
     def transforms(self, t: float) -> list[np.ndarray]:
         cam = self.motion.camera(t, self.size)
@@ -105,33 +155,47 @@ class AnimatedPortrait(LayeredClip):
 
 def animate(images: str | Path, masks: str | Path, out: str | Path, backgrounds: str | Path | None = None,
             frames: int = 60, size: tuple[int, int] | None = None, seed: int = 0, difficulty: str = "easy",
-            fps: float = 30.0, matte: bool = False, overwrite: bool = False, progress: bool = True) -> dict:
-    """Animate every (portrait, mask) pair into a clip folder ``<out>/<image stem>``.
+            fps: float = 30.0, matte: bool = False, overwrite: bool = False, progress: bool = True,
+            framing: str = "cover", photos: str | None = None, camera: str = "none", clips_per_portrait: int = 1
+            ) -> dict:
+    """Animate every (portrait, mask) pair into a clip folder ``<out>/<image stem>`` (``<stem>_NN`` when
+    ``clips_per_portrait`` > 1: each with its own motion, background and camera).
 
-    Every input is read and checked before anything is written; on any error nothing is left behind.
-    ``size`` defaults to the first portrait's size (each portrait is fitted to it).
+    ``photos`` (``train`` | ``heldout``) puts bundled photographs behind the person when ``backgrounds`` is
+    not given; ``framing`` and ``camera``: :class:`AnimatedPortrait`. Every input is read and checked before
+    anything is written; on any error nothing is left behind. ``size`` defaults to the first portrait's size.
     """
+    if clips_per_portrait < 1:
+        raise InputError(f"--clips-per-portrait {clips_per_portrait}: expected at least 1")
+    if framing not in FRAMINGS:
+        raise InputError(f"--framing {framing!r}: expected one of {', '.join(FRAMINGS)}")
     pairs = pair_portraits(images, masks)
     portraits = [load_portrait(image, mask, matte) for image, mask in pairs]
     bg_images = [read_image(p) for p in list_images(backgrounds)] if backgrounds is not None else []
     if size is None:
         size = (portraits[0][0].shape[1], portraits[0][0].shape[0])
-    config = SynthConfig(clips=len(pairs), frames=frames, size=size, seed=seed, difficulty=difficulty, fps=fps)
+    config = SynthConfig(clips=len(pairs) * clips_per_portrait, frames=frames, size=size, seed=seed,
+                         difficulty=difficulty, fps=fps, camera=camera,
+                         photo_backgrounds=1.0 if photos and not bg_images else 0.0, photo_split=photos or "train")
     config.validate()
     out = Path(out)
-    for image_path, _ in pairs:
-        if (out / image_path.stem).exists() and not overwrite:
-            raise InputError(f"{out / image_path.stem} already exists; pass --overwrite or choose another --out")
+    names = [image_path.stem if clips_per_portrait == 1 else f"{image_path.stem}_{k:02d}"
+             for image_path, _ in pairs for k in range(clips_per_portrait)]
+    for name in names:
+        if (out / name).exists() and not overwrite:
+            raise InputError(f"{out / name} already exists; pass --overwrite or choose another --out")
 
     def clips():
-        for index, ((image_path, mask_path), (image, alpha)) in enumerate(zip(pairs, portraits, strict=True)):
+        for index, name in enumerate(names):
+            (image_path, mask_path), (image, alpha) = pairs[index // clips_per_portrait], \
+                portraits[index // clips_per_portrait]
             rng = np.random.default_rng(np.random.SeedSequence([seed, index, 1]))
             background = bg_images[int(rng.integers(len(bg_images)))] if bg_images else None
             source = {"image": image_path.name, "mask": mask_path.name}
-            yield image_path.stem, AnimatedPortrait(image, alpha, config, index, background, source)
+            yield name, AnimatedPortrait(image, alpha, config, index, background, source, framing)
 
     start = time.perf_counter()
-    paths = write_clips(out, clips(), len(pairs) * frames, overwrite=overwrite, progress=progress)
+    paths = write_clips(out, clips(), len(names) * frames, overwrite=overwrite, progress=progress)
     seconds = time.perf_counter() - start
-    return {"clips": [str(p) for p in paths], "frames": len(pairs) * frames, "seconds": seconds,
-            "fps": len(pairs) * frames / seconds}
+    return {"clips": [str(p) for p in paths], "frames": len(names) * frames, "seconds": seconds,
+            "fps": len(names) * frames / seconds}

@@ -114,8 +114,12 @@ class PersonStyle:
         )
 
 
-def make_torso(rng: np.random.Generator, u: float, style: PersonStyle, light: np.ndarray) -> Layer:
-    """Neck, shoulders and chest; the canvas bottom is cut by the frame, so the layer replicates downwards."""
+def make_torso(rng: np.random.Generator, u: float, style: PersonStyle, light: np.ndarray,
+               texture: np.ndarray | None = None) -> Layer:
+    """Neck, shoulders and chest; the canvas bottom is cut by the frame, so the layer replicates downwards.
+
+    ``texture`` (``float32 (int(u), int(1.5 u), 3)``) prints the shirt with a photograph instead of a pattern.
+    """
     w, h = int(1.5 * u), int(1.0 * u)
     cx = w / 2.0
     neck_top, shoulder_y = 0.02 * u, 0.25 * u
@@ -148,7 +152,7 @@ def make_torso(rng: np.random.Generator, u: float, style: PersonStyle, light: np
     pts.append((cx + 0.09 * u, shoulder_y - 0.01 * u))
     body = polygon_mask((h, w), pts)
 
-    fabric = _fabric(rng, (h, w), u, shirt, style.shirt_pattern)
+    fabric = _fabric(rng, (h, w), u, shirt, style.shirt_pattern) if texture is None else texture[:h, :w]
     body_shade = _shade((h, w), (cx, shoulder_y + 0.5 * u), (half * 1.25, 0.9 * u), light, ambient=0.7)
     folds = 1.0 + 0.05 * smooth_noise(rng, (h, w), 0.25 * u, octaves=2)
     paint(rgb, body, fabric * (body_shade * folds)[:, :, None])
@@ -313,6 +317,15 @@ def make_arm(rng: np.random.Generator, u: float, style: PersonStyle, light: np.n
 
 
 # ----------------------------------------------------------------------------------------- background
+
+
+def make_photo_background(rng: np.random.Generator, size: tuple[int, int], split: str = "train"
+                          ) -> tuple[Layer, str]:
+    """A bundled photograph or a collage of them behind the person (:func:`workbench.data.photos.photo_background`)."""
+    from workbench.data.photos import photo_background
+
+    rgb, desc = photo_background(rng, size, split)
+    return Layer("background", rgb, None, 0, cv2.BORDER_REFLECT), desc
 
 
 def make_background(rng: np.random.Generator, size: tuple[int, int], wall: np.ndarray | None = None,

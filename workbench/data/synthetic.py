@@ -45,6 +45,7 @@ from workbench.data.scene import (
     make_arm,
     make_background,
     make_head,
+    make_photo_background,
     make_torso,
 )
 from workbench.data.textures import hex_color, jitter_color
@@ -100,6 +101,12 @@ class SynthConfig(Config):
     fps: float = 30.0
     camouflage: float | None = None  # override the difficulty's camouflage probability
     exposure: float = 0.6  # shutter open for this fraction of a frame interval (motion blur)
+    # Realism for transfer to real video (issue 14); the defaults keep the procedural world of earlier
+    # versions, byte for byte. Their random draws come from a separate stream (SeedSequence([seed, i, 2])).
+    photo_backgrounds: float = 0.0  # probability that the background is a bundled photograph (data/photos.py)
+    photo_split: str = "train"  # train | heldout: which photographs (held-out ones are for evaluation only)
+    photo_textures: float = 0.0  # probability that the shirt is printed with a photographic texture
+    camera: str = "none"  # webcam model preset (data/camera.py): none | webcam | harsh
 
     def per_clip(self) -> dict:
         """The config as recorded in each clip's meta.json: without ``clips`` (clip i does not depend on it)."""
@@ -117,6 +124,14 @@ class SynthConfig(Config):
             raise InputError(f"--difficulty {self.difficulty!r}: expected easy, medium, hard or mixed")
         if self.camouflage is not None and not 0.0 <= self.camouflage <= 1.0:
             raise InputError(f"--camouflage {self.camouflage}: expected a probability in [0, 1]")
+        for name in ("photo_backgrounds", "photo_textures"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InputError(f"--{name.replace('_', '-')} {getattr(self, name)}: expected a probability in [0, 1]")
+        if self.photo_split not in ("train", "heldout"):
+            raise InputError(f"--photo-split {self.photo_split!r}: expected train or heldout")
+        from workbench.data.camera import camera_preset
+
+        camera_preset(self.camera)  # an unknown preset is an InputError naming it
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -152,7 +167,7 @@ class LayeredClip:
     meta: dict
 
     def __init__(self, size: tuple[int, int], num_frames: int, fps: float, effects: Effects, exposure: float,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, camera: str = "none", camera_rng: np.random.Generator | None = None):
         self.size, self.num_frames, self.fps = size, num_frames, fps
         self.effects, self.exposure = effects, exposure
         self.noise_sigma = float(rng.uniform(*effects.noise)) if effects.noise[1] > 0 else 0.0
@@ -164,6 +179,13 @@ class LayeredClip:
         if effects.lighting and rng.random() < effects.light_switch:
             self.switch = (float(rng.uniform(0.2, 0.8) * num_frames / fps), float(rng.choice([-1, 1])
                                                                                    * rng.uniform(0.12, 0.25)))
+        # A webcam's image pipeline after the scene (data/camera.py); "none" keeps the plain quantisation.
+        self.camera = None
+        if camera != "none":
+            from workbench.data.camera import CameraModel, camera_preset
+
+            self.camera = CameraModel(camera_preset(camera), camera_rng if camera_rng is not None else rng,
+                                      num_frames, size, fps)
 
     def transforms(self, t: float) -> list[np.ndarray]:
         raise NotImplementedError
@@ -196,9 +218,11 @@ class LayeredClip:
     def _photometric(self, rgb: np.ndarray, index: int) -> np.ndarray:
         """Lighting, sensor noise and quantisation → uint8 RGB."""
         rgb = rgb * self._light(index / self.fps)
-        if self.noise_sigma:
+        if self.noise_sigma and self.camera is None:  # a camera model brings its own, signal-dependent noise
             rng = np.random.default_rng([self.noise_seed, index])
             rgb = rgb + rng.standard_normal(rgb.shape, dtype=np.float32) * (self.noise_sigma / 255.0)
+        if self.camera is not None:
+            return self.camera.apply(np.clip(rgb, 0.0, 1.0).astype(np.float32), index)
         return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
     def __iter__(self) -> Iterator[FrameData]:
@@ -226,9 +250,10 @@ class TalkingHeadClip(LayeredClip):
 
     def __init__(self, config: SynthConfig, index: int, backgrounds: list[Path] | None = None):
         rng = np.random.default_rng(np.random.SeedSequence([config.seed, index]))
+        extra = np.random.default_rng(np.random.SeedSequence([config.seed, index, 2]))  # realism draws only
         difficulty = config.difficulty if config.difficulty != "mixed" else str(rng.choice(DIFFICULTIES))
         effects = effects_for(difficulty)
-        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng)
+        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng, config.camera, extra)
         W, H = config.size
         self.u = u = min(H, 0.8 * W) * rng.uniform(0.85, 1.1)  # person scale (≈ frame height)
         style = PersonStyle.sample(rng)
@@ -244,7 +269,15 @@ class TalkingHeadClip(LayeredClip):
             bg_image = read_image(bg_path)
         wall = jitter_color(rng, hex_color(style.shirt), 0.05) if camouflage else None
         background, bg_desc = make_background(rng, bg_size, wall=wall, image=bg_image)
-        self.layers = [background, make_torso(rng, u, style, light), make_head(rng, u, style, light)]
+        if bg_image is None and extra.random() < config.photo_backgrounds:
+            background, bg_desc = make_photo_background(extra, bg_size, config.photo_split)
+        texture = None
+        if extra.random() < config.photo_textures:
+            from workbench.data.photos import photo_texture
+
+            texture = photo_texture(extra, (int(1.0 * u), int(1.5 * u)))
+            style.shirt_pattern = "photo"
+        self.layers = [background, make_torso(rng, u, style, light, texture), make_head(rng, u, style, light)]
         if has_arm:
             self.layers.append(make_arm(rng, u, style, light))
         self.bg_offset = ((W - bg_size[0]) / 2.0, (H - bg_size[1]) / 2.0)
@@ -266,6 +299,8 @@ class TalkingHeadClip(LayeredClip):
             "lighting": effects.lighting, "light_switch": self.switch is not None,
             "events": [e.to_dict() for e in self.motion.events], "config": config.per_clip(),
         }
+        if self.camera is not None:
+            self.meta["camera_model"] = self.camera.describe()
         if bg_image is not None:
             self.meta["background_image"] = bg_path.name
 

@@ -96,12 +96,20 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
 
 
 def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.device = "cpu") -> SegNetwork:
-    """Load a segmentation checkpoint (a path or a shipped model name) into an eval-mode :class:`SegNetwork`."""
+    """Load a segmentation checkpoint (a path or a shipped model name) into an eval-mode :class:`SegNetwork`.
+
+    The names of the teacher networks (``mediapipe``, ``mediapipe_landscape``; :mod:`workbench.seg.teacher`)
+    give MediaPipe Selfie Segmentation behind the same interface, unless a file of that name exists.
+    """
+    from workbench.seg.teacher import TEACHERS, teacher_network
+
+    if str(name_or_path) in TEACHERS and not Path(name_or_path).exists():
+        return teacher_network(str(name_or_path))
     path = resolve_checkpoint(name_or_path)
     if not path.is_file():
         shipped = sorted(p.parent.name for p in MODELS_DIR.glob("*/checkpoint.pt")) if MODELS_DIR.is_dir() else []
-        raise InputError(f"{path}: checkpoint not found (expected a .pt file from `workbench train seg`"
-                         + (f" or a shipped model: {', '.join(shipped)})" if shipped else ")"))
+        raise InputError(f"{path}: checkpoint not found (expected a .pt file from `workbench train seg`, a shipped "
+                         f"model: {', '.join(shipped)}, or a teacher: {', '.join(TEACHERS)})")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or foreign files

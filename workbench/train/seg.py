@@ -70,6 +70,12 @@ class SegTrainConfig(Config):
     frame_size: tuple[int, int] = (320, 192)  # (W, H) of generated clips
     difficulty: str = "mixed"
     classes: str = "binary"  # binary | parts (generated clips)
+    # Realism of generated clips (issue 14): photographs behind and on the person, a webcam model, real people.
+    photo_backgrounds: float = 0.0  # probability of a bundled (train-split) photograph behind the person
+    photo_textures: float = 0.0  # probability that the shirt is printed with a photograph
+    camera: str = "none"  # webcam model preset: none | webcam | harsh
+    portraits: str | None = None  # real people to animate: "astronaut" (teacher-labelled) or a folder
+    portrait_share: float = 0.0  # share of generated clips that animate a real portrait (needs portraits)
     seed: int = 0
     epochs: int = 10
     batch_size: int = 8
@@ -103,6 +109,12 @@ class SegTrainConfig(Config):
             raise InputError(f"--optimizer {self.optimizer!r}: expected rmsprop or adam")
         if self.loss not in LOSSES:
             raise InputError(f"--loss {self.loss!r}: expected one of {', '.join(LOSSES)}")
+        if not 0.0 <= self.portrait_share <= 1.0:
+            raise InputError(f"--portrait-share {self.portrait_share}: expected a share in [0, 1]")
+        if self.portrait_share > 0 and not self.portraits:
+            raise InputError("--portrait-share needs --portraits (astronaut, or a folder of images and masks)")
+        if self.portraits and self.classes != "binary":
+            raise InputError("--portraits: real portraits have person masks only; use --classes binary")
 
 
 class SegBank:
@@ -157,6 +169,48 @@ def _scaled(frame: np.ndarray, mask: np.ndarray, gt_flow: np.ndarray | None, sca
     return resize_frame(frame, scale), mask, gt_flow
 
 
+def training_portraits(spec: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Real people for training: ``(name, uint8 RGB, float32 alpha)`` each.
+
+    ``astronaut``: scikit-image's portrait, labelled in memory by the MediaPipe teacher (``make teacher``);
+    a folder: ``images/`` (or ``frames/``, as ``workbench data label`` writes) and ``masks/`` paired by name.
+    The held-out evaluation portrait (``grace_hopper``) is refused.
+    """
+    from workbench.data.animate import load_portrait, pair_portraits
+
+    if spec == "grace_hopper":
+        raise InputError("--portraits grace_hopper: that portrait is held out for evaluation; train with astronaut")
+    if spec == "astronaut":
+        from workbench.data.photos import load_photo
+        from workbench.seg.teacher import MediaPipeSelfie
+
+        image = load_photo("astronaut")
+        teacher = MediaPipeSelfie(0)
+        alpha = (teacher.segment(image) > 0.5).astype(np.float32)
+        teacher.close()
+        return [("astronaut", np.array(image), alpha)]
+    folder = Path(spec)
+    images = folder / "images" if (folder / "images").is_dir() else folder / "frames"
+    if not images.is_dir() or not (folder / "masks").is_dir():
+        raise InputError(f"--portraits {spec}: expected astronaut, or a folder with images/ (or frames/) and masks/")
+    return [(image_path.stem, *load_portrait(image_path, mask_path))
+            for image_path, mask_path in pair_portraits(images, folder / "masks")]
+
+
+def training_clip(synth, index: int, people: list[tuple[str, np.ndarray, np.ndarray]], share: float):
+    """Generated training clip ``index``: a real portrait animated over a photograph or a room (with probability
+    ``share``, drawn from the clip's own seed), otherwise a procedural person."""
+    from workbench.data.animate import AnimatedPortrait
+    from workbench.data.synthetic import TalkingHeadClip
+
+    rng = np.random.default_rng(np.random.SeedSequence([synth.seed, index, 3]))
+    if people and rng.random() < share:
+        name, image, alpha = people[int(rng.integers(len(people)))]
+        return AnimatedPortrait(image, alpha, synth, index, None, {"portrait": name}, framing="person",
+                                augment=True)
+    return TalkingHeadClip(synth, index)
+
+
 def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBank:
     """Every clip of the training data (before the split), with flows when the network needs them."""
     from workbench.flow import create_flow
@@ -176,13 +230,17 @@ def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBa
                  for s in sequences)
         count = len(sequences)
     else:
-        from workbench.data.synthetic import BINARY_CLASSES, PART_CLASSES, SynthConfig, TalkingHeadClip, clip_name
+        from workbench.data.synthetic import BINARY_CLASSES, PART_CLASSES, SynthConfig, clip_name
 
         synth = SynthConfig(clips=config.train_clips, frames=config.frames, size=config.frame_size,
-                            seed=config.seed, difficulty=config.difficulty, classes=config.classes)
+                            seed=config.seed, difficulty=config.difficulty, classes=config.classes,
+                            photo_backgrounds=config.photo_backgrounds, photo_textures=config.photo_textures,
+                            camera=config.camera)
         synth.validate()
         classes = BINARY_CLASSES if config.classes == "binary" else PART_CLASSES
-        clips = ((clip_name(i), ((d.frame, d.mask, d.flow_bwd) for d in TalkingHeadClip(synth, i)))
+        people = training_portraits(config.portraits) if config.portraits and config.portrait_share > 0 else []
+        clips = ((clip_name(i), ((d.frame, d.mask, d.flow_bwd) for d in training_clip(synth, i, people,
+                                                                                       config.portrait_share)))
                  for i in range(config.train_clips))
         count = config.train_clips
     bank = None

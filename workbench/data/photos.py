@@ -1,0 +1,209 @@
+"""Photographs that install with the workbench's dependencies, as backgrounds and textures for training data.
+
+Networks trained only on procedural rooms learn that "textured and photographic" means "person", and mark
+most of a real room as person. Real photographs fix that, but the workbench downloads nothing, so it uses the
+photographs that its dependencies bundle: scikit-image's sample images, matplotlib's sample data and (with the
+``dev`` extra) scikit-learn's two sample photographs. Each is assigned to one split:
+
+- ``train`` — backgrounds and clothing textures of training clips;
+- ``heldout`` — backgrounds of evaluation clips only (``coffee``, ``rocket``, ``china``): a benchmark over
+  them measures backgrounds that training never saw.
+
+Excluded altogether, with the reason in :data:`EXCLUDED`: images of people (a person in a background would
+be labelled background), and evaluation material (the Middlebury motorcycle pair, which has true disparity).
+The two bundled portraits of real people are :data:`PORTRAITS`: scikit-image's astronaut (Eileen Collins) is
+the one real person training may use; matplotlib's Grace Hopper is held out for evaluation.
+
+A photo background (:func:`photo_background`) is a random crop of one photograph, zoomed 1–2.5×, flipped,
+colour-jittered (brightness, contrast, saturation, a hue rotation; greyscale photographs are tinted), and
+defocused half of the time (σ 0.5–3 px at 320 px width: a webcam focused on the person). A quarter of them
+are collages of two to four photographs in panels, like the furniture and pictures of a room.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from workbench.errors import InputError
+
+SPLITS = ("train", "heldout")
+
+
+@dataclass(frozen=True)
+class Photo:
+    name: str
+    package: str  # the distribution that installs it
+    path: str  # relative to the package's folder
+    split: str  # train | heldout
+
+
+PHOTOS = (
+    Photo("chelsea", "skimage", "data/chelsea.png", "train"),
+    Photo("hubble_deep_field", "skimage", "data/hubble_deep_field.jpg", "train"),
+    Photo("ihc", "skimage", "data/ihc.png", "train"),
+    Photo("retina", "skimage", "data/retina.jpg", "train"),
+    Photo("color", "skimage", "data/color.png", "train"),
+    Photo("coins", "skimage", "data/coins.png", "train"),
+    Photo("brick", "skimage", "data/brick.png", "train"),
+    Photo("grass", "skimage", "data/grass.png", "train"),
+    Photo("gravel", "skimage", "data/gravel.png", "train"),
+    Photo("moon", "skimage", "data/moon.png", "train"),
+    Photo("cell", "skimage", "data/cell.png", "train"),
+    Photo("clock_motion", "skimage", "data/clock_motion.png", "train"),
+    Photo("page", "skimage", "data/page.png", "train"),
+    Photo("text", "skimage", "data/text.png", "train"),
+    Photo("flower", "sklearn", "datasets/images/flower.jpg", "train"),
+    Photo("coffee", "skimage", "data/coffee.png", "heldout"),
+    Photo("rocket", "skimage", "data/rocket.jpg", "heldout"),
+    Photo("china", "sklearn", "datasets/images/china.jpg", "heldout"),
+)
+#: bundled images never used as backgrounds or textures, and why
+EXCLUDED = {
+    "astronaut": "a real person (the training portrait, PORTRAITS)",
+    "grace_hopper": "a real person (the held-out evaluation portrait, PORTRAITS)",
+    "camera": "a person (the cameraman) who would be labelled background",
+    "no_time_for_that_tiny": "a person",
+    "lfw_subset": "faces of real people",
+    "motorcycle_left/right": "evaluation material: a stereo pair with true disparity (workbench bench flow)",
+}
+#: the real portraits that install with the dependencies: name → (package, path, split)
+PORTRAITS = {
+    "astronaut": Photo("astronaut", "skimage", "data/astronaut.png", "train"),
+    "grace_hopper": Photo("grace_hopper", "matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "heldout"),
+}
+
+
+def _package_dir(package: str) -> Path | None:
+    """The installed package's folder, without importing it (scikit-image and friends import slowly)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def photo_path(photo: Photo) -> Path | None:
+    folder = _package_dir(photo.package)
+    path = folder / photo.path if folder is not None else None
+    return path if path is not None and path.is_file() else None
+
+
+def list_photos(split: str = "train") -> list[Photo]:
+    """The photographs of ``split`` that are installed here (scikit-learn's need the ``dev`` extra)."""
+    if split not in SPLITS:
+        raise InputError(f"photo split {split!r}: expected one of {', '.join(SPLITS)}")
+    return [p for p in PHOTOS if p.split == split and photo_path(p) is not None]
+
+
+@functools.lru_cache(maxsize=64)
+def load_photo(name: str) -> np.ndarray:
+    """``uint8 (H, W, 3)`` RGB of a bundled photograph or portrait (greyscale expanded, alpha dropped)."""
+    from PIL import Image
+
+    photo = PORTRAITS.get(name) or next((p for p in PHOTOS if p.name == name), None)
+    if photo is None:
+        raise InputError(f"unknown photograph {name!r}; expected one of "
+                         f"{', '.join(p.name for p in PHOTOS)}, {', '.join(PORTRAITS)}")
+    path = photo_path(photo)
+    if path is None:
+        raise InputError(f"photograph {name!r} is not installed here (it comes with {photo.package})")
+    with Image.open(path) as file:  # PIL, not OpenCV: libpng warns about page.png's colour profile on stderr
+        image = np.asarray(file.convert("RGB"), np.uint8).copy()
+    image.setflags(write=False)  # cached: shared by every caller
+    return image
+
+
+def _jitter(rng: np.random.Generator, rgb: np.ndarray, grey: bool) -> np.ndarray:
+    """Brightness, contrast, saturation and hue changes of a float RGB image in [0, 1]."""
+    if grey:  # a greyscale photograph: tint it, as a coloured wall or object would be
+        tint = rng.uniform(0.55, 1.0, 3).astype(np.float32)
+        rgb = rgb * tint / tint.max()
+    hsv = cv2.cvtColor(np.clip(rgb, 0, 1).astype(np.float32), cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = (hsv[..., 0] + rng.uniform(-25, 25)) % 360.0  # OpenCV's float hue is in degrees
+    hsv[..., 1] *= rng.uniform(0.6, 1.3)
+    rgb = cv2.cvtColor(np.clip(hsv, 0, [360, 1, 1]).astype(np.float32), cv2.COLOR_HSV2RGB)
+    mean = rgb.mean()
+    rgb = (rgb - mean) * rng.uniform(0.7, 1.2) + mean * rng.uniform(0.6, 1.25)
+    return np.clip(rgb, 0, 1).astype(np.float32)
+
+
+def _crop(rng: np.random.Generator, image: np.ndarray, size: tuple[int, int], zoom: tuple[float, float]
+          ) -> np.ndarray:
+    """A random crop of ``image`` that covers ``size`` (W, H) after a random zoom, as float RGB in [0, 1]."""
+    w, h = size
+    cover = max(w / image.shape[1], h / image.shape[0]) * rng.uniform(*zoom)
+    cw, ch = min(image.shape[1], int(np.ceil(w / cover))), min(image.shape[0], int(np.ceil(h / cover)))
+    x0 = int(rng.integers(0, image.shape[1] - cw + 1))
+    y0 = int(rng.integers(0, image.shape[0] - ch + 1))
+    crop = image[y0:y0 + ch, x0:x0 + cw]
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    crop = cv2.resize(np.ascontiguousarray(crop), (w, h), interpolation=cv2.INTER_AREA if cover < 1 else
+                      cv2.INTER_CUBIC)
+    return crop.astype(np.float32) / 255.0
+
+
+def photo_background(rng: np.random.Generator, size: tuple[int, int], split: str = "train"
+                     ) -> tuple[np.ndarray, str]:
+    """A photographic background canvas ``float32 (H, W, 3)`` in [0, 1] of ``size`` (W, H), and its description.
+
+    Everything is drawn from ``rng``; the photographs come from ``split`` (module docstring).
+    """
+    photos = list_photos(split)
+    if not photos:
+        raise InputError(f"no {split} photographs are installed (they come with scikit-image)")
+    w, h = size
+
+    def one(region: tuple[int, int]) -> tuple[np.ndarray, str]:
+        photo = photos[int(rng.integers(len(photos)))]
+        image = load_photo(photo.name)
+        grey = bool(np.ptp(image.astype(np.int16)[..., 0] - image[..., 1]) < 3)
+        return _jitter(rng, _crop(rng, image, region, (1.0, 2.5)), grey), photo.name
+
+    if rng.random() < 0.25:  # a collage: panels side by side, or stacked
+        panels = int(rng.integers(2, 5))
+        vertical = rng.random() < 0.6
+        length = w if vertical else h
+        cuts = np.sort(rng.uniform(0.15, 0.85, panels - 1)) * length
+        edges = [0, *[int(c) for c in cuts], length]
+        rgb = np.zeros((h, w, 3), np.float32)
+        names = []
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            if b - a < 2:
+                continue
+            part, name = one((b - a, h) if vertical else (w, b - a))
+            if vertical:
+                rgb[:, a:b] = part
+            else:
+                rgb[a:b] = part
+            names.append(name)
+        desc = "collage(" + ",".join(names) + ")"
+    else:
+        rgb, name = one((w, h))
+        desc = f"photo({name})"
+    if rng.random() < 0.5:  # depth of field: the webcam focuses on the person, the room is soft
+        sigma = rng.uniform(0.5, 3.0) * w / 320.0
+        rgb = cv2.GaussianBlur(rgb, (0, 0), sigma)
+        desc += f",blur{sigma:.1f}"
+    return np.ascontiguousarray(rgb, np.float32), desc
+
+
+def photo_texture(rng: np.random.Generator, shape: tuple[int, int], split: str = "train") -> np.ndarray:
+    """A photographic texture ``float32 (h, w, 3)`` in [0, 1] for clothes or hair: a zoomed-in, jittered crop."""
+    photos = list_photos(split)
+    if not photos:
+        raise InputError(f"no {split} photographs are installed (they come with scikit-image)")
+    h, w = shape
+    photo = photos[int(rng.integers(len(photos)))]
+    image = load_photo(photo.name)
+    grey = bool(np.ptp(image.astype(np.int16)[..., 0] - image[..., 1]) < 3)
+    return _jitter(rng, _crop(rng, image, (w, h), (1.5, 4.0)), grey)
+
+
+__all__ = ["EXCLUDED", "PHOTOS", "PORTRAITS", "Photo", "list_photos", "load_photo", "photo_background",
+           "photo_path", "photo_texture"]
