@@ -78,6 +78,14 @@ def cmd_data_label(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_portraits(args: argparse.Namespace) -> int:
+    from workbench.data.photos import write_portraits
+
+    paths = write_portraits(args.out, args.names, overwrite=args.overwrite)
+    print(f"wrote {len(paths)} portrait(s) with MediaPipe teacher masks to {args.out} (images/, masks/)")
+    return 0
+
+
 def cmd_data_info(args: argparse.Namespace) -> int:
     from workbench.data.info import dataset_info, format_info
 
@@ -94,7 +102,7 @@ def _add_camera(parser: argparse.ArgumentParser) -> None:
 
 def _add_data(sub: argparse._SubParsersAction) -> None:
     data = sub.add_parser("data", help="generate and inspect data sets")
-    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{synth,animate,label,info}")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{synth,animate,label,portraits,info}")
 
     synth = dsub.add_parser("synth", help="generate synthetic head-and-shoulders clips with exact mask and flow",
                             description="Generate synthetic video-call clips (clip folders, DESIGN.md §4) with "
@@ -172,6 +180,17 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     lab.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     lab.add_argument("--quiet", action="store_true", help="no progress bar")
     lab.set_defaults(func=cmd_data_label)
+
+    por = dsub.add_parser("portraits", help="the real portraits that install with the dependencies, with teacher masks",
+                          description="Write scikit-image's astronaut and matplotlib's Grace Hopper (or those named) "
+                                      "as OUT/images/<name>.png with MediaPipe teacher masks OUT/masks/<name>.png, for "
+                                      "`data animate` and `train seg --portraits`. Grace Hopper is held out: evaluate "
+                                      "on her, never train on her.")
+    por.add_argument("--out", required=True, help="output folder")
+    por.add_argument("--names", nargs="+", choices=["astronaut", "grace_hopper"],
+                     default=["astronaut", "grace_hopper"], help="which portraits (default both)")
+    por.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    por.set_defaults(func=cmd_data_portraits)
 
     info = dsub.add_parser("info", help="summarise a data set (clip folders, FUNet, DAVIS, video, image folder)")
     info.add_argument("path", help="a clip folder, a folder of clips, a FUNet or DAVIS root, a video, images")

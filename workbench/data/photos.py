@@ -205,5 +205,40 @@ def photo_texture(rng: np.random.Generator, shape: tuple[int, int], split: str =
     return _jitter(rng, _crop(rng, image, (w, h), (1.5, 4.0)), grey)
 
 
-__all__ = ["EXCLUDED", "PHOTOS", "PORTRAITS", "Photo", "list_photos", "load_photo", "photo_background",
-           "photo_path", "photo_texture"]
+def labelled_portrait(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A bundled real portrait and its person mask by the MediaPipe teacher: ``(uint8 RGB, uint8 0/1)``.
+
+    Needs the teacher (``make teacher``); the masks are the teacher's (general model, probability > 0.5), as in
+    any real material the workbench measures on.
+    """
+    from workbench.seg.teacher import MediaPipeSelfie
+
+    if name not in PORTRAITS:
+        raise InputError(f"unknown portrait {name!r}; expected one of {', '.join(PORTRAITS)}")
+    image = np.array(load_photo(name))
+    teacher = MediaPipeSelfie(0)
+    try:
+        mask = (teacher.segment(image) > 0.5).astype(np.uint8)
+    finally:
+        teacher.close()
+    return image, mask
+
+
+def write_portraits(out: str | Path, names: list[str], overwrite: bool = False) -> list[Path]:
+    """Write bundled portraits as ``out/images/<name>.png`` and teacher masks ``out/masks/<name>.png`` (0/255),
+    the layout ``workbench data animate`` and ``train seg --portraits`` read. The folder appears when complete."""
+    from workbench.io.atomic import atomic_dir
+    from workbench.io.images import write_image
+
+    pairs = [(name, *labelled_portrait(name)) for name in names]
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        (tmp / "images").mkdir()
+        (tmp / "masks").mkdir()
+        for name, image, mask in pairs:
+            write_image(tmp / "images" / f"{name}.png", image)
+            write_image(tmp / "masks" / f"{name}.png", mask * 255)
+    return [Path(out) / "images" / f"{name}.png" for name in names]
+
+
+__all__ = ["EXCLUDED", "PHOTOS", "PORTRAITS", "Photo", "labelled_portrait", "list_photos", "load_photo",
+           "photo_background", "photo_path", "photo_texture", "write_portraits"]

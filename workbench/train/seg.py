@@ -181,14 +181,10 @@ def training_portraits(spec: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
     if spec == "grace_hopper":
         raise InputError("--portraits grace_hopper: that portrait is held out for evaluation; train with astronaut")
     if spec == "astronaut":
-        from workbench.data.photos import load_photo
-        from workbench.seg.teacher import MediaPipeSelfie
+        from workbench.data.photos import labelled_portrait
 
-        image = load_photo("astronaut")
-        teacher = MediaPipeSelfie(0)
-        alpha = (teacher.segment(image) > 0.5).astype(np.float32)
-        teacher.close()
-        return [("astronaut", np.array(image), alpha)]
+        image, mask = labelled_portrait("astronaut")
+        return [("astronaut", image, mask.astype(np.float32))]
     folder = Path(spec)
     images = folder / "images" if (folder / "images").is_dir() else folder / "frames"
     if not images.is_dir() or not (folder / "masks").is_dir():
