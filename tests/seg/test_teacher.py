@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from workbench.errors import InputError
-
 from conftest import SHARED_DATA
 
+from workbench.errors import InputError
 from workbench.seg.checkpoint import load_seg_checkpoint
 from workbench.seg.segmenter import Segmenter
 from workbench.seg.teacher import mediapipe_available
