@@ -15,6 +15,7 @@ from workbench.io import find_clip_folders, open_dataset
 from workbench.pipeline import POLICIES, RULES, PipelineConfig, VideoSegmenter
 from workbench.runs import record_run
 from workbench.seg.checkpoint import MODELS_DIR, load_seg_checkpoint
+from workbench.seg.teacher import available_teachers
 
 import common
 
@@ -27,7 +28,7 @@ for _, row in table.iterrows():
         path = common.load(row["path"])[0]["source"].get("path")
         if path and Path(path).exists():
             candidates.append(path)
-for folder in (Path("data/demo/clips"), Path("data/synth")):
+for folder in (Path("data/demo/clips"), Path("data/synth"), Path("data/real")):
     if folder.is_dir():
         candidates += [str(p) for p in find_clip_folders(folder)]
 candidates = sorted(dict.fromkeys(candidates))
@@ -43,7 +44,8 @@ with st.form("new_run"):
     cols = st.columns(4)
     shipped = sorted(p.parent.name for p in MODELS_DIR.glob("*/checkpoint.pt"))
     seg_models = [m for m in shipped if not m.startswith(("decision", "pwc"))] or ["unet"]
-    seg = cols[0].selectbox("segmentation network", seg_models, key="new_seg")
+    seg = cols[0].selectbox("segmentation network", seg_models + available_teachers(), key="new_seg",
+                            help="mediapipe: MediaPipe Selfie Segmentation, the real-video teacher (make teacher)")
     decision = cols[1].selectbox("decision network", [m for m in shipped if m.startswith("decision")] or ["decision"],
                                  key="new_decision")
     flow = cols[2].selectbox("flow", [m for m in list_flows() if m not in ("gt", "zero")], key="new_flow")

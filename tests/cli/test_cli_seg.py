@@ -173,3 +173,32 @@ def test_bench_seg_writes_table_and_json(tmp_path, checkpoints):
     assert "| unet | rgb |" in (tmp_path / "bench_seg.md").read_text()
     assert_user_error(run("bench", "seg", str(checkpoints["unet"]), "--seed", "5", "--out", str(tmp_path / "b")),
                       "held-out seeds")
+
+
+def test_bench_seg_on_real_material_marks_the_teacher(tmp_path, checkpoints, clip):
+    """--real: scores against a labelled clip's masks; the teacher named in meta.json gets its row marked and
+    every network's speed as a ratio to it. Here the 'teacher' is a network we have, labelling the clip."""
+    labelled = tmp_path / "real"
+    assert run("data", "label", str(clip / "frames"), "--teacher", str(checkpoints["unet"]), "--out", str(labelled),
+               "--quiet").returncode == 0
+    result = run("bench", "seg", str(checkpoints["unet"]), str(checkpoints["funet_flow"]), "--real", str(labelled),
+                 "--clips", "0", "--repeat", "1", "--out", str(tmp_path / "b"))
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "b" / "bench_seg.json").read_text())
+    assert data["real"]["frames"] == 5 and data["real"]["teachers"] == ["unet"]
+    unet, funet_flow = data["rows"]
+    assert unet["teacher"] and not funet_flow["teacher"]
+    assert unet["real_iou"] == pytest.approx(1.0)  # the teacher agrees with its own labels
+    assert 0 <= funet_flow["real_iou"] <= 1 and "iou" not in unet  # --clips 0: no synthetic scoring
+    assert unet["ms_160x120"] > 0
+    md = (tmp_path / "b" / "bench_seg.md").read_text()
+    assert "## Real material" in md and "| unet (teacher) | 1.0000 |" in md and "× teacher 160x120" in md
+    unlabelled = tmp_path / "frames_only"
+    unlabelled.mkdir()
+    for f in sorted((clip / "frames").iterdir())[:3]:
+        (unlabelled / f.name).write_bytes(f.read_bytes())
+    assert_user_error(run("bench", "seg", str(checkpoints["unet"]), "--real", str(unlabelled), "--clips", "0",
+                          "--out", str(tmp_path / "c")), "no masks")
+    assert_user_error(run("bench", "seg", str(checkpoints["unet"]), "--clips", "0", "--out", str(tmp_path / "c")),
+                      "--real")
+    assert not (tmp_path / "c").exists()

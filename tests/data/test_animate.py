@@ -103,3 +103,25 @@ def test_missing_mask_zero_byte_and_empty_folders(stills):
 def test_corrupt_background(stills):
     (stills / "backgrounds" / "broken.png").write_bytes(b"\x89PNG not really")
     _expect_error(stills, r"broken\.png: cannot decode", backgrounds=stills / "backgrounds")
+
+
+def test_person_framing_over_heldout_photos_with_a_camera(stills):
+    """Video-call framing: the person is 45-80 % of the width, the background shows around them, the torso goes
+    on below the portrait; photographs of the held-out split; several clips per portrait; exact flow still."""
+    summary = animate(stills / "images", stills / "masks", stills / "out", frames=6, size=(160, 96), seed=3,
+                      framing="person", photos="heldout", camera="webcam", clips_per_portrait=2, progress=False)
+    clips = find_clip_folders(stills / "out")
+    assert [c.name for c in clips] == ["anna_00", "anna_01", "ben_00", "ben_01"] and summary["frames"] == 24
+    for folder in clips:
+        meta = json.loads((folder / "meta.json").read_text())
+        assert meta["framing"] == "person" and meta["background"].startswith(("photo", "collage"))
+        assert not any(p in meta["background"] for p in ("chelsea", "brick", "grass"))  # held-out photographs only
+        assert "camera_model" in meta
+        mask = ClipFolder(folder).mask(0)
+        cover = mask.mean()
+        assert 0.1 < cover < 0.75, cover  # background around the person
+        assert mask[-1].any() and not mask[0].all()  # the torso reaches the bottom edge; the top row is not person
+    with pytest.raises(InputError, match="--clips-per-portrait"):
+        animate(stills / "images", stills / "masks", stills / "o2", frames=3, clips_per_portrait=0, progress=False)
+    with pytest.raises(InputError, match="--framing"):
+        animate(stills / "images", stills / "masks", stills / "o2", frames=3, framing="full", progress=False)

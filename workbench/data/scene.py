@@ -152,7 +152,9 @@ def make_torso(rng: np.random.Generator, u: float, style: PersonStyle, light: np
     pts.append((cx + 0.09 * u, shoulder_y - 0.01 * u))
     body = polygon_mask((h, w), pts)
 
-    fabric = _fabric(rng, (h, w), u, shirt, style.shirt_pattern) if texture is None else texture[:h, :w]
+    fabric = _fabric(rng, (h, w), u, shirt, style.shirt_pattern)  # drawn even when replaced: same geometry after
+    if texture is not None:
+        fabric = texture[:h, :w]
     body_shade = _shade((h, w), (cx, shoulder_y + 0.5 * u), (half * 1.25, 0.9 * u), light, ambient=0.7)
     folds = 1.0 + 0.05 * smooth_noise(rng, (h, w), 0.25 * u, octaves=2)
     paint(rgb, body, fabric * (body_shade * folds)[:, :, None])

@@ -276,8 +276,9 @@ class TalkingHeadClip(LayeredClip):
             from workbench.data.photos import photo_texture
 
             texture = photo_texture(extra, (int(1.0 * u), int(1.5 * u)))
-            style.shirt_pattern = "photo"
         self.layers = [background, make_torso(rng, u, style, light, texture), make_head(rng, u, style, light)]
+        if texture is not None:
+            style.shirt_pattern = "photo"  # after the torso: its pattern draws keep the geometry of the plain clip
         if has_arm:
             self.layers.append(make_arm(rng, u, style, light))
         self.bg_offset = ((W - bg_size[0]) / 2.0, (H - bg_size[1]) / 2.0)
