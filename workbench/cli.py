@@ -35,7 +35,7 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
     config = SynthConfig(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed, classes=args.classes,
                          difficulty=args.difficulty, fps=args.fps, camouflage=args.camouflage,
                          photo_backgrounds=args.photo_backgrounds, photo_split=args.photo_split,
-                         photo_textures=args.photo_textures, camera=args.camera)
+                         photo_textures=args.photo_textures, hats=args.hats, camera=args.camera)
     summary = synthesize(args.out, config, backgrounds=args.backgrounds, overwrite=args.overwrite,
                          progress=not args.quiet)
     print(f"wrote {len(summary['clips'])} clips ({summary['frames']} frames, {config.size[0]}x{config.size[1]}) "
@@ -68,8 +68,9 @@ def _key_color(text: str) -> tuple[int, int, int]:
 def cmd_data_label(args: argparse.Namespace) -> int:
     from workbench.pipeline.teacher import LabelConfig, label_video
 
-    config = LabelConfig(teacher=args.teacher, threshold=args.threshold, size=args.size, max_frames=args.max_frames,
-                         step=args.step, flow=args.flow, key_color=args.key_color)
+    config = LabelConfig(teacher=args.teacher, threshold=args.threshold, size=args.size, start=args.start,
+                         max_frames=args.max_frames, step=args.step, chunk=args.chunk, flow=args.flow,
+                         key_color=args.key_color)
     summary = label_video(args.input, args.out, config, overwrite=args.overwrite, progress=not args.quiet)
     for clip in summary["clips"]:
         print(f"{clip['name']}: {clip['frames']} frames labelled by {args.teacher} "
@@ -127,6 +128,8 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
                        help="which bundled photographs: train, or heldout (evaluation only; default train)")
     synth.add_argument("--photo-textures", type=float, default=0.0, metavar="P",
                        help="probability that the shirt is printed with a photograph (default 0)")
+    synth.add_argument("--hats", type=float, default=0.0, metavar="P",
+                       help="probability of a cap or beanie over the hair (default 0)")
     _add_camera(synth)
     synth.add_argument("--overwrite", action="store_true", help="replace existing clip folders")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -169,7 +172,11 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
                           "segmentation checkpoint / shipped name (e.g. funet_flow)")
     lab.add_argument("--out", required=True, help="output clip folder")
     lab.add_argument("--size", type=_size, default=None, help="resize frames to WIDTHxHEIGHT first (default: keep)")
+    lab.add_argument("--start", type=int, default=0, metavar="K", help="skip the first K frames (default 0)")
     lab.add_argument("--max-frames", type=int, default=None, metavar="N", help="label at most N frames")
+    lab.add_argument("--chunk", type=int, default=None, metavar="N",
+                     help="cut into clip folders of N frames (OUT/<name>_000, ...), e.g. to fine-tune on a call "
+                          "with a validation split by clip")
     lab.add_argument("--step", type=int, default=1, metavar="K", help="keep every K-th frame (default 1)")
     lab.add_argument("--threshold", type=float, default=0.5,
                      help="network teachers: person where the probability is at least this (default 0.5)")
@@ -406,7 +413,8 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
                             val_frames=args.val_frames, load=args.load,
                             device="cpu" if args.gpu is None else str(args.gpu), threads=args.threads,
                             resume=args.resume, photo_backgrounds=args.photo_backgrounds,
-                            photo_textures=args.photo_textures, camera=args.camera, portraits=args.portraits,
+                            photo_textures=args.photo_textures, hats=args.hats, camera=args.camera,
+                            portraits=args.portraits,
                             portrait_share=args.portrait_share)
     summary = train_seg(config, progress=not args.quiet)
     print(f"best validation Dice {summary['best_val_dice']:.4f} (IoU {summary['best_val_iou']:.4f}, epoch "
@@ -487,6 +495,8 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                      help="generated clips: probability of a bundled photograph behind the person (default 0)")
     seg.add_argument("--photo-textures", type=float, default=0.0, metavar="P",
                      help="generated clips: probability that the shirt is printed with a photograph (default 0)")
+    seg.add_argument("--hats", type=float, default=0.0, metavar="P",
+                     help="generated clips: probability of a cap or beanie on the procedural person (default 0)")
     _add_camera(seg)
     seg.add_argument("--portraits", default=None, metavar="astronaut|DIR",
                      help="real people to animate into training clips: astronaut (scikit-image's portrait, "

@@ -79,6 +79,21 @@ def test_label_with_a_checkpoint_resized_and_stepped(call, tmp_path):
     assert clip.frame(2).shape == (64, 96, 3) and not clip.has_flow
 
 
+def test_start_and_chunks_for_fine_tuning(call, tmp_path):
+    """The fine-tuning recipe: the call's start cut into clips (split by clip), its end held out."""
+    train, heldout = tmp_path / "train", tmp_path / "heldout"
+    assert run_in_process("data", "label", str(call / "call.mp4"), "--teacher", "fastseg", "--max-frames", "5",
+                          "--chunk", "2", "--out", str(train), "--quiet").returncode == 0
+    clips = open_dataset(train)
+    assert [c.name for c in clips] == ["call_000", "call_001"] and [len(c) for c in clips] == [2, 2]  # 5th: alone
+    assert run_in_process("data", "label", str(call / "call.mp4"), "--teacher", "fastseg", "--start", "5",
+                          "--out", str(heldout), "--quiet").returncode == 0
+    assert json.loads((heldout / "meta.json").read_text())["source_frames"] == [5, 6, 7]
+    assert_user_error(run_in_process("data", "label", str(call / "call.mp4"), "--teacher", "fastseg", "--start", "8",
+                                     "--out", str(tmp_path / "none"), "--quiet"), "no frames")
+    assert not (tmp_path / "none").exists()
+
+
 def test_bad_inputs_write_nothing(call, tmp_path):
     out = tmp_path / "out"
     cases = [

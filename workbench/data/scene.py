@@ -209,8 +209,12 @@ def _fabric(rng: np.random.Generator, shape: tuple[int, int], u: float, color: n
     return np.clip(img, 0, 1).astype(np.float32)
 
 
-def make_head(rng: np.random.Generator, u: float, style: PersonStyle, light: np.ndarray) -> Layer:
-    """Face, ears, hair and facial features. Anchor ``neck`` is the pivot for nods and turns."""
+def make_head(rng: np.random.Generator, u: float, style: PersonStyle, light: np.ndarray,
+              hat: np.ndarray | None = None) -> Layer:
+    """Face, ears, hair and facial features. Anchor ``neck`` is the pivot for nods and turns.
+
+    ``hat`` (``float32 (int(0.7 u), int(0.66 u), 3)``, a texture) puts a cap or beanie over the hair.
+    """
     w, h = int(0.66 * u), int(0.7 * u)
     cx, cy = w / 2.0, 0.28 * u
     a, b = rng.uniform(0.138, 0.152) * u, rng.uniform(0.178, 0.195) * u
@@ -279,6 +283,10 @@ def make_head(rng: np.random.Generator, u: float, style: PersonStyle, light: np.
             r = rng.uniform(0.95, 1.05)
             px, py = cx + np.cos(ang) * a * r, cy - 0.1 * b + np.sin(ang) * b * r
             add(ellipse_mask((h, w), (px, py), (0.3 * a, 0.26 * b)), hair_img)
+    if hat is not None:  # a crown over the top of the head and a brim band at the forehead, shaded like the face
+        crown = ellipse_mask((h, w), (cx, cy - 0.3 * b), (a * 1.15, b * 0.8), 0, 180, 360)
+        brim = ellipse_mask((h, w), (cx, cy - 0.32 * b), (a * 1.22, 0.13 * b))
+        add(np.maximum(crown, brim), np.clip(hat[:h, :w] * shade[:, :, None], 0, 1))
     alpha = np.clip(alpha, 0, 1)
     labels = np.full((h, w), HEAD, np.uint8)
     return Layer("head", _premultiply(rgb, alpha), labels, HEAD, anchors={"neck": (cx, cy + 0.95 * b),

@@ -106,6 +106,7 @@ class SynthConfig(Config):
     photo_backgrounds: float = 0.0  # probability that the background is a bundled photograph (data/photos.py)
     photo_split: str = "train"  # train | heldout: which photographs (held-out ones are for evaluation only)
     photo_textures: float = 0.0  # probability that the shirt is printed with a photographic texture
+    hats: float = 0.0  # probability of a cap or beanie (plain, or a photograph's texture) over the hair
     camera: str = "none"  # webcam model preset (data/camera.py): none | webcam | harsh
 
     def per_clip(self) -> dict:
@@ -124,7 +125,7 @@ class SynthConfig(Config):
             raise InputError(f"--difficulty {self.difficulty!r}: expected easy, medium, hard or mixed")
         if self.camouflage is not None and not 0.0 <= self.camouflage <= 1.0:
             raise InputError(f"--camouflage {self.camouflage}: expected a probability in [0, 1]")
-        for name in ("photo_backgrounds", "photo_textures"):
+        for name in ("photo_backgrounds", "photo_textures", "hats"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"--{name.replace('_', '-')} {getattr(self, name)}: expected a probability in [0, 1]")
         if self.photo_split not in ("train", "heldout"):
@@ -245,6 +246,19 @@ class LayeredClip:
             yield FrameData(i, self._photometric(rgb, i), self.labels(owner, mats[i]), fwd, bwd)
 
 
+def _hat_texture(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """A cap's texture: a plain colour (dark, white or bright) with knit noise, or a photograph's crop."""
+    from workbench.data.photos import photo_texture
+    from workbench.data.textures import fine_texture
+
+    if rng.random() < 0.35:
+        return photo_texture(rng, shape)
+    color = np.array(rng.choice([[0.08, 0.09, 0.15], [0.9, 0.9, 0.88], [0.15, 0.15, 0.15], [0.6, 0.1, 0.1],
+                                 [0.2, 0.35, 0.6], [0.75, 0.6, 0.3]]), np.float32)
+    color = jitter_color(rng, color, 0.06)
+    return np.clip(color[None, None, :] * (1 + 0.06 * fine_texture(rng, shape, 1.0))[:, :, None], 0, 1)
+
+
 class TalkingHeadClip(LayeredClip):
     """A procedural person in front of a room (or a user background): the ``data synth`` clip."""
 
@@ -276,7 +290,10 @@ class TalkingHeadClip(LayeredClip):
             from workbench.data.photos import photo_texture
 
             texture = photo_texture(extra, (int(1.0 * u), int(1.5 * u)))
-        self.layers = [background, make_torso(rng, u, style, light, texture), make_head(rng, u, style, light)]
+        hat = None
+        if extra.random() < config.hats:
+            hat = _hat_texture(extra, (int(0.7 * u), int(0.66 * u)))
+        self.layers = [background, make_torso(rng, u, style, light, texture), make_head(rng, u, style, light, hat)]
         if texture is not None:
             style.shirt_pattern = "photo"  # after the torso: its pattern draws keep the geometry of the plain clip
         if has_arm:
@@ -302,6 +319,8 @@ class TalkingHeadClip(LayeredClip):
         }
         if self.camera is not None:
             self.meta["camera_model"] = self.camera.describe()
+        if config.hats:
+            self.meta["hat"] = hat is not None
         if bg_image is not None:
             self.meta["background_image"] = bg_path.name
 

@@ -45,8 +45,10 @@ class LabelConfig(Config):
     teacher: str = "mediapipe"  # mediapipe | mediapipe_landscape | chroma | a segmentation checkpoint
     threshold: float = 0.5  # person where the teacher's probability is at least this (network teachers)
     size: tuple[int, int] | None = None  # (W, H) to resize frames to before labelling; None: as they are
-    max_frames: int | None = None  # label at most this many frames (from the start)
+    start: int = 0  # skip the source's first frames (e.g. the part of a call used for fine-tuning)
+    max_frames: int | None = None  # label at most this many frames (after start)
     step: int = 1  # keep every step-th frame
+    chunk: int | None = None  # cut each sequence into clip folders of this many frames (<name>_000, ...)
     flow: str | None = None  # also write flow_fwd/flow_bwd computed by this method
     key_color: tuple[int, int, int] | None = None  # chroma: RGB key colour (None: from the frame border)
 
@@ -57,6 +59,10 @@ class LabelConfig(Config):
             raise InputError(f"--max-frames {self.max_frames}: expected at least 1")
         if self.step < 1:
             raise InputError(f"--step {self.step}: expected at least 1")
+        if self.start < 0:
+            raise InputError(f"--start {self.start}: expected a frame index >= 0")
+        if self.chunk is not None and self.chunk < 2:
+            raise InputError(f"--chunk {self.chunk}: expected at least 2 frames per clip")
         if self.size is not None and not (16 <= self.size[0] <= 8192 and 16 <= self.size[1] <= 8192):
             raise InputError(f"--size {self.size[0]}x{self.size[1]}: expected width and height between 16 and 8192")
         if self.key_color is not None and (len(self.key_color) != 3 or not all(0 <= c <= 255 for c in self.key_color)):
@@ -101,7 +107,7 @@ def _frames(sequence, config: LabelConfig) -> Iterator[tuple[int, np.ndarray]]:
     """(source index, frame) pairs after --step, --max-frames and --size."""
     kept = 0
     for index, frame in enumerate(sequence.frames()):
-        if index % config.step:
+        if index < config.start or (index - config.start) % config.step:
             continue
         if config.max_frames is not None and kept >= config.max_frames:
             return
@@ -112,9 +118,23 @@ def _frames(sequence, config: LabelConfig) -> Iterator[tuple[int, np.ndarray]]:
         yield index, frame
 
 
+def _chunks(frames: Iterator[tuple[int, np.ndarray]], size: int) -> Iterator[Iterator[tuple[int, np.ndarray]]]:
+    """Consecutive runs of ``size`` frames (the last may be shorter, but keeps at least 2: a lone last frame
+    joins no clip), streaming: each run is consumed before the next one is read."""
+    import itertools
+
+    pending = list(itertools.islice(frames, size))
+    while len(pending) >= 2:
+        yield iter(pending)
+        pending = list(itertools.islice(frames, size))
+
+
 def label_sequence(sequence, folder: Path, config: LabelConfig, teacher: Callable[[np.ndarray], np.ndarray],
-                   bar: tqdm | None = None) -> dict[str, Any]:
-    """Write one labelled clip into ``folder`` (a fresh temporary folder); returns counts and timings."""
+                   bar: tqdm | None = None, frames: Iterator[tuple[int, np.ndarray]] | None = None) -> dict[str, Any]:
+    """Write one labelled clip into ``folder`` (a fresh temporary folder); returns counts and timings.
+
+    ``frames`` (``(source index, frame)`` pairs) replaces the sequence's own frames (a chunk of them).
+    """
     from workbench.io.clips import ClipWriter
 
     writer = ClipWriter(folder)
@@ -126,7 +146,7 @@ def label_sequence(sequence, folder: Path, config: LabelConfig, teacher: Callabl
     prev: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None  # (frame, mask, flow_bwd) not yet written
     count, teacher_s, sources = 0, 0.0, []
     size = None
-    for out_index, (source_index, frame) in enumerate(_frames(sequence, config)):
+    for out_index, (source_index, frame) in enumerate(frames if frames is not None else _frames(sequence, config)):
         if size is None:
             size = (frame.shape[1], frame.shape[0])
         elif (frame.shape[1], frame.shape[0]) != size:
@@ -182,18 +202,24 @@ def label_video(input_path: str | Path, out: str | Path, config: LabelConfig, ov
             tqdm(total=total, unit="frame", desc=f"label ({config.teacher})", disable=not progress,
                  leave=False) as bar:
         for seq in sequences:
-            folder = tmp if len(sequences) == 1 else tmp / seq.name.replace("/", "_")
-            stats = label_sequence(seq, folder, config, teacher, bar)
-            fps = float(getattr(seq, "fps", 30.0) or 30.0) / config.step
-            meta = {"size": stats["size"], "num_frames": stats["frames"], "fps": fps,
-                    "classes": ["background", "person"], "generator": "workbench.pipeline.teacher",
-                    "workbench_version": __version__, "source": {"path": str(input_path), "sequence": seq.name},
-                    "teacher": settings(), "label_config": config.to_dict(),
-                    "teacher_ms_per_frame": round(stats["teacher_ms_per_frame"], 3),
-                    "source_frames": stats["source_frames"]}
-            ClipWriter(folder).write_meta(meta)
-            clips.append({"name": seq.name, "frames": stats["frames"],
-                          "teacher_ms_per_frame": stats["teacher_ms_per_frame"]})
+            base = seq.name.replace("/", "_")
+            parts = _chunks(_frames(seq, config), config.chunk) if config.chunk else [None]
+            for k, part in enumerate(parts):
+                name = f"{base}_{k:03d}" if config.chunk else base
+                folder = tmp if len(sequences) == 1 and not config.chunk else tmp / name
+                stats = label_sequence(seq, folder, config, teacher, bar, part)
+                fps = float(getattr(seq, "fps", 30.0) or 30.0) / config.step
+                meta = {"size": stats["size"], "num_frames": stats["frames"], "fps": fps,
+                        "classes": ["background", "person"], "generator": "workbench.pipeline.teacher",
+                        "workbench_version": __version__, "source": {"path": str(input_path), "sequence": seq.name},
+                        "teacher": settings(), "label_config": config.to_dict(),
+                        "teacher_ms_per_frame": round(stats["teacher_ms_per_frame"], 3),
+                        "source_frames": stats["source_frames"]}
+                ClipWriter(folder).write_meta(meta)
+                clips.append({"name": name, "frames": stats["frames"],
+                              "teacher_ms_per_frame": stats["teacher_ms_per_frame"]})
+        if not clips:
+            raise InputError(f"{input_path}: no frames to label after --start {config.start}")
     seconds = time.perf_counter() - started
     return {"out": str(out), "clips": clips, "frames": sum(c["frames"] for c in clips), "seconds": seconds}
 

@@ -73,6 +73,7 @@ class SegTrainConfig(Config):
     # Realism of generated clips (issue 14): photographs behind and on the person, a webcam model, real people.
     photo_backgrounds: float = 0.0  # probability of a bundled (train-split) photograph behind the person
     photo_textures: float = 0.0  # probability that the shirt is printed with a photograph
+    hats: float = 0.0  # probability of a cap or beanie on the procedural person
     camera: str = "none"  # webcam model preset: none | webcam | harsh
     portraits: str | None = None  # real people to animate: "astronaut" (teacher-labelled) or a folder
     portrait_share: float = 0.0  # share of generated clips that animate a real portrait (needs portraits)
@@ -231,7 +232,7 @@ def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBa
         synth = SynthConfig(clips=config.train_clips, frames=config.frames, size=config.frame_size,
                             seed=config.seed, difficulty=config.difficulty, classes=config.classes,
                             photo_backgrounds=config.photo_backgrounds, photo_textures=config.photo_textures,
-                            camera=config.camera)
+                            hats=config.hats, camera=config.camera)
         synth.validate()
         classes = BINARY_CLASSES if config.classes == "binary" else PART_CLASSES
         people = training_portraits(config.portraits) if config.portraits and config.portrait_share > 0 else []
