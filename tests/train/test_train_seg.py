@@ -124,3 +124,41 @@ def test_config_errors(tmp_path):
         for i in range(3):
             writer.write(i, np.zeros((32, 32, 3), np.uint8), np.zeros((32, 32), np.uint8))
         train_seg(config(tmp_path, data=str(tmp_path / "noflow")), progress=False)
+
+
+def test_realistic_training_data_with_a_real_portrait(tmp_path):
+    """Training clips with photographs, a webcam, caps and a pasted real person (a portrait folder, as
+    `data portraits` or `data label` writes); the held-out portrait is refused by name."""
+    import cv2
+
+    from workbench.data.animate import AnimatedPortrait
+    from workbench.data.synthetic import SynthConfig, TalkingHeadClip
+    from workbench.train.seg import load_bank, training_clip, training_portraits
+
+    folder = tmp_path / "portraits"
+    (folder / "images").mkdir(parents=True)
+    (folder / "masks").mkdir()
+    image = np.random.default_rng(0).integers(0, 255, (90, 80, 3), dtype=np.uint8)
+    mask = np.zeros((90, 80), np.uint8)
+    cv2.ellipse(mask, (40, 30), (15, 20), 0, 0, 360, 255, -1)
+    mask[45:] = 255
+    cv2.imwrite(str(folder / "images" / "me.png"), image)
+    cv2.imwrite(str(folder / "masks" / "me.png"), mask)
+    people = training_portraits(str(folder))
+    assert [p[0] for p in people] == ["me"]
+    synth = SynthConfig(clips=6, frames=3, size=(96, 64), seed=2, photo_backgrounds=1.0, hats=0.5, camera="webcam")
+    kinds = [type(training_clip(synth, i, people, 0.5)).__name__ for i in range(6)]
+    assert set(kinds) == {"AnimatedPortrait", "TalkingHeadClip"}  # a share of the clips is the real person
+    assert [type(training_clip(synth, i, people, 0.5)) for i in range(6)] == \
+        [AnimatedPortrait if k == "AnimatedPortrait" else TalkingHeadClip for k in kinds]  # deterministic
+    config = SegTrainConfig(model="fastseg", train_clips=4, frames=3, frame_size=(96, 64), photo_backgrounds=1.0,
+                            camera="webcam", hats=0.5, portraits=str(folder), portrait_share=0.5)
+    bank = load_bank(config, needs_flow=False, progress=False)
+    assert len(bank.names) == 4 and bank.frames[0].shape == (3, 64, 96, 3)
+    assert all(set(np.unique(m)) <= {0, 1} for m in bank.masks)
+    with pytest.raises(InputError, match="held out"):
+        training_portraits("grace_hopper")
+    with pytest.raises(InputError, match="--portraits"):
+        SegTrainConfig(portrait_share=0.5).validate()
+    with pytest.raises(InputError, match="expected astronaut"):
+        training_portraits(str(tmp_path))
