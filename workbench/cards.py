@@ -153,6 +153,16 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
             f"{tc.get('train_clips')} synthetic clips × {tc.get('frames')} frames at "
             f"{'x'.join(str(v) for v in tc.get('frame_size', []))}, difficulty {tc.get('difficulty')}, "
             f"{tc.get('classes')} labels, seed {tc.get('seed')} (clip i = `SeedSequence([seed, i])`)")
+    realism = [f"{label} {100 * tc[key]:.0f} % of clips" for key, label in
+               (("photo_backgrounds", "bundled photographs behind the person (train split)"),
+                ("photo_textures", "photographic shirts"), ("hats", "caps")) if tc.get(key)]
+    if tc.get("camera", "none") != "none":
+        realism.append(f"webcam model `{tc['camera']}`")
+    if tc.get("portraits") and tc.get("portrait_share"):
+        realism.append(f"the real portrait(s) `{tc['portraits']}` (teacher-labelled) animated in "
+                       f"{100 * tc['portrait_share']:.0f} % of clips")
+    if realism and not tc.get("data"):
+        data += "; realism: " + ", ".join(realism)
     loss = "cross-entropy" if len(payload["classes"]) > 2 else {"bce": "BCE-with-logits",
                                                                   "dice_bce": "BCE-with-logits + soft Dice"}[tc["loss"]]
     sizes = [f"{w}x{h}" for w, h in cfg["timing_sizes"]]
@@ -217,9 +227,23 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
         f"{_fmt(row['iou_min'], '{:.4f}')} | "
         + " | ".join(_fmt(row[f"ms_{s}"], "{:.1f}") for s in sizes) + " |",
         "",
+    ]
+    if "real" in bench:
+        real = bench["real"]
+        lines += [
+            f"## Real material ({real['frames']} frames: {', '.join(_shown(p) for p in cfg['real'])})", "",
+            "Against the teacher's masks (" + (", ".join(real["teachers"]) or "MediaPipe") + "), not ground truth.",
+            "", "| IoU | Dice | boundary F | flicker (%) | worst-frame IoU |", "|---:|---:|---:|---:|---:|",
+            f"| {_fmt(row['real_iou'], '{:.4f}')} | {_fmt(row['real_dice'], '{:.4f}')} | "
+            f"{_fmt(row['real_boundary_f'], '{:.4f}')} | {_fmt(100 * row['real_flicker'], '{:.3f}')} | "
+            f"{_fmt(row['real_iou_min'], '{:.4f}')} |", ""]
+    lines += [
         "## Limitations",
-        "- Trained only on synthetic head-and-shoulders scenes (stylised people, affine layer motion, generated "
-        "rooms): expect lower accuracy on real footage.",
+        ("- Trained on generated head-and-shoulders clips made more realistic (above) and, at most, one real "
+         "person: expect lower accuracy on people, clothes and rooms unlike them; measure on your own call "
+         "(`workbench data label`, `bench seg --real`) and fine-tune on it (README, *Real video*)." if realism else
+         "- Trained only on synthetic head-and-shoulders scenes (stylised people, affine layer motion, generated "
+         "rooms): expect lower accuracy on real footage."),
         "- Binary person/background; hair strands and soft edges are hard 0/1 in the ground truth.",
         "", f"Card written {datetime.now(timezone.utc).strftime('%Y-%m-%d')} by workbench {__version__}.",
     ]

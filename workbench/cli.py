@@ -424,7 +424,7 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
         return 0
     # The card's numbers: held-out clips (seeds >= 10 000, never trained on), 2 threads.
     result = bench_seg({args.model: summary["out"]}, clips=args.eval_clips, frames=args.eval_frames, threads=2,
-                       progress=None if args.quiet else _bench_progress)
+                       real=args.eval_real, progress=None if args.quiet else _bench_progress)
     write_bench_seg(result, Path(out) / "eval")
     card = write_seg_card(summary["out"], summary, result, " ".join(["workbench", *args.argv]))
     print(f"wrote {card}")
@@ -508,6 +508,8 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
     seg.add_argument("--resume", action="store_true", help="continue from OUT/epochs/state.pt")
     seg.add_argument("--eval-clips", type=int, default=8, help="held-out clips for the model card (default 8)")
     seg.add_argument("--eval-frames", type=int, default=40, help="frames per held-out clip (default 40)")
+    seg.add_argument("--eval-real", nargs="+", default=None, metavar="DIR",
+                     help="also score the checkpoint on real material for the card (labelled clip folders)")
     seg.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
     seg.add_argument("--quiet", action="store_true", help="no progress bars")
     seg.set_defaults(func=cmd_train_seg)
