@@ -35,7 +35,8 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
     config = SynthConfig(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed, classes=args.classes,
                          difficulty=args.difficulty, fps=args.fps, camouflage=args.camouflage,
                          photo_backgrounds=args.photo_backgrounds, photo_split=args.photo_split,
-                         photo_textures=args.photo_textures, hats=args.hats, camera=args.camera)
+                         photo_textures=args.photo_textures, hats=args.hats, camera=args.camera,
+                         camera_prob=args.camera_prob)
     summary = synthesize(args.out, config, backgrounds=args.backgrounds, overwrite=args.overwrite,
                          progress=not args.quiet)
     print(f"wrote {len(summary['clips'])} clips ({summary['frames']} frames, {config.size[0]}x{config.size[1]}) "
@@ -49,7 +50,7 @@ def cmd_data_animate(args: argparse.Namespace) -> int:
     summary = animate(args.images, args.masks, args.out, backgrounds=args.backgrounds, frames=args.frames,
                       size=args.size, seed=args.seed, difficulty=args.difficulty, fps=args.fps, matte=args.matte,
                       overwrite=args.overwrite, progress=not args.quiet, framing=args.framing, photos=args.photos,
-                      camera=args.camera, clips_per_portrait=args.clips_per_portrait)
+                      camera=args.camera, clips_per_portrait=args.clips_per_portrait, camera_prob=args.camera_prob)
     print(f"wrote {len(summary['clips'])} clips ({summary['frames']} frames) to {args.out} "
           f"in {summary['seconds']:.1f} s ({summary['fps']:.0f} frames/s)")
     return 0
@@ -99,6 +100,8 @@ def _add_camera(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera", choices=["none", "webcam", "harsh"], default="none",
                         help="webcam image pipeline after rendering: compression, exposure and white-balance "
                              "drift, defocus, vignetting, sensor noise, low resolution (default none)")
+    parser.add_argument("--camera-prob", type=float, default=1.0, metavar="P",
+                        help="share of clips that go through the camera; the others stay clean (default 1)")
 
 
 def _add_data(sub: argparse._SubParsersAction) -> None:
@@ -414,7 +417,7 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
                             device="cpu" if args.gpu is None else str(args.gpu), threads=args.threads,
                             resume=args.resume, photo_backgrounds=args.photo_backgrounds,
                             photo_textures=args.photo_textures, hats=args.hats, camera=args.camera,
-                            portraits=args.portraits,
+                            camera_prob=args.camera_prob, portraits=args.portraits,
                             portrait_share=args.portrait_share)
     summary = train_seg(config, progress=not args.quiet)
     print(f"best validation Dice {summary['best_val_dice']:.4f} (IoU {summary['best_val_iou']:.4f}, epoch "

@@ -89,7 +89,8 @@ class AnimatedPortrait(LayeredClip):
         extra = np.random.default_rng(np.random.SeedSequence([config.seed, index, 2]))  # realism draws only
         difficulty = config.difficulty if config.difficulty != "mixed" else str(rng.choice(DIFFICULTIES))
         effects = effects_for(difficulty)
-        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng, config.camera, extra)
+        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng, config.camera, extra,
+                         config.camera_prob)
         W, H = config.size
         rgb = image.astype(np.float32) / 255.0
         if augment:
@@ -156,8 +157,8 @@ class AnimatedPortrait(LayeredClip):
 def animate(images: str | Path, masks: str | Path, out: str | Path, backgrounds: str | Path | None = None,
             frames: int = 60, size: tuple[int, int] | None = None, seed: int = 0, difficulty: str = "easy",
             fps: float = 30.0, matte: bool = False, overwrite: bool = False, progress: bool = True,
-            framing: str = "cover", photos: str | None = None, camera: str = "none", clips_per_portrait: int = 1
-            ) -> dict:
+            framing: str = "cover", photos: str | None = None, camera: str = "none", clips_per_portrait: int = 1,
+            camera_prob: float = 1.0) -> dict:
     """Animate every (portrait, mask) pair into a clip folder ``<out>/<image stem>`` (``<stem>_NN`` when
     ``clips_per_portrait`` > 1: each with its own motion, background and camera).
 
@@ -175,7 +176,7 @@ def animate(images: str | Path, masks: str | Path, out: str | Path, backgrounds:
     if size is None:
         size = (portraits[0][0].shape[1], portraits[0][0].shape[0])
     config = SynthConfig(clips=len(pairs) * clips_per_portrait, frames=frames, size=size, seed=seed,
-                         difficulty=difficulty, fps=fps, camera=camera,
+                         difficulty=difficulty, fps=fps, camera=camera, camera_prob=camera_prob,
                          photo_backgrounds=1.0 if photos and not bg_images else 0.0, photo_split=photos or "train")
     config.validate()
     out = Path(out)

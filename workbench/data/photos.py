@@ -15,8 +15,9 @@ The two bundled portraits of real people are :data:`PORTRAITS`: scikit-image's a
 the one real person training may use; matplotlib's Grace Hopper is held out for evaluation.
 
 A photo background (:func:`photo_background`) is a random crop of one photograph, zoomed 1–2.5×, flipped,
-colour-jittered (brightness, contrast, saturation, a hue rotation; greyscale photographs are tinted), and
-defocused half of the time (σ 0.5–3 px at 320 px width: a webcam focused on the person). A quarter of them
+colour-jittered (brightness, contrast, saturation, a hue rotation — half of the time to any hue; greyscale
+photographs are tinted), and defocused 30 % of the time (σ 0.5–2 px at 320 px width: a webcam focused on the
+person). A quarter of them
 are collages of two to four photographs in panels, like the furniture and pictures of a room.
 """
 
@@ -124,7 +125,9 @@ def _jitter(rng: np.random.Generator, rgb: np.ndarray, grey: bool) -> np.ndarray
         tint = rng.uniform(0.55, 1.0, 3).astype(np.float32)
         rgb = rgb * tint / tint.max()
     hsv = cv2.cvtColor(np.clip(rgb, 0, 1).astype(np.float32), cv2.COLOR_RGB2HSV)
-    hsv[..., 0] = (hsv[..., 0] + rng.uniform(-25, 25)) % 360.0  # OpenCV's float hue is in degrees
+    # Half of the time any hue: a background's colour must not tell person from room (skin-toned walls exist).
+    shift = rng.uniform(-25, 25) if rng.random() < 0.5 else rng.uniform(0, 360)
+    hsv[..., 0] = (hsv[..., 0] + shift) % 360.0  # OpenCV's float hue is in degrees
     hsv[..., 1] *= rng.uniform(0.6, 1.3)
     rgb = cv2.cvtColor(np.clip(hsv, 0, [360, 1, 1]).astype(np.float32), cv2.COLOR_HSV2RGB)
     mean = rgb.mean()
@@ -186,8 +189,10 @@ def photo_background(rng: np.random.Generator, size: tuple[int, int], split: str
     else:
         rgb, name = one((w, h))
         desc = f"photo({name})"
-    if rng.random() < 0.5:  # depth of field: the webcam focuses on the person, the room is soft
-        sigma = rng.uniform(0.5, 3.0) * w / 320.0
+    # Depth of field: the webcam focuses on the person and the room may be soft — but only sometimes, so that
+    # sharpness does not become the cue for "person" (sharp real rooms were marked as person when it was 1 in 2).
+    if rng.random() < 0.3:
+        sigma = rng.uniform(0.5, 2.0) * w / 320.0
         rgb = cv2.GaussianBlur(rgb, (0, 0), sigma)
         desc += f",blur{sigma:.1f}"
     return np.ascontiguousarray(rgb, np.float32), desc

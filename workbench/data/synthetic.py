@@ -108,6 +108,7 @@ class SynthConfig(Config):
     photo_textures: float = 0.0  # probability that the shirt is printed with a photographic texture
     hats: float = 0.0  # probability of a cap or beanie (plain, or a photograph's texture) over the hair
     camera: str = "none"  # webcam model preset (data/camera.py): none | webcam | harsh
+    camera_prob: float = 1.0  # probability that a clip goes through that camera (else: clean quantisation)
 
     def per_clip(self) -> dict:
         """The config as recorded in each clip's meta.json: without ``clips`` (clip i does not depend on it)."""
@@ -125,7 +126,7 @@ class SynthConfig(Config):
             raise InputError(f"--difficulty {self.difficulty!r}: expected easy, medium, hard or mixed")
         if self.camouflage is not None and not 0.0 <= self.camouflage <= 1.0:
             raise InputError(f"--camouflage {self.camouflage}: expected a probability in [0, 1]")
-        for name in ("photo_backgrounds", "photo_textures", "hats"):
+        for name in ("photo_backgrounds", "photo_textures", "hats", "camera_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"--{name.replace('_', '-')} {getattr(self, name)}: expected a probability in [0, 1]")
         if self.photo_split not in ("train", "heldout"):
@@ -168,7 +169,8 @@ class LayeredClip:
     meta: dict
 
     def __init__(self, size: tuple[int, int], num_frames: int, fps: float, effects: Effects, exposure: float,
-                 rng: np.random.Generator, camera: str = "none", camera_rng: np.random.Generator | None = None):
+                 rng: np.random.Generator, camera: str = "none", camera_rng: np.random.Generator | None = None,
+                 camera_prob: float = 1.0):
         self.size, self.num_frames, self.fps = size, num_frames, fps
         self.effects, self.exposure = effects, exposure
         self.noise_sigma = float(rng.uniform(*effects.noise)) if effects.noise[1] > 0 else 0.0
@@ -182,7 +184,7 @@ class LayeredClip:
                                                                                    * rng.uniform(0.12, 0.25)))
         # A webcam's image pipeline after the scene (data/camera.py); "none" keeps the plain quantisation.
         self.camera = None
-        if camera != "none":
+        if camera != "none" and (camera_prob >= 1.0 or (camera_rng or rng).random() < camera_prob):
             from workbench.data.camera import CameraModel, camera_preset
 
             self.camera = CameraModel(camera_preset(camera), camera_rng if camera_rng is not None else rng,
@@ -267,7 +269,8 @@ class TalkingHeadClip(LayeredClip):
         extra = np.random.default_rng(np.random.SeedSequence([config.seed, index, 2]))  # realism draws only
         difficulty = config.difficulty if config.difficulty != "mixed" else str(rng.choice(DIFFICULTIES))
         effects = effects_for(difficulty)
-        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng, config.camera, extra)
+        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng, config.camera, extra,
+                         config.camera_prob)
         W, H = config.size
         self.u = u = min(H, 0.8 * W) * rng.uniform(0.85, 1.1)  # person scale (≈ frame height)
         style = PersonStyle.sample(rng)
