@@ -142,16 +142,17 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
         raise InputError(f"--seed {seed}: benchmark clips must come from the held-out seeds >= {HELD_OUT_SEED}")
     started = time.perf_counter()
     nets = {label: load_seg_checkpoint(path) for label, path in checkpoints.items()}
-    real_data, teachers = real_clips(list(real)) if real else ([], [])
+    real_sets = [(str(path), *real_clips([path])) for path in real or []]  # (path, clips, teachers) per set
+    teachers = sorted({t for _, _, names in real_sets for t in names})
     result: dict[str, Any] = {
         "benchmark": "seg", "machine": machine_info(threads),
         "config": {"clips": clips, "frames": frames, "size": list(size), "seed": seed, "difficulty": difficulty,
                    "threads": threads, "repeat": repeat, "timing_sizes": [list(s) for s in timing_sizes],
                    "fast_px": FAST_PX, "real": [str(p) for p in real or []]},
         "rows": []}
-    if real:
-        result["real"] = {"clips": [c["name"] for c in real_data], "frames": sum(len(c["frames"]) for c in real_data),
-                          "teachers": teachers}
+    if real_sets:
+        result["real"] = [{"path": path, "clips": [c["name"] for c in data], "teachers": names,
+                           "frames": sum(len(c["frames"]) for c in data)} for path, data, names in real_sets]
     with PinnedThreads(threads):
         if progress:
             progress(f"generating {clips} held-out clips")
@@ -166,11 +167,11 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
                    "teacher": net.arch in teachers}
             if data:
                 row.update(score_network(net, data))
-            if real_data:
+            if real_sets:
                 if progress:
                     progress(f"{label}: scoring on real material")
-                row.update({f"real_{k}": v for k, v in score_network(net, real_data).items()
-                            if k not in ("iou_fast", "fast_frames")})
+                row["real"] = [{k: v for k, v in score_network(net, data).items()
+                                if k not in ("iou_fast", "fast_frames")} for _, data, _ in real_sets]
             for s, timing in timing_clips.items():
                 if progress:
                     progress(f"{label}: timing at {s[0]}x{s[1]}")
@@ -207,28 +208,27 @@ def format_bench_seg(result: dict[str, Any]) -> str:
                 f"{_num(r['dice'], '.4f')} | {_num(r['boundary_f'], '.4f')} | {_num(100 * r['flicker'], '.3f')} | "
                 f"{_num(r['iou_fast'], '.4f')} | {_num(r['iou_min'], '.4f')} | "
                 + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes) + " |")
-    if "real" in result:
-        real = result["real"]
-        teacher = next((r for r in rows if r.get("teacher")), None)
+    teacher = next((r for r in rows if r.get("teacher")), None)
+    for k, real in enumerate(result.get("real", [])):
         lines += [
-            "", "## Real material", "",
-            f"{len(real['clips'])} labelled clip(s), {real['frames']} frames ({', '.join(config['real'])}); masks by "
-            f"the teacher {', '.join(real['teachers']) or '(not recorded)'} — agreement with a teacher, not ground "
-            "truth." + (f" Speed as a ratio to the teacher `{teacher['model']}` in the same run (> 1: faster)."
-                        if teacher else ""), "",
+            "", f"## Real material: `{real['path']}`", "",
+            f"{len(real['clips'])} labelled clip(s), {real['frames']} frames; masks by the teacher "
+            f"{', '.join(real['teachers']) or '(not recorded)'} — agreement with a teacher, not ground truth."
+            + (f" Speed as a ratio to the teacher `{teacher['model']}` in the same run (> 1: faster)."
+               if teacher else ""), "",
             "| model | IoU | Dice | boundary F | flicker (%) | worst-frame IoU | "
             + " | ".join(f"ms/frame {s}" for s in sizes)
             + ("".join(f" | × teacher {s}" for s in sizes) if teacher else "") + " |",
             "|---|---:|---:|---:|---:|---:|" + "---:|" * len(sizes) * (2 if teacher else 1),
         ]
         for r in rows:
+            m = r["real"][k]
             name = f"{r['model']} (teacher)" if r.get("teacher") else r["model"]
             ratios = "".join(f" | {_num(teacher[f'ms_{s}'] / r[f'ms_{s}'], '.2f')}" for s in sizes) if teacher else ""
             lines.append(
-                f"| {name} | {_num(r['real_iou'], '.4f')} | {_num(r['real_dice'], '.4f')} | "
-                f"{_num(r['real_boundary_f'], '.4f')} | {_num(100 * r['real_flicker'], '.3f')} | "
-                f"{_num(r['real_iou_min'], '.4f')} | " + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes)
-                + ratios + " |")
+                f"| {name} | {_num(m['iou'], '.4f')} | {_num(m['dice'], '.4f')} | {_num(m['boundary_f'], '.4f')} | "
+                f"{_num(100 * m['flicker'], '.3f')} | {_num(m['iou_min'], '.4f')} | "
+                + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes) + ratios + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -228,15 +228,13 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
         + " | ".join(_fmt(row[f"ms_{s}"], "{:.1f}") for s in sizes) + " |",
         "",
     ]
-    if "real" in bench:
-        real = bench["real"]
+    for real, m in zip(bench.get("real", []), row.get("real", []), strict=True):
         lines += [
-            f"## Real material ({real['frames']} frames: {', '.join(_shown(p) for p in cfg['real'])})", "",
+            f"## Real material: `{_shown(real['path'])}` ({real['frames']} frames)", "",
             "Against the teacher's masks (" + (", ".join(real["teachers"]) or "MediaPipe") + "), not ground truth.",
             "", "| IoU | Dice | boundary F | flicker (%) | worst-frame IoU |", "|---:|---:|---:|---:|---:|",
-            f"| {_fmt(row['real_iou'], '{:.4f}')} | {_fmt(row['real_dice'], '{:.4f}')} | "
-            f"{_fmt(row['real_boundary_f'], '{:.4f}')} | {_fmt(100 * row['real_flicker'], '{:.3f}')} | "
-            f"{_fmt(row['real_iou_min'], '{:.4f}')} |", ""]
+            f"| {_fmt(m['iou'], '{:.4f}')} | {_fmt(m['dice'], '{:.4f}')} | {_fmt(m['boundary_f'], '{:.4f}')} | "
+            f"{_fmt(100 * m['flicker'], '{:.3f}')} | {_fmt(m['iou_min'], '{:.4f}')} |", ""]
     lines += [
         "## Limitations",
         ("- Trained on generated head-and-shoulders clips made more realistic (above) and, at most, one real "

@@ -185,11 +185,12 @@ def test_bench_seg_on_real_material_marks_the_teacher(tmp_path, checkpoints, cli
                  "--clips", "0", "--repeat", "1", "--out", str(tmp_path / "b"))
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "b" / "bench_seg.json").read_text())
-    assert data["real"]["frames"] == 5 and data["real"]["teachers"] == ["unet"]
+    (real,) = data["real"]
+    assert real["frames"] == 5 and real["teachers"] == ["unet"] and real["path"] == str(labelled)
     unet, funet_flow = data["rows"]
     assert unet["teacher"] and not funet_flow["teacher"]
-    assert unet["real_iou"] == pytest.approx(1.0)  # the teacher agrees with its own labels
-    assert 0 <= funet_flow["real_iou"] <= 1 and "iou" not in unet  # --clips 0: no synthetic scoring
+    assert unet["real"][0]["iou"] == pytest.approx(1.0)  # the teacher agrees with its own labels
+    assert 0 <= funet_flow["real"][0]["iou"] <= 1 and "iou" not in unet  # --clips 0: no synthetic scoring
     assert unet["ms_160x120"] > 0
     md = (tmp_path / "b" / "bench_seg.md").read_text()
     assert "## Real material" in md and "| unet (teacher) | 1.0000 |" in md and "× teacher 160x120" in md
