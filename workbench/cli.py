@@ -36,7 +36,7 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
                          difficulty=args.difficulty, fps=args.fps, camouflage=args.camouflage,
                          photo_backgrounds=args.photo_backgrounds, photo_split=args.photo_split,
                          photo_textures=args.photo_textures, hats=args.hats, camera=args.camera,
-                         camera_prob=args.camera_prob)
+                         camera_prob=args.camera_prob, clutter=args.clutter)
     summary = synthesize(args.out, config, backgrounds=args.backgrounds, overwrite=args.overwrite,
                          progress=not args.quiet)
     print(f"wrote {len(summary['clips'])} clips ({summary['frames']} frames, {config.size[0]}x{config.size[1]}) "
@@ -133,6 +133,8 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
                        help="probability that the shirt is printed with a photograph (default 0)")
     synth.add_argument("--hats", type=float, default=0.0, metavar="P",
                        help="probability of a cap or beanie over the hair (default 0)")
+    synth.add_argument("--clutter", type=float, default=0.0, metavar="P",
+                       help="probability of shaded objects, some skin-toned, in front of the background (default 0)")
     _add_camera(synth)
     synth.add_argument("--overwrite", action="store_true", help="replace existing clip folders")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -417,7 +419,7 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
                             device="cpu" if args.gpu is None else str(args.gpu), threads=args.threads,
                             resume=args.resume, photo_backgrounds=args.photo_backgrounds,
                             photo_textures=args.photo_textures, hats=args.hats, camera=args.camera,
-                            camera_prob=args.camera_prob, portraits=args.portraits,
+                            camera_prob=args.camera_prob, clutter=args.clutter, portraits=args.portraits,
                             portrait_share=args.portrait_share)
     summary = train_seg(config, progress=not args.quiet)
     print(f"best validation Dice {summary['best_val_dice']:.4f} (IoU {summary['best_val_iou']:.4f}, epoch "
@@ -500,6 +502,9 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                      help="generated clips: probability that the shirt is printed with a photograph (default 0)")
     seg.add_argument("--hats", type=float, default=0.0, metavar="P",
                      help="generated clips: probability of a cap or beanie on the procedural person (default 0)")
+    seg.add_argument("--clutter", type=float, default=0.0, metavar="P",
+                     help="generated clips: probability of shaded objects, some skin-toned, in front of the "
+                          "background (default 0)")
     _add_camera(seg)
     seg.add_argument("--portraits", default=None, metavar="astronaut|DIR",
                      help="real people to animate into training clips: astronaut (scikit-image's portrait, "

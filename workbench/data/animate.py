@@ -22,7 +22,7 @@ import numpy as np
 
 from workbench import __version__
 from workbench.data.motion import MotionModel, MotionParams, rotate, scale, translate
-from workbench.data.scene import BINARY_CLASSES, Layer, make_background, make_photo_background
+from workbench.data.scene import BINARY_CLASSES, Layer, make_background, make_photo_background, with_clutter
 from workbench.data.synthetic import DIFFICULTIES, LayeredClip, SynthConfig, effects_for, write_clips
 from workbench.errors import InputError
 from workbench.io.images import check_binary_mask, list_images, read_image, read_image_alpha, read_mask
@@ -125,6 +125,8 @@ class AnimatedPortrait(LayeredClip):
             background_layer, bg_desc = make_photo_background(extra, bg_size, config.photo_split)
         else:
             background_layer, bg_desc = make_background(rng, bg_size, image=background)
+        if config.clutter and extra.random() < config.clutter:
+            background_layer, bg_desc = with_clutter(extra, background_layer, bg_desc)
         self.layers = [background_layer, person]
         self.bg_offset = ((W - bg_size[0]) / 2.0, (H - bg_size[1]) / 2.0)
         self.pivot = (W / 2.0, float(H))  # sway and lean about the bottom centre, like a seated person

@@ -338,6 +338,14 @@ def make_photo_background(rng: np.random.Generator, size: tuple[int, int], split
     return Layer("background", rgb, None, 0, cv2.BORDER_REFLECT), desc
 
 
+def with_clutter(rng: np.random.Generator, layer: Layer, desc: str) -> tuple[Layer, str]:
+    """The background layer with shaded objects in front of it (:func:`workbench.data.photos.add_clutter`)."""
+    from workbench.data.photos import add_clutter
+
+    rgb, n = add_clutter(rng, layer.rgba)
+    return Layer(layer.name, rgb, layer.labels, layer.label, layer.border, layer.anchors), f"{desc}+clutter{n}"
+
+
 def make_background(rng: np.random.Generator, size: tuple[int, int], wall: np.ndarray | None = None,
                     image: np.ndarray | None = None) -> tuple[Layer, str]:
     """A room behind the person (``size`` = canvas W, H), or a user image scaled to cover it.

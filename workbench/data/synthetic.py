@@ -47,6 +47,7 @@ from workbench.data.scene import (
     make_head,
     make_photo_background,
     make_torso,
+    with_clutter,
 )
 from workbench.data.textures import hex_color, jitter_color
 from workbench.errors import InputError
@@ -107,6 +108,7 @@ class SynthConfig(Config):
     photo_split: str = "train"  # train | heldout: which photographs (held-out ones are for evaluation only)
     photo_textures: float = 0.0  # probability that the shirt is printed with a photographic texture
     hats: float = 0.0  # probability of a cap or beanie (plain, or a photograph's texture) over the hair
+    clutter: float = 0.0  # probability of shaded objects (some skin-toned) in front of the background
     camera: str = "none"  # webcam model preset (data/camera.py): none | webcam | harsh
     camera_prob: float = 1.0  # probability that a clip goes through that camera (else: clean quantisation)
 
@@ -126,7 +128,7 @@ class SynthConfig(Config):
             raise InputError(f"--difficulty {self.difficulty!r}: expected easy, medium, hard or mixed")
         if self.camouflage is not None and not 0.0 <= self.camouflage <= 1.0:
             raise InputError(f"--camouflage {self.camouflage}: expected a probability in [0, 1]")
-        for name in ("photo_backgrounds", "photo_textures", "hats", "camera_prob"):
+        for name in ("photo_backgrounds", "photo_textures", "hats", "clutter", "camera_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"--{name.replace('_', '-')} {getattr(self, name)}: expected a probability in [0, 1]")
         if self.photo_split not in ("train", "heldout"):
@@ -288,6 +290,8 @@ class TalkingHeadClip(LayeredClip):
         background, bg_desc = make_background(rng, bg_size, wall=wall, image=bg_image)
         if bg_image is None and extra.random() < config.photo_backgrounds:
             background, bg_desc = make_photo_background(extra, bg_size, config.photo_split)
+        if config.clutter and extra.random() < config.clutter:
+            background, bg_desc = with_clutter(extra, background, bg_desc)
         texture = None
         if extra.random() < config.photo_textures:
             from workbench.data.photos import photo_texture

@@ -74,6 +74,7 @@ class SegTrainConfig(Config):
     photo_backgrounds: float = 0.0  # probability of a bundled (train-split) photograph behind the person
     photo_textures: float = 0.0  # probability that the shirt is printed with a photograph
     hats: float = 0.0  # probability of a cap or beanie on the procedural person
+    clutter: float = 0.0  # probability of shaded objects (some skin-toned) in front of the background
     camera: str = "none"  # webcam model preset: none | webcam | harsh
     camera_prob: float = 1.0  # share of clips that go through the camera
     portraits: str | None = None  # real people to animate: "astronaut" (teacher-labelled) or a folder
@@ -233,7 +234,8 @@ def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBa
         synth = SynthConfig(clips=config.train_clips, frames=config.frames, size=config.frame_size,
                             seed=config.seed, difficulty=config.difficulty, classes=config.classes,
                             photo_backgrounds=config.photo_backgrounds, photo_textures=config.photo_textures,
-                            hats=config.hats, camera=config.camera, camera_prob=config.camera_prob)
+                            hats=config.hats, clutter=config.clutter, camera=config.camera,
+                            camera_prob=config.camera_prob)
         synth.validate()
         classes = BINARY_CLASSES if config.classes == "binary" else PART_CLASSES
         people = training_portraits(config.portraits) if config.portraits and config.portrait_share > 0 else []
