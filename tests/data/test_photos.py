@@ -36,7 +36,7 @@ def test_photo_background_is_deterministic_and_varied():
 def test_realism_options_keep_the_default_world_and_change_the_pictures():
     plain = SynthConfig(clips=1, frames=3, size=(96, 64), seed=4, difficulty="easy")
     real = SynthConfig(clips=1, frames=3, size=(96, 64), seed=4, difficulty="easy", photo_backgrounds=1.0,
-                       photo_textures=1.0, camera="webcam")
+                       photo_textures=1.0, hats=1.0, clutter=1.0, camera="webcam")
     default_clip = list(TalkingHeadClip(SynthConfig(clips=1, frames=3, size=(96, 64), seed=4, difficulty="easy"), 0))
     plain_clip, real_clip = list(TalkingHeadClip(plain, 0)), list(TalkingHeadClip(real, 0))
     for d, p in zip(default_clip, plain_clip, strict=True):  # options at 0: the same bytes as before
@@ -47,11 +47,23 @@ def test_realism_options_keep_the_default_world_and_change_the_pictures():
         assert not np.array_equal(p.frame, r.frame)
     clip = TalkingHeadClip(real, 0)
     assert clip.meta["background"].startswith(("photo", "collage")) and clip.meta["person"]["shirt_pattern"] == "photo"
+    assert "+clutter" in clip.meta["background"] and clip.meta["hat"]
     assert "camera_model" in clip.meta
     with pytest.raises(InputError, match="--photo-backgrounds"):
         SynthConfig(photo_backgrounds=1.5).validate()
     with pytest.raises(InputError, match="camera"):
         SynthConfig(camera="dslr").validate()
+
+
+def test_clutter_draws_shaded_objects_some_skin_toned():
+    from workbench.data.photos import add_clutter
+
+    flat = np.full((64, 96, 3), 0.5, np.float32)
+    out, n = add_clutter(np.random.default_rng(2), flat, (4, 4))
+    assert n == 4 and out.shape == flat.shape and (np.abs(out - 0.5) > 0.05).mean() > 0.1
+    np.testing.assert_array_equal(flat, 0.5)  # the input is not changed
+    same, _ = add_clutter(np.random.default_rng(2), flat, (4, 4))
+    np.testing.assert_array_equal(out, same)
 
 
 def test_load_photo_errors():
