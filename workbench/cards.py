@@ -155,9 +155,10 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
             f"{tc.get('classes')} labels, seed {tc.get('seed')} (clip i = `SeedSequence([seed, i])`)")
     realism = [f"{label} {100 * tc[key]:.0f} % of clips" for key, label in
                (("photo_backgrounds", "bundled photographs behind the person (train split)"),
-                ("photo_textures", "photographic shirts"), ("hats", "caps")) if tc.get(key)]
+                ("photo_textures", "photographic shirts"), ("hats", "caps"),
+                ("clutter", "shaded objects in front of the background")) if tc.get(key)]
     if tc.get("camera", "none") != "none":
-        realism.append(f"webcam model `{tc['camera']}`")
+        realism.append(f"webcam model `{tc['camera']}` in {100 * tc.get('camera_prob', 1.0):.0f} % of clips")
     if tc.get("portraits") and tc.get("portrait_share"):
         realism.append(f"the real portrait(s) `{tc['portraits']}` (teacher-labelled) animated in "
                        f"{100 * tc['portrait_share']:.0f} % of clips")
