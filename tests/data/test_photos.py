@@ -49,6 +49,8 @@ def test_realism_options_keep_the_default_world_and_change_the_pictures():
     assert clip.meta["background"].startswith(("photo", "collage")) and clip.meta["person"]["shirt_pattern"] == "photo"
     assert "+clutter" in clip.meta["background"] and clip.meta["hat"]
     assert "camera_model" in clip.meta
+    clean = SynthConfig(clips=1, frames=2, size=(96, 64), seed=4, camera="webcam", camera_prob=0.0)
+    assert "camera_model" not in TalkingHeadClip(clean, 0).meta  # a share of clips may stay clean
     with pytest.raises(InputError, match="--photo-backgrounds"):
         SynthConfig(photo_backgrounds=1.5).validate()
     with pytest.raises(InputError, match="camera"):
