@@ -33,12 +33,12 @@ def test_constraints_and_environment_agree():
 
 
 def test_teacher_pins():
-    """The teacher's pins agree with constraints.txt; its protobuf fits mediapipe 0.10.21 (>=4.25.3,<5)."""
+    """The teacher's pins agree with constraints.txt; protobuf stays at major 6 (TensorBoard's generated code
+    needs it; mediapipe 0.10.21 runs with it although its metadata asks for <5)."""
     teacher, constraints = pins(ROOT / "requirements-teacher.txt"), pins(ROOT / "constraints.txt")
     assert teacher["mediapipe"] == constraints["mediapipe"] == "0.10.21"
     assert set(teacher) == {"mediapipe", "absl-py", "protobuf", "flatbuffers", "attrs"}
-    major, minor, patch = (int(v) for v in teacher["protobuf"].split("."))
-    assert (4, 25, 3) <= (major, minor, patch) < (5, 0, 0)
+    assert teacher["protobuf"].split(".")[0] == "6"
     assert "--no-deps -r requirements-teacher.txt" in (ROOT / "Makefile").read_text()
 
 

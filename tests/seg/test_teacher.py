@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
 
 from workbench.errors import InputError
 from workbench.seg.checkpoint import load_seg_checkpoint
 from workbench.seg.segmenter import Segmenter
 from workbench.seg.teacher import mediapipe_available
 
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"  # tests only; absent in a user's clone
 needs_mediapipe = pytest.mark.skipif(not mediapipe_available(), reason="the MediaPipe teacher is not installed "
                                                                          "(make teacher)")
 
@@ -44,7 +46,7 @@ def test_teacher_reproduces_the_shared_masks():
     """The masks in shared/data/real were made by this teacher (general model, p > 0.5)."""
     from workbench.io.images import read_image, read_mask
 
-    folder = SHARED_DATA / "real"
+    folder = REAL
     if not folder.is_dir():
         pytest.skip("shared/data/real is not here")
     net = load_seg_checkpoint("mediapipe")
@@ -85,7 +87,7 @@ def test_missing_mediapipe_says_how_to_install(monkeypatch, tmp_path):
 
     from workbench.seg import teacher
 
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1] / "cli"))
+    sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))
     from cli_helpers import assert_user_error, run_in_process
 
     hide_mediapipe(monkeypatch)

@@ -16,9 +16,9 @@ take any frame size (MediaPipe resizes internally) and return a probability per 
 We hand that on as a logit, ``log(p / (1 − p))`` with p clipped to [1e-4, 1 − 1e-4], so the rest of the
 workbench (sigmoid, threshold 0.5, stitching of regions by confidence) treats it like our own networks.
 
-MediaPipe is an optional extra (``make teacher``): its metadata asks for ``numpy<2``, but it runs with the
-workbench's numpy 2 when installed with ``--no-deps`` plus its four runtime dependencies
-(``requirements-teacher.txt``). Where it is missing, asking for it is an :class:`~workbench.errors.InputError`
+MediaPipe is an optional extra (``make teacher``): its metadata asks for ``numpy<2`` and ``protobuf<5``, but it
+runs with the workbench's numpy 2 and protobuf 6 (same masks) when installed with ``--no-deps`` plus its
+runtime dependencies (``requirements-teacher.txt``). Where it is missing, asking for it is an :class:`~workbench.errors.InputError`
 that says how to install it. It runs on the CPU with its own thread pool (TFLite XNNPACK), which the
 workbench's ``--threads`` does not control.
 """
