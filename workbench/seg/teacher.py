@@ -19,8 +19,8 @@ workbench (sigmoid, threshold 0.5, stitching of regions by confidence) treats it
 MediaPipe is an optional extra (``make teacher``): its metadata asks for ``numpy<2`` and ``protobuf<5``, but it
 runs with the workbench's numpy 2 and protobuf 6 (same masks) when installed with ``--no-deps`` plus its
 runtime dependencies (``requirements-teacher.txt``). Where it is missing, asking for it is an
-:class:`~workbench.errors.InputError` that says how to install it. It runs on the CPU with its own thread pool (TFLite XNNPACK), which the
-workbench's ``--threads`` does not control.
+:class:`~workbench.errors.InputError` that says how to install it. It runs on the CPU with its own thread
+pool (TFLite XNNPACK), which the workbench's ``--threads`` does not control.
 """
 
 from __future__ import annotations
