@@ -356,11 +356,13 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 
     seg = bsub.add_parser("seg", help="accuracy, flicker and speed of segmentation checkpoints on held-out clips",
                           description="IoU, Dice, boundary F, flicker, IoU on fast-motion frames and ms/frame "
-                                      "(320x192 and 640x360) of each checkpoint, run frame by frame as `workbench "
-                                      "predict` does, on held-out synthetic clips generated in memory. Writes "
-                                      "OUT/bench_seg.md and OUT/bench_seg.json.")
+                                      "(160x120, 320x192 and 640x360) of each checkpoint, run frame by frame as "
+                                      "`workbench predict` does, on held-out synthetic clips generated in memory and, "
+                                      "with --real, on labelled real clips (speed as a ratio to their teacher). "
+                                      "Writes OUT/bench_seg.md and OUT/bench_seg.json.")
     seg.add_argument("models", nargs="*", default=["unet", "funet", "funet_flow", "fastseg"], metavar="MODEL",
-                     help="checkpoint files or shipped model names (default: unet funet funet_flow fastseg)")
+                     help="checkpoint files, shipped model names or a teacher (mediapipe, mediapipe_landscape; "
+                          "default: unet funet funet_flow fastseg)")
     seg.add_argument("--real", nargs="+", default=None, metavar="DIR",
                      help="also score on real material: clip folders labelled by a teacher (workbench data label); "
                           "the teacher's own row, when benchmarked, gives the speed ratios")
@@ -607,8 +609,8 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
                                       "a side-by-side picture (mp4 for a video input); with ground truth, print "
                                       "per-frame and mean Dice and IoU. fps excludes reading and writing files.")
     pred.add_argument("-m", "--model", default="funet_flow",
-                      help="checkpoint file, or a shipped model name: unet, funet, funet_flow, fastseg "
-                           "(default funet_flow)")
+                      help="checkpoint file, a shipped model name (unet, funet, funet_flow, fastseg) or the "
+                           "MediaPipe teacher (mediapipe, mediapipe_landscape; make teacher) (default funet_flow)")
     pred.add_argument("-i", "--img", "--input", dest="img", required=True,
                       help="a clip folder, a folder of images, or a video file")
     pred.add_argument("--mask", help="ground truth for an image folder or a video: a mask folder or a mask video "

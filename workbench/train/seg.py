@@ -180,14 +180,14 @@ def training_portraits(spec: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
     The held-out evaluation portrait (``grace_hopper``) is refused.
     """
     from workbench.data.animate import load_portrait, pair_portraits
+    from workbench.data.photos import PORTRAITS, labelled_portrait
 
-    if spec == "grace_hopper":
-        raise InputError("--portraits grace_hopper: that portrait is held out for evaluation; train with astronaut")
-    if spec == "astronaut":
-        from workbench.data.photos import labelled_portrait
-
-        image, mask = labelled_portrait("astronaut")
-        return [("astronaut", image, mask.astype(np.float32))]
+    if spec in PORTRAITS:  # a bundled portrait: only those of the train split (the held-out one is evaluation)
+        if PORTRAITS[spec].split != "train":
+            raise InputError(f"--portraits {spec}: that portrait is held out for evaluation; train with "
+                             + ", ".join(n for n, p in PORTRAITS.items() if p.split == "train"))
+        image, mask = labelled_portrait(spec)
+        return [(spec, image, mask.astype(np.float32))]
     folder = Path(spec)
     images = folder / "images" if (folder / "images").is_dir() else folder / "frames"
     if not images.is_dir() or not (folder / "masks").is_dir():
