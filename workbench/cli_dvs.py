@@ -59,7 +59,7 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlap", type=int, default=16, help="pixels each region reaches into its neighbours "
                                                                 "(default 16)")
     parser.add_argument("--seg", default="unet",
-                        help="segmentation checkpoint, shipped name or teacher (mediapipe; make teacher) (default unet)")
+                        help="segmentation checkpoint, shipped name or teacher (mediapipe, make teacher; default unet)")
     parser.add_argument("--decision", default="decision",
                         help="decision checkpoint or shipped name (default decision)")
     parser.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods() + ["gt"]), default=None,
