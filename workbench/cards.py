@@ -14,11 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from workbench import __version__
 from workbench.flow.pwc import LOSS_WEIGHTS
 from workbench.io.atomic import write_text_atomic
+from workbench.io.checkpoints import load_torch_file
 
 
 def sha256(path: str | Path) -> str:
@@ -42,7 +41,7 @@ def _fmt(value: Any, pattern: str = "{:.3f}") -> str:
 def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str) -> str:
     """Markdown model card of a PWC-Net checkpoint."""
     checkpoint = Path(checkpoint)
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    payload = load_torch_file(checkpoint, "checkpoint")
     params = sum(v.numel() for v in payload["state_dict"].values())
     config = payload["config"]
     tc = payload.get("train_config", {})
@@ -142,7 +141,7 @@ SEG_DESCRIPTIONS = {
 def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str) -> str:
     """Markdown model card of a segmentation checkpoint (numbers from its training run and ``bench_seg``)."""
     checkpoint = Path(checkpoint)
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    payload = load_torch_file(checkpoint, "checkpoint")
     params = sum(v.numel() for v in payload["state_dict"].values())
     tc = payload.get("train_config", {})
     arch = payload["arch"]
@@ -258,7 +257,7 @@ def write_seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[st
 def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
     """Markdown model card of a decision network (numbers from ``train_decision``)."""
     checkpoint = out / "checkpoint.pt"
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    payload = load_torch_file(checkpoint, "checkpoint")
     params = sum(v.numel() for k, v in payload["state_dict"].items() if not k.startswith("in_"))
     labels = result["labels"]
     lc = labels["config"]

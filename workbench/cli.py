@@ -9,22 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import typing
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbench import __version__
+from workbench import cli_types as T
 from workbench.cli_dvs import add_dvs, add_train_decision
 from workbench.errors import InputError
-
-
-def _size(text: str) -> tuple[int, int]:
-    from workbench.data.synthetic import parse_size
-
-    try:
-        return parse_size(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
 
 # ------------------------------------------------------------------------------------------- data
 
@@ -100,7 +93,7 @@ def _add_camera(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera", choices=["none", "webcam", "harsh"], default="none",
                         help="webcam image pipeline after rendering: compression, exposure and white-balance "
                              "drift, defocus, vignetting, sensor noise, low resolution (default none)")
-    parser.add_argument("--camera-prob", type=float, default=1.0, metavar="P",
+    parser.add_argument("--camera-prob", type=T.PROBABILITY, default=1.0, metavar="P",
                         help="share of clips that go through the camera; the others stay clean (default 1)")
 
 
@@ -112,28 +105,28 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
                             description="Generate synthetic video-call clips (clip folders, DESIGN.md §4) with "
                                         "exact masks and forward/backward optical flow.")
     synth.add_argument("--out", required=True, help="output folder (clips go to OUT/clip_0000, ...)")
-    synth.add_argument("--clips", type=int, default=4, help="number of clips (default 4)")
-    synth.add_argument("--frames", type=int, default=60, help="frames per clip (default 60)")
-    synth.add_argument("--size", type=_size, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
-    synth.add_argument("--seed", type=int, default=0, help="random seed: same seed, same bytes (default 0)")
+    synth.add_argument("--clips", type=T.COUNT, default=4, help="number of clips (default 4)")
+    synth.add_argument("--frames", type=T.COUNT, default=60, help="frames per clip (default 60)")
+    synth.add_argument("--size", type=T.SIZE, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
+    synth.add_argument("--seed", type=T.SEED, default=0, help="random seed: same seed, same bytes (default 0)")
     synth.add_argument("--classes", choices=["binary", "parts"], default="binary",
                        help="binary (1 = person) or parts (1 head, 2 torso, 3 hand/arm)")
     synth.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="mixed",
                        help="easy: no noise, blur or lighting change; mixed: drawn per clip (default)")
     synth.add_argument("--backgrounds", help="folder of background images to use instead of generated rooms")
-    synth.add_argument("--camouflage", type=float, default=None, metavar="P",
+    synth.add_argument("--camouflage", type=T.PROBABILITY, default=None, metavar="P",
                        help="probability that the wall takes the shirt's colour (default: by difficulty)")
-    synth.add_argument("--fps", type=float, default=30.0, help="frame rate written to meta.json (default 30)")
-    synth.add_argument("--photo-backgrounds", type=float, default=0.0, metavar="P",
+    synth.add_argument("--fps", type=T.FPS, default=30.0, help="frame rate written to meta.json (default 30)")
+    synth.add_argument("--photo-backgrounds", type=T.PROBABILITY, default=0.0, metavar="P",
                        help="probability of a bundled photograph (or a collage) behind the person instead of a "
                             "room (default 0)")
     synth.add_argument("--photo-split", choices=["train", "heldout"], default="train",
                        help="which bundled photographs: train, or heldout (evaluation only; default train)")
-    synth.add_argument("--photo-textures", type=float, default=0.0, metavar="P",
+    synth.add_argument("--photo-textures", type=T.PROBABILITY, default=0.0, metavar="P",
                        help="probability that the shirt is printed with a photograph (default 0)")
-    synth.add_argument("--hats", type=float, default=0.0, metavar="P",
+    synth.add_argument("--hats", type=T.PROBABILITY, default=0.0, metavar="P",
                        help="probability of a cap or beanie over the hair (default 0)")
-    synth.add_argument("--clutter", type=float, default=0.0, metavar="P",
+    synth.add_argument("--clutter", type=T.PROBABILITY, default=0.0, metavar="P",
                        help="probability of shaded objects, some skin-toned, in front of the background (default 0)")
     _add_camera(synth)
     synth.add_argument("--overwrite", action="store_true", help="replace existing clip folders")
@@ -147,11 +140,11 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     anim.add_argument("--masks", required=True, help="folder of 0/255 masks named like the images")
     anim.add_argument("--backgrounds", help="folder of background images (default: generated rooms)")
     anim.add_argument("--out", required=True, help="output folder")
-    anim.add_argument("--frames", type=int, default=60, help="frames per clip (default 60)")
-    anim.add_argument("--size", type=_size, default=None, help="WIDTHxHEIGHT (default: the first portrait's size)")
-    anim.add_argument("--seed", type=int, default=0)
+    anim.add_argument("--frames", type=T.COUNT, default=60, help="frames per clip (default 60)")
+    anim.add_argument("--size", type=T.SIZE, default=None, help="WIDTHxHEIGHT (default: the first portrait's size)")
+    anim.add_argument("--seed", type=T.SEED, default=0)
     anim.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="easy")
-    anim.add_argument("--fps", type=float, default=30.0)
+    anim.add_argument("--fps", type=T.FPS, default=30.0)
     anim.add_argument("--matte", action="store_true", help="masks are soft alpha mattes (0-255), not 0/255")
     anim.add_argument("--framing", choices=["cover", "person"], default="cover",
                       help="cover: the portrait fills the frame (default); person: framed as in a video call, "
@@ -159,7 +152,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     anim.add_argument("--photos", choices=["train", "heldout"], default=None,
                       help="without --backgrounds: bundled photographs of this split behind the person "
                            "(default: generated rooms)")
-    anim.add_argument("--clips-per-portrait", type=int, default=1, metavar="N",
+    anim.add_argument("--clips-per-portrait", type=T.COUNT, default=1, metavar="N",
                       help="clips per portrait, each with its own motion, background and camera (default 1)")
     _add_camera(anim)
     anim.add_argument("--overwrite", action="store_true", help="replace existing clip folders")
@@ -176,14 +169,14 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
                      help="mediapipe (default), mediapipe_landscape, chroma (green/blue-screen keying), or a "
                           "segmentation checkpoint / shipped name (e.g. funet_flow)")
     lab.add_argument("--out", required=True, help="output clip folder")
-    lab.add_argument("--size", type=_size, default=None, help="resize frames to WIDTHxHEIGHT first (default: keep)")
-    lab.add_argument("--start", type=int, default=0, metavar="K", help="skip the first K frames (default 0)")
-    lab.add_argument("--max-frames", type=int, default=None, metavar="N", help="label at most N frames")
-    lab.add_argument("--chunk", type=int, default=None, metavar="N",
+    lab.add_argument("--size", type=T.SIZE, default=None, help="resize frames to WIDTHxHEIGHT first (default: keep)")
+    lab.add_argument("--start", type=T.COUNT0, default=0, metavar="K", help="skip the first K frames (default 0)")
+    lab.add_argument("--max-frames", type=T.COUNT, default=None, metavar="N", help="label at most N frames")
+    lab.add_argument("--chunk", type=T.COUNT, default=None, metavar="N",
                      help="cut into clip folders of N frames (OUT/<name>_000, ...), e.g. to fine-tune on a call "
                           "with a validation split by clip")
-    lab.add_argument("--step", type=int, default=1, metavar="K", help="keep every K-th frame (default 1)")
-    lab.add_argument("--threshold", type=float, default=0.5,
+    lab.add_argument("--step", type=T.COUNT, default=1, metavar="K", help="keep every K-th frame (default 1)")
+    lab.add_argument("--threshold", type=T.THRESHOLD, default=0.5,
                      help="network teachers: person where the probability is at least this (default 0.5)")
     lab.add_argument("--key-color", type=_key_color, default=None, metavar="R,G,B",
                      help="chroma: the screen's colour (default: estimated from the frame border)")
@@ -302,6 +295,7 @@ def _add_flow(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--preset", choices=["ultrafast", "fast", "medium"], default=None,
                       help="DIS preset (default medium)")
     flow.add_argument("--viz", metavar="OUT.png", help="also write the Middlebury colour coding of the flow")
+    flow.add_argument("--overwrite", action="store_true", help="replace existing output files")
     flow.set_defaults(func=cmd_flow)
 
 
@@ -320,10 +314,23 @@ def cmd_bench_flow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_labels(models: list[str]) -> dict[str, str]:
+    """Row labels for ``bench seg``: the folder name of a ``checkpoint.pt``, else the file's stem; where two
+    models would share a label, both are labelled by the path given, so no result is dropped."""
+    def short(m: str) -> str:
+        return Path(m).parent.name if Path(m).name == "checkpoint.pt" else Path(m).stem
+
+    if len(set(models)) != len(models):
+        twice = next(m for m in models if models.count(m) > 1)
+        raise InputError(f"{twice}: given twice; list each model once")
+    labels = [short(m) for m in models]
+    return {(label if labels.count(label) == 1 else m): m for label, m in zip(labels, models, strict=True)}
+
+
 def cmd_bench_seg(args: argparse.Namespace) -> int:
     from workbench.bench_seg import bench_seg, format_bench_seg, write_bench_seg
 
-    checkpoints = {Path(m).parent.name if Path(m).name == "checkpoint.pt" else Path(m).stem: m for m in args.models}
+    checkpoints = _model_labels(args.models)
     result = bench_seg(checkpoints, clips=args.clips, frames=args.frames, size=args.size, seed=args.seed,
                        difficulty=args.difficulty, threads=args.threads, repeat=args.repeat, real=args.real,
                        progress=_bench_progress)
@@ -343,15 +350,16 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
                                        "(generated in memory) and on the real motorcycle stereo pair, and the "
                                        "correlation op's throughput per backend. Writes OUT/bench_flow.md and "
                                        "OUT/bench_flow.json.")
-    flow.add_argument("--clips", type=int, default=4, help="held-out synthetic clips (default 4)")
-    flow.add_argument("--frames", type=int, default=16, help="frames per clip (default 16)")
-    flow.add_argument("--size", type=_size, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
-    flow.add_argument("--seed", type=int, default=HELD_OUT_SEED,
+    flow.add_argument("--clips", type=T.COUNT, default=4, help="held-out synthetic clips (default 4)")
+    flow.add_argument("--frames", type=T.COUNT, default=16, help="frames per clip (default 16)")
+    flow.add_argument("--size", type=T.SIZE, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
+    flow.add_argument("--seed", type=T.SEED, default=HELD_OUT_SEED,
                       help=f"first held-out seed, >= {HELD_OUT_SEED} (training uses the seeds below; "
                            "default %(default)s)")
-    flow.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
-    flow.add_argument("--repeat", type=int, default=3, help="timed passes; the median is reported (default 3)")
+    flow.add_argument("--threads", type=T.THREADS, default=2, help="torch and OpenCV threads (default 2)")
+    flow.add_argument("--repeat", type=T.COUNT, default=3, help="timed passes; the median is reported (default 3)")
     flow.add_argument("--out", default="data/bench", help="output folder (default data/bench)")
+    flow.add_argument("--overwrite", action="store_true", help="replace an existing bench_flow.md/json")
     flow.set_defaults(func=cmd_bench_flow)
 
     seg = bsub.add_parser("seg", help="accuracy, flicker and speed of segmentation checkpoints on held-out clips",
@@ -366,14 +374,15 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     seg.add_argument("--real", nargs="+", default=None, metavar="DIR",
                      help="also score on real material: clip folders labelled by a teacher (workbench data label); "
                           "the teacher's own row, when benchmarked, gives the speed ratios")
-    seg.add_argument("--clips", type=int, default=8, help="held-out synthetic clips (default 8; 0: only --real)")
-    seg.add_argument("--frames", type=int, default=40, help="frames per clip (default 40)")
-    seg.add_argument("--size", type=_size, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
-    seg.add_argument("--seed", type=int, default=HELD_OUT_SEED, help="first held-out seed (default %(default)s)")
+    seg.add_argument("--clips", type=T.COUNT0, default=8, help="held-out synthetic clips (default 8; 0: only --real)")
+    seg.add_argument("--frames", type=T.COUNT, default=40, help="frames per clip (default 40)")
+    seg.add_argument("--size", type=T.SIZE, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
+    seg.add_argument("--seed", type=T.SEED, default=HELD_OUT_SEED, help="first held-out seed (default %(default)s)")
     seg.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="mixed")
-    seg.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
-    seg.add_argument("--repeat", type=int, default=3, help="timed passes; the median is reported (default 3)")
+    seg.add_argument("--threads", type=T.THREADS, default=2, help="torch and OpenCV threads (default 2)")
+    seg.add_argument("--repeat", type=T.COUNT, default=3, help="timed passes; the median is reported (default 3)")
     seg.add_argument("--out", default="data/bench", help="output folder (default data/bench)")
+    seg.add_argument("--overwrite", action="store_true", help="replace an existing bench_seg.md/json")
     seg.set_defaults(func=cmd_bench_seg)
 
 
@@ -409,7 +418,7 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
     from workbench.cards import write_seg_card
     from workbench.train.seg import SegTrainConfig, train_seg
 
-    out = args.out or f"models/{args.model}"
+    out = _train_seg_out(args)
     config = SegTrainConfig(out=out, model=args.model, size=args.size, batch_norm=args.batch_norm, flow=args.flow,
                             data=args.data,
                             train_clips=args.train_clips, frames=args.frames, frame_size=args.frame_size,
@@ -438,16 +447,6 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gpu(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a CUDA device index (0, 1, ...)") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a CUDA device index (0, 1, ...)")
-    return value
-
-
 def _seg_models() -> list[str]:
     from workbench.registry import list_models
 
@@ -472,16 +471,17 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                                             "method is used at prediction)")
     seg.add_argument("--data", help="training data (clip folders, FUNet, DAVIS, ...; default: generate in memory)")
     seg.add_argument("--out", help="output folder (default models/MODEL)")
-    seg.add_argument("-e", "--epochs", type=int, default=10, help="epochs (default 10)")
-    seg.add_argument("-b", "--batch-size", type=int, default=8, help="batch size (default 8)")
-    seg.add_argument("-l", "--learning-rate", type=float, default=1e-4, help="RMSprop learning rate (default 1e-4)")
+    seg.add_argument("-e", "--epochs", type=T.COUNT, default=10, help="epochs (default 10)")
+    seg.add_argument("-b", "--batch-size", type=T.COUNT, default=8, help="batch size (default 8)")
+    seg.add_argument("-l", "--learning-rate", type=T.LEARNING_RATE, default=1e-4,
+                     help="RMSprop learning rate (default 1e-4)")
     seg.add_argument("-f", "--load", metavar="CHECKPOINT",
                      help="start from these weights: the same architecture, or a unet checkpoint of the same size "
                           "for funet / funet_flow (RGB filters copied, new inputs start at zero)")
-    seg.add_argument("-s", "--scale", type=float, default=1.0, help="resize frames by this factor (default 1)")
-    seg.add_argument("-v", "--validation", type=float, default=10.0,
+    seg.add_argument("-s", "--scale", type=T.SCALE, default=1.0, help="resize frames by this factor (default 1)")
+    seg.add_argument("-v", "--validation", type=T.PERCENT, default=10.0,
                      help="percent of clips (not frames) held out for validation (default 10)")
-    seg.add_argument("-g", "--gpu", type=_gpu, default=None, metavar="INDEX",
+    seg.add_argument("-g", "--gpu", type=T.GPU, default=None, metavar="INDEX",
                      help="CUDA device index (default: the CPU)")
     seg.add_argument("--batch-norm", action="store_true",
                      help="U-Net with batch normalisation after each conv (the seed has none)")
@@ -489,35 +489,37 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                      help="rmsprop (the seed's, momentum 0.9, weight decay 1e-8) or adam (default rmsprop)")
     seg.add_argument("--loss", choices=["bce", "dice_bce"], default="bce",
                      help="binary loss (default bce, the seed's); more than two classes use cross-entropy")
-    seg.add_argument("--crop", type=_size, default=(160, 96),
+    seg.add_argument("--crop", type=T.CROP, default=(160, 96),
                      help="training crop WIDTHxHEIGHT (default 160x96; 0x0: whole frames)")
-    seg.add_argument("--train-clips", type=int, default=40, help="generated clips before the split (default 40)")
-    seg.add_argument("--frames", type=int, default=40, help="frames per generated clip (default 40)")
-    seg.add_argument("--frame-size", type=_size, default=(320, 192), help="generated frame size (default 320x192)")
+    seg.add_argument("--train-clips", type=T.COUNT, default=40, help="generated clips before the split (default 40)")
+    seg.add_argument("--frames", type=T.COUNT, default=40, help="frames per generated clip (default 40)")
+    seg.add_argument("--frame-size", type=T.SIZE, default=(320, 192), help="generated frame size (default 320x192)")
     seg.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="mixed")
     seg.add_argument("--classes", choices=["binary", "parts"], default="binary",
                      help="generated labels: person vs background, or head / torso / arm (default binary)")
-    seg.add_argument("--seed", type=int, default=0, help="data, split and sampling seed (default 0)")
-    seg.add_argument("--photo-backgrounds", type=float, default=0.0, metavar="P",
+    seg.add_argument("--seed", type=T.SEED, default=0, help="data, split and sampling seed (default 0)")
+    seg.add_argument("--photo-backgrounds", type=T.PROBABILITY, default=0.0, metavar="P",
                      help="generated clips: probability of a bundled photograph behind the person (default 0)")
-    seg.add_argument("--photo-textures", type=float, default=0.0, metavar="P",
+    seg.add_argument("--photo-textures", type=T.PROBABILITY, default=0.0, metavar="P",
                      help="generated clips: probability that the shirt is printed with a photograph (default 0)")
-    seg.add_argument("--hats", type=float, default=0.0, metavar="P",
+    seg.add_argument("--hats", type=T.PROBABILITY, default=0.0, metavar="P",
                      help="generated clips: probability of a cap or beanie on the procedural person (default 0)")
-    seg.add_argument("--clutter", type=float, default=0.0, metavar="P",
+    seg.add_argument("--clutter", type=T.PROBABILITY, default=0.0, metavar="P",
                      help="generated clips: probability of shaded objects, some skin-toned, in front of the "
                           "background (default 0)")
     _add_camera(seg)
     seg.add_argument("--portraits", default=None, metavar="astronaut|DIR",
                      help="real people to animate into training clips: astronaut (scikit-image's portrait, "
                           "labelled by the MediaPipe teacher) or a folder with images/ and masks/")
-    seg.add_argument("--portrait-share", type=float, default=0.0, metavar="P",
+    seg.add_argument("--portrait-share", type=T.PROBABILITY, default=0.0, metavar="P",
                      help="share of generated clips that animate a real portrait (default 0)")
-    seg.add_argument("--val-frames", type=int, default=None, help="frames per validation clip (default all)")
-    seg.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    seg.add_argument("--val-frames", type=T.COUNT, default=None, help="frames per validation clip (default all)")
+    seg.add_argument("--threads", type=T.THREADS, default=2, help="torch threads (default 2)")
     seg.add_argument("--resume", action="store_true", help="continue from OUT/epochs/state.pt")
-    seg.add_argument("--eval-clips", type=int, default=8, help="held-out clips for the model card (default 8)")
-    seg.add_argument("--eval-frames", type=int, default=40, help="frames per held-out clip (default 40)")
+    seg.add_argument("--overwrite", action="store_true",
+                     help="replace an existing OUT (the default OUT is the shipped model: refused without it)")
+    seg.add_argument("--eval-clips", type=T.COUNT, default=8, help="held-out clips for the model card (default 8)")
+    seg.add_argument("--eval-frames", type=T.COUNT, default=40, help="frames per held-out clip (default 40)")
     seg.add_argument("--eval-real", nargs="+", default=None, metavar="DIR",
                      help="also score the checkpoint on real material for the card (labelled clip folders)")
     seg.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
@@ -539,21 +541,23 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--out", default="models/pwc_small/checkpoint.pt", help="checkpoint path (default %(default)s)")
     flow.add_argument("--variant", default="pwc_small", choices=["pwc_small", "pwc"])
     flow.add_argument("--data", help="clip folders with flow_fwd/flow_bwd (default: generate in memory)")
-    flow.add_argument("--train-clips", type=int, default=48, help="generated training clips (default 48)")
-    flow.add_argument("--frames", type=int, default=40, help="frames per generated clip (default 40)")
-    flow.add_argument("--size", type=_size, default=(320, 192), help="generated frame size (default 320x192)")
-    flow.add_argument("--seed", type=int, default=0, help="training data and sampling seed (default 0)")
-    flow.add_argument("--val-clips", type=int, default=4, help="validation clips, seed 5000 (default 4)")
-    flow.add_argument("--steps", type=int, default=3000)
-    flow.add_argument("--batch-size", type=int, default=8)
-    flow.add_argument("--crop", type=_size, default=(128, 128), help="training crop WIDTHxHEIGHT (default 128x128)")
-    flow.add_argument("--lr", type=float, default=5e-4)
+    flow.add_argument("--train-clips", type=T.COUNT, default=48, help="generated training clips (default 48)")
+    flow.add_argument("--frames", type=T.COUNT, default=40, help="frames per generated clip (default 40)")
+    flow.add_argument("--size", type=T.SIZE, default=(320, 192), help="generated frame size (default 320x192)")
+    flow.add_argument("--seed", type=T.SEED, default=0, help="training data and sampling seed (default 0)")
+    flow.add_argument("--val-clips", type=T.COUNT, default=4, help="validation clips, seed 5000 (default 4)")
+    flow.add_argument("--steps", type=T.COUNT, default=3000)
+    flow.add_argument("--batch-size", type=T.COUNT, default=8)
+    flow.add_argument("--crop", type=T.SIZE, default=(128, 128), help="training crop WIDTHxHEIGHT (default 128x128)")
+    flow.add_argument("--lr", type=T.LEARNING_RATE, default=5e-4)
     flow.add_argument("--crop-weighting", choices=["uniform", "magnitude"], default="magnitude",
                       help="centre moving crops on a uniform moving pixel or one picked by |flow|")
-    flow.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    flow.add_argument("--threads", type=T.THREADS, default=2, help="torch threads (default 2)")
     flow.add_argument("--resume", action="store_true", help="continue from OUT.state.pt")
-    flow.add_argument("--eval-clips", type=int, default=6, help="held-out clips for the model card (default 6)")
-    flow.add_argument("--eval-frames", type=int, default=31, help="frames per held-out clip (default 31)")
+    flow.add_argument("--overwrite", action="store_true",
+                      help="replace an existing OUT (the default OUT is the shipped model: refused without it)")
+    flow.add_argument("--eval-clips", type=T.COUNT, default=6, help="held-out clips for the model card (default 6)")
+    flow.add_argument("--eval-frames", type=T.COUNT, default=31, help="frames per held-out clip (default 31)")
     flow.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
     flow.add_argument("--quiet", action="store_true", help="no progress bars")
     flow.set_defaults(func=cmd_train_flow)
@@ -570,10 +574,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from workbench.seg.predict import PredictOptions, predict
     from workbench.viz.composite import background_spec
 
-    if args.mask_threshold is not None and not 0 < args.mask_threshold < 1:
-        raise InputError(f"--mask-threshold {args.mask_threshold}: expected a probability in (0, 1)")
-    if args.scale is not None and not 0 < args.scale <= 4:
-        raise InputError(f"--scale {args.scale}: expected a factor in (0, 4]")
     device = "cpu"
     if args.gpu is not None:
         import torch
@@ -584,9 +584,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     background = background_spec(args.background)
     net = load_seg_checkpoint(args.model)
     sequences = open_dataset(args.img, masks=args.mask)
-    if args.output is None and not (args.no_save and args.no_viz):
-        name = Path(args.img).stem or "input"
-        args.output = f"data/predict/{name}"
+    _predict_out(args)
     options = PredictOptions(threshold=args.mask_threshold, scale=args.scale, flow=args.flow, background=background,
                              save=not args.no_save, viz=not args.no_viz, evaluate=not args.no_eval, device=device)
     report = (lambda line: None) if args.quiet else print
@@ -621,11 +619,11 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
                            "(default blur)")
     pred.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
                       help="flow method for funet/funet_flow (default: the one the checkpoint was trained with)")
-    pred.add_argument("-t", "--mask-threshold", type=float, default=None,
+    pred.add_argument("-t", "--mask-threshold", type=T.THRESHOLD, default=None,
                       help="foreground probability threshold (default: the checkpoint's, 0.5)")
-    pred.add_argument("-s", "--scale", type=float, default=None,
+    pred.add_argument("-s", "--scale", type=T.SCALE, default=None,
                       help="resize frames by this factor before the network (default: the checkpoint's)")
-    pred.add_argument("-g", "--gpu", type=_gpu, default=None, metavar="INDEX", help="CUDA device (default CPU)")
+    pred.add_argument("-g", "--gpu", type=T.GPU, default=None, metavar="INDEX", help="CUDA device (default CPU)")
     pred.add_argument("--no-viz", action="store_true", help="do not write the side-by-side pictures")
     pred.add_argument("--no-save", action="store_true", help="do not write masks and composites")
     pred.add_argument("--no-eval", action="store_true", help="do not score against ground truth")
@@ -637,19 +635,84 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
 # ------------------------------------------------------------------------------------------- dashboard
 
 
+MAX_UPLOAD_MB = 200
+"""The largest file the dashboard's New run accepts (Streamlit's ``server.maxUploadSize``)."""
+
+
+def _check_address(address: str, port: int) -> None:
+    """A bad ``--address`` or a busy ``--port`` is a one-line error here, not a traceback from Streamlit."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise InputError(f"--address {address!r}: not an address of this machine (e.g. 127.0.0.1 or 0.0.0.0)") from None
+    family, kind, proto, _, sockaddr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        try:
+            probe.bind(sockaddr)
+        except OSError as exc:
+            raise InputError(f"--address {address} --port {port}: cannot listen there ({exc.strerror}); pick another "
+                             "--port") from None
+
+
+def _open_browser_when_up(url: str, address: str, port: int, server: object) -> None:
+    """Open ``url`` once the server answers — only where a graphical browser can exist (never a text browser
+    taking over the terminal, never a prompt)."""
+    import os
+    import socket
+    import threading
+    import time
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print(f"dashboard: no display here; open {url} in a browser", flush=True)
+        return
+
+    def wait_and_open() -> None:
+        host = "127.0.0.1" if address in ("0.0.0.0", "::", "") else address
+        for _ in range(120):
+            if server.poll() is not None:  # type: ignore[attr-defined]
+                return
+            try:
+                with socket.create_connection((host, port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            return
+        try:
+            webbrowser.open(url)
+        except Exception:  # no browser: the URL is printed above
+            pass
+
+    threading.Thread(target=wait_and_open, daemon=True).start()
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import subprocess
 
     app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
     if not app.is_file():
         raise InputError(f"{app}: the dashboard is not there (it runs from a source checkout of the workbench)")
-    if not 0 < args.port < 65536:
-        raise InputError(f"--port {args.port}: expected a TCP port (1-65535)")
+    runs = Path(args.runs).resolve()
+    root = Path(args.root).resolve() if args.root else runs
+    if runs.exists() and not runs.is_dir():
+        raise InputError(f"--runs {args.runs}: a file, expected a folder of run records")
+    if root != runs and root not in runs.parents:
+        raise InputError(f"--runs {args.runs}: outside --root {args.root}; the dashboard reads and writes only under "
+                         "its root")
+    _check_address(args.address, args.port)
+    # Always headless: Streamlit's first-run e-mail prompt would otherwise wait for a keyboard; we open the browser.
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
-               "--server.port", str(args.port), "--server.headless", "true" if args.no_browser else "false",
-               "--browser.gatherUsageStats", "false", "--", "--runs", str(Path(args.runs).resolve())]
-    print(f"dashboard: http://{args.address}:{args.port} over the runs in {args.runs} (Ctrl-C stops it)", flush=True)
-    server = subprocess.Popen(command)
+               "--server.port", str(args.port), "--server.headless", "true",
+               "--server.maxUploadSize", str(MAX_UPLOAD_MB), "--browser.gatherUsageStats", "false",
+               "--", "--runs", str(runs), "--root", str(root)]
+    url = f"http://{'127.0.0.1' if args.address in ('0.0.0.0', '::') else args.address}:{args.port}"
+    print(f"dashboard: {url} over the runs in {args.runs} (Ctrl-C stops it)", flush=True)
+    server = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    if not args.no_browser:
+        _open_browser_when_up(url, args.address, args.port, server)
     try:
         return server.wait()
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the server too, never leave it running on its own
@@ -668,15 +731,25 @@ def _add_dashboard(sub: argparse._SubParsersAction) -> None:
                           description="Start the dashboard (Streamlit) on this machine only (127.0.0.1 by default): "
                                       "run explorer, timelines, compare, flow inspector, worst frames, new runs.")
     dash.add_argument("--runs", default="data/runs", help="folder of run records (default data/runs)")
-    dash.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    dash.add_argument("--root", default=None,
+                      help="the only folder the dashboard reads runs from and writes uploads under (default: --runs)")
+    dash.add_argument("--port", type=T.PORT, default=8501, help="port (default 8501)")
     dash.add_argument("--address", default="127.0.0.1",
                       help="address to listen on (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
     dash.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     dash.set_defaults(func=cmd_dashboard)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``workbench: error: argument --fps: '0': expected … (see workbench data
+    synth --help)`` on stderr and exit status 2, like every other user error (subcommands inherit the class)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"workbench: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workbench", description="Flow-guided video segmentation workbench.")
+    parser = Parser(prog="workbench", description="Flow-guided video segmentation workbench.")
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True,
                                 metavar="{data,flow,train,predict,dvs,bench,dashboard}")
@@ -688,6 +761,94 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench(sub)
     _add_dashboard(sub)
     return parser
+
+
+# ------------------------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of a command: the option that names it (or a function of the arguments), its kind
+    (:data:`workbench.io.atomic.OUTPUT_KINDS`) and the options that name what the command reads."""
+
+    option: str
+    kind: str = "folder"
+    inputs: tuple[str, ...] = ()
+    path: Callable[[argparse.Namespace], str | Path | None] | None = None
+
+
+def _bench_files(stem: str) -> Callable[[argparse.Namespace], list[Path]]:
+    return lambda args: [Path(args.out) / f"{stem}.md", Path(args.out) / f"{stem}.json"]
+
+
+def _predict_out(args: argparse.Namespace) -> str | None:
+    if args.output is None and not (args.no_save and args.no_viz):
+        args.output = f"data/predict/{Path(args.img).stem or 'input'}"
+    return args.output
+
+
+def _train_seg_out(args: argparse.Namespace) -> str:
+    args.out = args.out or f"models/{args.model}"
+    return args.out
+
+
+def outputs_table() -> dict[Callable[[argparse.Namespace], int], tuple[Output, ...]]:
+    """What every command writes and reads: the one place :func:`check_outputs` learns it from."""
+    from workbench.cli_dvs import cmd_dvs_labels, cmd_dvs_run, cmd_dvs_sweep, cmd_train_decision
+
+    seg_inputs = ("data", "mask", "seg", "decision", "correct", "fast")
+    return {
+        cmd_data_synth: (Output("--out", "parent", ("backgrounds",)),),
+        cmd_data_animate: (Output("--out", "parent", ("images", "masks", "backgrounds")),),
+        cmd_data_label: (Output("--out", "folder", ("input", "teacher")),),
+        cmd_data_portraits: (Output("--out", "folder"),),
+        cmd_flow: (Output("--out", "file", ("frame_a", "frame_b")), Output("--viz", "file", ("frame_a", "frame_b"))),
+        cmd_bench_flow: (Output("--out", "parent"),
+                         *(Output("--out", "file", path=lambda a, i=i: _bench_files("bench_flow")(a)[i])
+                           for i in range(2))),
+        cmd_bench_seg: (Output("--out", "parent", ("models", "real")),
+                        *(Output("--out", "file", ("models", "real"), lambda a, i=i: _bench_files("bench_seg")(a)[i])
+                          for i in range(2))),
+        cmd_train_seg: (Output("--out", "model", ("data", "load", "eval_real", "portraits"), _train_seg_out),),
+        cmd_train_flow: (Output("--out", "model", ("data",)),),
+        cmd_train_decision: (Output("--out", "model", ("labels", "test")),),
+        cmd_predict: (Output("--output", "folder", ("img", "mask", "background", "model"), _predict_out),),
+        cmd_dvs_run: (Output("--out", "parent", seg_inputs),),
+        cmd_dvs_labels: (Output("--out", "folder", seg_inputs),),
+        cmd_dvs_sweep: (Output("--out", "folder", seg_inputs),),
+    }
+
+
+def _paths(value: object) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Run :func:`workbench.io.atomic.check_output` on every output of the command, before any work."""
+    from workbench.io.atomic import check_output
+
+    for spec in outputs_table().get(args.func, ()):
+        dest = spec.option.lstrip("-").replace("-", "_")
+        path = spec.path(args) if spec.path else getattr(args, dest, None)
+        if path is None:
+            continue
+        inputs = [p for name in spec.inputs for p in _paths(getattr(args, name, None))]
+        check_output(path, inputs, overwrite=getattr(args, "overwrite", False), kind=spec.kind, option=spec.option,
+                     resume=getattr(args, "resume", False))
+
+
+def _error_line(exc: BaseException) -> str:
+    """One line for a user error: our own message, or what the operating system said about which file."""
+    if isinstance(exc, InputError):
+        return " ".join(str(exc).split())
+    if isinstance(exc, MemoryError):
+        return "out of memory (try a smaller --size, fewer --frames or --clips, or a smaller batch)"
+    assert isinstance(exc, OSError)
+    where = exc.filename if exc.filename is not None else ""
+    what = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    return f"{what}: {where}" if where else what
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -715,10 +876,10 @@ def _main(argv: Sequence[str] | None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded by commands that write model cards
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        check_outputs(args)
         return func(args)
-    except (InputError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
-        message = str(exc) if isinstance(exc, InputError) else f"{exc.strerror or exc}: {exc.filename}"
-        print(f"workbench: error: {message}", file=sys.stderr)
+    except (InputError, OSError, MemoryError) as exc:
+        print(f"workbench: error: {_error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)

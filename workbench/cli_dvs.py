@@ -10,16 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
+from workbench import cli_types as T
 from workbench.errors import InputError
-
-
-def _grid(text: str) -> tuple[int, int]:
-    from workbench.pipeline import parse_grid
-
-    try:
-        return parse_grid(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _threads(n: int):
@@ -42,21 +34,20 @@ def _sequences(args: argparse.Namespace, default_seed: int):
 
 
 def _add_generated(parser: argparse.ArgumentParser, clips: int, frames: int, seed_help: str) -> None:
-    from workbench.cli import _size
-
-    parser.add_argument("--clips", type=int, default=clips, help=f"generated clips without --data (default {clips})")
-    parser.add_argument("--frames", type=int, default=frames,
+    parser.add_argument("--clips", type=T.COUNT, default=clips,
+                        help=f"generated clips without --data (default {clips})")
+    parser.add_argument("--frames", type=T.COUNT, default=frames,
                         help=f"frames per generated clip (default {frames})")
-    parser.add_argument("--size", type=_size, default=(320, 192), help="generated frame size (default 320x192)")
-    parser.add_argument("--seed", type=int, default=None, help=seed_help)
+    parser.add_argument("--size", type=T.SIZE, default=(320, 192), help="generated frame size (default 320x192)")
+    parser.add_argument("--seed", type=T.SEED, default=None, help=seed_help)
     parser.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="mixed")
 
 
 def _add_pipeline(parser: argparse.ArgumentParser) -> None:
     from workbench.cli import _flow_methods, _LazyChoices
 
-    parser.add_argument("--regions", type=_grid, default=(2, 2), help="ROWSxCOLS grid of regions (default 2x2)")
-    parser.add_argument("--overlap", type=int, default=16, help="pixels each region reaches into its neighbours "
+    parser.add_argument("--regions", type=T.grid, default=(2, 2), help="ROWSxCOLS grid of regions (default 2x2)")
+    parser.add_argument("--overlap", type=T.PIXELS, default=16, help="pixels each region reaches into its neighbours "
                                                                 "(default 16)")
     parser.add_argument("--seg", default="unet",
                         help="segmentation checkpoint, shipped name or teacher (mediapipe, make teacher; default unet)")
@@ -65,10 +56,10 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods() + ["gt"]), default=None,
                         metavar="METHOD", help="flow method of the warp path: %(choices)s (gt: the clip's ground "
                                                "truth, an ablation; default: the decision network's, dis)")
-    parser.add_argument("--flow-scale", type=float, default=None,
+    parser.add_argument("--flow-scale", type=T.SCALE, default=None,
                         help="estimate the warp path's flow at this scale of the region (default: the decision "
                              "network's, 0.5 as DVSNet)")
-    parser.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
+    parser.add_argument("--threads", type=T.THREADS, default=2, help="torch and OpenCV threads (default 2)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -86,7 +77,7 @@ def _add_correct(parser: argparse.ArgumentParser) -> None:
                         help="fuse every output (warped or fresh) with this cheap single-frame network's output on "
                              "the current frame (Accel's corrective fusion), e.g. fastseg; none = DVSNet's plain "
                              "pipeline (default none)")
-    parser.add_argument("--correct-weight", type=float, default=3.0,
+    parser.add_argument("--correct-weight", type=T.WEIGHT, default=3.0,
                         help="fused logits = logits + W x corrector logits (default 3, chosen on training clips)")
 
 
@@ -110,11 +101,10 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
                             dynamic=args.dynamic,
                             dynamic_down=args.dynamic_down, dynamic_up=args.dynamic_up, regions=args.regions,
                             overlap=args.overlap, flow=args.flow or "dis", score=args.score or "iou",
-                            true_scores=args.true_scores, flow_scale=args.flow_scale or 0.5,
+                            true_scores=args.true_scores,
+                            flow_scale=0.5 if args.flow_scale is None else args.flow_scale,
                             correct_weight=args.correct_weight)
     config.validate()
-    if args.frames is not None and args.frames < 1:
-        raise InputError(f"--frames {args.frames}: expected 1 or more")
     net = load_seg_checkpoint(args.seg)
     corrector = _corrector(args)
     decider = load_decision_checkpoint(args.decision) if args.policy == "adaptive" else None
@@ -153,7 +143,7 @@ def cmd_dvs_labels(args: argparse.Namespace) -> int:
     from workbench.seg.checkpoint import load_seg_checkpoint
 
     config = LabelConfig(features=args.features, flow=args.flow or ("pwc" if args.features == "flownet" else "dis"),
-                         flow_scale=args.flow_scale or 0.5,
+                         flow_scale=0.5 if args.flow_scale is None else args.flow_scale,
                          label=args.label, score=args.score, grid=args.grid, regions=args.regions,
                          fast=args.fast if args.features == "flow+fast" else "",
                          overlap=args.overlap, max_offset=args.max_offset)
@@ -178,15 +168,16 @@ def cmd_dvs_sweep(args: argparse.Namespace) -> int:
     from workbench.data.synthetic import HELD_OUT_SEED
     from workbench.decision import load_decision_checkpoint
     from workbench.seg.checkpoint import load_seg_checkpoint
-    from workbench.sweep import DEFAULT_TARGETS, SweepConfig, parse_range, run_sweep
+    from workbench.sweep import DEFAULT_TARGETS, SweepConfig, run_sweep
 
     decider = None if args.decision == "none" else load_decision_checkpoint(args.decision)
-    targets = args.targets or DEFAULT_TARGETS[args.rule]
-    config = SweepConfig(targets=tuple(parse_range(targets)),
-                         intervals=tuple(int(v) for v in parse_range(args.intervals)), oracle=not args.no_oracle,
+    targets = args.targets or T.TARGETS(DEFAULT_TARGETS[args.rule])
+    flow_scale = args.flow_scale if args.flow_scale is not None else \
+        float(decider.meta.get("flow_scale", 0.5)) if decider else 0.5
+    config = SweepConfig(targets=tuple(targets), intervals=tuple(args.intervals), oracle=not args.no_oracle,
                          flow_only=not args.no_flow_only, dynamic=args.dynamic, regions=args.regions,
                          overlap=args.overlap, flow=args.flow or (decider.flow if decider else "dis"),
-                         flow_scale=args.flow_scale or (float(decider.meta.get("flow_scale", 0.5)) if decider else 0.5),
+                         flow_scale=flow_scale,
                          max_frames=args.max_frames, correct_weight=args.correct_weight, rule=args.rule,
                          score=decider.score if decider else "iou")
     config.validate()
@@ -236,13 +227,16 @@ def add_train_decision(tsub: argparse._SubParsersAction) -> None:
     dec.add_argument("--labels", default="data/decision/labels", help="labels folder (default %(default)s)")
     dec.add_argument("--test", help="held-out labels folder to score at the end (e.g. from --seed 10000)")
     dec.add_argument("--out", default="models/decision", help="output folder (default %(default)s)")
-    dec.add_argument("-e", "--epochs", type=int, default=100, help="epochs (default 100, DVSNet's)")
-    dec.add_argument("-b", "--batch-size", type=int, default=32, help="batch size (default 32)")
-    dec.add_argument("-l", "--learning-rate", type=float, default=0.002, help="Adam learning rate (default 0.002)")
-    dec.add_argument("-v", "--validation", type=float, default=10.0, help="percent of clips for validation")
-    dec.add_argument("--seed", type=int, default=0)
-    dec.add_argument("--threads", type=int, default=2)
+    dec.add_argument("-e", "--epochs", type=T.COUNT, default=100, help="epochs (default 100, DVSNet's)")
+    dec.add_argument("-b", "--batch-size", type=T.COUNT, default=32, help="batch size (default 32)")
+    dec.add_argument("-l", "--learning-rate", type=T.LEARNING_RATE, default=0.002,
+                     help="Adam learning rate (default 0.002)")
+    dec.add_argument("-v", "--validation", type=T.PERCENT, default=10.0, help="percent of clips for validation")
+    dec.add_argument("--seed", type=T.SEED, default=0)
+    dec.add_argument("--threads", type=T.THREADS, default=2)
     dec.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md")
+    dec.add_argument("--overwrite", action="store_true",
+                     help="replace an existing OUT (the default OUT is the shipped model: refused without it)")
     dec.add_argument("--quiet", action="store_true")
     dec.set_defaults(func=cmd_train_decision)
 
@@ -261,19 +255,19 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--data", required=True, help="a clip folder, a folder of clips, an image folder or a video")
     run.add_argument("--mask", help="ground truth for an image folder or a video (mask folder or mask video)")
     run.add_argument("--policy", choices=POLICIES, default="adaptive", help="key-frame policy (default adaptive)")
-    run.add_argument("--target", type=float, default=90.0, help="confidence target 0-100 (default 90)")
+    run.add_argument("--target", type=T.SCORE, default=90.0, help="confidence target 0-100 (default 90)")
     _add_rule(run)
     run.add_argument("--dynamic", action="store_true", help="DVSNet's dynamic target: -1 after a segmentation "
                                                            "step, +0.1 after a warp step")
-    run.add_argument("--dynamic-down", type=float, default=1.0, help="target change after a segmentation step")
-    run.add_argument("--dynamic-up", type=float, default=0.1, help="target change after a warp step")
-    run.add_argument("--interval", type=int, default=5, help="fixed policy: a key frame every N frames (default 5)")
+    run.add_argument("--dynamic-down", type=T.SCORE_STEP, default=1.0, help="target change after a segmentation step")
+    run.add_argument("--dynamic-up", type=T.SCORE_STEP, default=0.1, help="target change after a warp step")
+    run.add_argument("--interval", type=T.COUNT, default=5, help="fixed policy: a key frame every N frames (default 5)")
     run.add_argument("--score", choices=SCORE_KINDS, default=None,
                      help="kind of the true score (default: the decision network's, else iou)")
     run.add_argument("--true-scores", action="store_true",
                      help="also compute the true score on warp steps (untimed; for calibration plots)")
     run.add_argument("--out", default="data/runs", help="runs folder (default data/runs)")
-    run.add_argument("--frames", type=int, default=None, help="only the first N frames")
+    run.add_argument("--frames", type=T.COUNT, default=None, help="only the first N frames")
     run.add_argument("--no-store", action="store_true", help="write only run.json and frames.parquet")
     ev = run.add_mutually_exclusive_group()
     ev.add_argument("--eval", dest="eval", action="store_true", default=None,
@@ -298,8 +292,8 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
     lab.add_argument("--label", choices=["self", "gt"], default="self",
                      help="score against the network's own output (self, DVSNet) or the ground truth")
     lab.add_argument("--score", choices=SCORE_KINDS, default="iou", help="score kind (default iou)")
-    lab.add_argument("--grid", type=_grid, default=(4, 8), help="feature grid ROWSxCOLS (default 4x8, DVSNet's)")
-    lab.add_argument("--max-offset", type=int, default=12, help="key offsets 1..K (default 12, DVSNet's)")
+    lab.add_argument("--grid", type=T.grid, default=(4, 8), help="feature grid ROWSxCOLS (default 4x8, DVSNet's)")
+    lab.add_argument("--max-offset", type=T.COUNT, default=12, help="key offsets 1..K (default 12, DVSNet's)")
     lab.add_argument("--out", default="data/decision/labels", help="output folder (default %(default)s)")
     lab.add_argument("--overwrite", action="store_true")
     _add_pipeline(lab)
@@ -310,16 +304,17 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
                                      "the trade-off figures (IoU vs fps, IoU vs key fraction).")
     sw.add_argument("--data", help="clip folders with masks (default: held-out clips generated in memory)")
     _add_generated(sw, 4, 40, "generated clips' seed (default 10000, held out)")
-    sw.add_argument("--targets", default=None,
+    sw.add_argument("--targets", type=T.TARGETS, default=None,
                     help="adaptive/oracle targets START:STOP:STEP or a list (default: 50:98:4 with the threshold "
                          "rule, 1,3,5,10,20,30,40,50,60,70,80,90,95,97 with the cumulative rule)")
-    sw.add_argument("--intervals", default="1,2,3,5,8,12,20", help="fixed intervals (default %(default)s)")
+    sw.add_argument("--intervals", type=T.INTERVALS, default="1,2,3,5,8,12,20",
+                    help="fixed intervals (default %(default)s)")
     sw.add_argument("--fast", default="fastseg", help="fast per-frame network, or none (default fastseg)")
     sw.add_argument("--dynamic", action="store_true", help="adaptive with the dynamic target")
     _add_rule(sw)
     sw.add_argument("--no-oracle", action="store_true")
     sw.add_argument("--no-flow-only", action="store_true")
-    sw.add_argument("--max-frames", type=int, default=None, help="only the first N frames of each clip")
+    sw.add_argument("--max-frames", type=T.COUNT, default=None, help="only the first N frames of each clip")
     sw.add_argument("--out", default="data/sweep", help="output folder (default data/sweep)")
     sw.add_argument("--overwrite", action="store_true")
     _add_pipeline(sw)

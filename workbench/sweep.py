@@ -44,19 +44,6 @@ SWEEP_COLUMNS = ("method", "param", "mean_iou", "fps", "key_fraction", "run_id",
 DEFAULT_TARGETS = {"threshold": "50:98:4", "cumulative": "1,3,5,10,20,30,40,50,60,70,80,90,95,97"}
 
 
-def parse_range(text: str) -> list[float]:
-    """``"50:98:4"`` → 50, 54, …, 98 (inclusive); ``"80,90"`` → 80, 90."""
-    try:
-        if ":" in text:
-            start, stop, step = (float(v) for v in text.split(":"))
-            if step <= 0 or stop < start:
-                raise ValueError
-            return [round(v, 6) for v in np.arange(start, stop + step / 2, step)]
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"{text!r}: expected START:STOP:STEP or a comma-separated list") from None
-
-
 @dataclass
 class SweepConfig(Config):
     targets: tuple[float, ...] = tuple(range(50, 99, 4))

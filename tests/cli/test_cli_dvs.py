@@ -64,7 +64,7 @@ def test_run_image_folder_without_ground_truth(files, tmp_path):
                           *models(files)), "no ground-truth masks")
 
 
-@pytest.mark.parametrize("extra, fragment", [(["--target", "150"], "between 0 and 100"),
+@pytest.mark.parametrize("extra, fragment", [(["--target", "150"], "--target: '150': expected a number in [0, 100]"),
                                              (["--overlap", "200"], "larger than a region"),
                                              (["--regions", "9x9"], "does not fit"),
                                              (["--decision", "nowhere.pt"], "nowhere.pt")])

@@ -21,6 +21,7 @@ from workbench import __version__
 from workbench.decision.features import FEATURE_KINDS, pair_inputs
 from workbench.decision.network import DecisionConfig, DecisionNet
 from workbench.errors import InputError
+from workbench.io.checkpoints import check_schema, first_line, load_torch_file
 from workbench.seg.checkpoint import MODELS_DIR, SegNetwork, load_seg_checkpoint, resolve_checkpoint
 
 FORMAT = "workbench-decision/1"
@@ -72,6 +73,9 @@ def save_decision_checkpoint(path: str | Path, decider: Decider, metrics: dict[s
         torch.save(payload, tmp)
 
 
+DECISION_SCHEMA = {"config": dict, "state_dict": dict, "features": str, "flow": str, "score": str, "label": str,
+                   "metrics": (dict, type(None)), "fast": (str, type(None))}
+"""Required keys of a decision checkpoint and their types."""
 _KNOWN = {"format", "arch", "config", "state_dict", "features", "flow", "score", "label", "metrics",
           "workbench_version"}
 
@@ -83,22 +87,18 @@ def load_decision_checkpoint(name_or_path: str | Path, map_location: str | torch
         shipped = sorted(p.parent.name for p in MODELS_DIR.glob("decision*/checkpoint.pt"))
         raise InputError(f"{path}: decision checkpoint not found (expected a .pt file from `workbench train "
                          f"decision`" + (f" or a shipped one: {', '.join(shipped)})" if shipped else ")"))
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # corrupt or foreign file
-        raise InputError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        arch = payload.get("arch") if isinstance(payload, dict) else type(payload).__name__
-        raise InputError(f"{path}: checkpoint of architecture {arch!r}, expected a decision network "
+    payload = load_torch_file(path, "decision checkpoint", map_location=map_location)
+    if payload.get("format") != FORMAT:
+        raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected a decision network "
                          f"({FORMAT} from `workbench train decision`)")
+    check_schema(payload, DECISION_SCHEMA, path, "decision checkpoint")
     try:
         model = DecisionNet(DecisionConfig.from_dict(payload["config"]))
         model.load_state_dict(payload["state_dict"])
         if payload["features"] not in FEATURE_KINDS:
             raise ValueError(f"features {payload['features']!r}")
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: weights do not fit a decision network ({first})") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise InputError(f"{path}: weights do not fit a decision network ({first_line(exc)})") from None
     model.to(map_location).eval()
     fast_net = None
     if payload["features"] == "flow+fast":

@@ -40,6 +40,7 @@ from workbench import __version__
 from workbench.config import Config
 from workbench.errors import InputError
 from workbench.flow.base import FlowEstimator, check_pair, register_flow
+from workbench.io.checkpoints import check_schema, first_line, load_torch_file
 from workbench.ops import correlation, warp
 from workbench.registry import register_model
 
@@ -283,15 +284,15 @@ def load_pwc(path: str | Path = DEFAULT_CHECKPOINT, map_location: str | torch.de
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: checkpoint not found (train one with `workbench train flow`)")
+    payload = load_torch_file(path, "PWC-Net checkpoint", map_location=map_location)
+    if payload.get("arch") != "pwc":
+        raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected 'pwc'")
+    check_schema(payload, {"config": dict, "state_dict": dict}, path, "PWC-Net checkpoint")
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt or foreign files
-        raise InputError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("arch") != "pwc":
-        arch = payload.get("arch") if isinstance(payload, dict) else type(payload).__name__
-        raise InputError(f"{path}: checkpoint of architecture {arch!r}, expected 'pwc'")
-    model = PWCNet(PWCConfig.from_dict(payload["config"]))
-    model.load_state_dict(payload["state_dict"])
+        model = PWCNet(PWCConfig.from_dict(payload["config"]))
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise InputError(f"{path}: weights do not fit a PWC-Net ({first_line(exc)})") from None
     return model.eval()
 
 

@@ -1,8 +1,9 @@
-"""Atomic writes: nothing half-written is ever left under the final name.
+"""Atomic writes, and the one output guard: nothing half-written, nothing pre-existing lost, no input touched.
 
 Files are written to a hidden temporary sibling and renamed into place (``os.replace`` is atomic on one
 file system). Folders are built under a hidden ``.<name>.partial-<pid>`` sibling and renamed when complete;
-on any exception the partial folder is removed.
+on any exception the partial folder is removed. :func:`check_output` is the guard every command runs on its
+outputs before any work (``workbench.cli`` declares each command's outputs and inputs in one table).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from workbench.errors import InputError
@@ -54,6 +55,58 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+OUTPUT_KINDS = ("folder", "file", "parent", "model")
+"""``folder``: a folder the command creates whole (replaced only with ``overwrite``); ``file``: one file;
+``parent``: a folder the command writes new entries into (it may exist; each entry is checked by its writer);
+``model``: a training output (folder or checkpoint file) that ``overwrite`` replaces and ``resume`` continues."""
+
+
+def _relation(out: Path, inp: Path) -> str | None:
+    if out == inp:
+        return "is"
+    if out in inp.parents:
+        return "contains"
+    if inp.is_dir() and inp in out.parents:
+        return "is inside"
+    return None
+
+
+def check_output(out: str | Path, inputs: Iterable[str | Path | None] = (), overwrite: bool = False,
+                 kind: str = "folder", option: str = "--out", resume: bool = False) -> Path:
+    """Refuse an output that would destroy something: the one guard of every command's outputs.
+
+    - an output that is, contains or lies inside one of ``inputs`` (existing files or folders the command
+      reads) is refused even with ``overwrite`` — no command deletes, replaces or writes into its input;
+    - an existing output is refused without ``overwrite`` (``parent`` folders may exist; ``model`` outputs may
+      also be continued with ``resume``);
+    - a file where a folder belongs (or the reverse) is refused even with ``overwrite``.
+    """
+    if kind not in OUTPUT_KINDS:
+        raise ValueError(f"kind {kind!r}: expected one of {OUTPUT_KINDS}")
+    path = Path(out)
+    resolved = path.resolve()
+    for inp in inputs:
+        if inp is None or not Path(inp).exists():
+            continue
+        relation = _relation(resolved, Path(inp).resolve())
+        if relation:
+            raise InputError(f"{option} {path}: the output {relation} the input {inp}; choose another output "
+                             "(no command writes over what it reads)")
+    if not path.exists() and not path.is_symlink():
+        return path
+    wants_dir = kind in ("folder", "parent") or (kind == "model" and path.suffix == "")
+    if wants_dir and not path.is_dir():
+        raise InputError(f"{option} {path}: a file is there; expected a folder (nothing was replaced)")
+    if not wants_dir and path.is_dir():
+        raise InputError(f"{option} {path}: a folder is there; expected a file (nothing was replaced)")
+    if kind == "parent" or overwrite or (kind == "model" and resume):
+        return path
+    if kind == "model":
+        raise InputError(f"{option} {path} already exists; pass --overwrite to replace it, --resume to continue its "
+                         "training, or choose another output")
+    raise InputError(f"{option} {path} already exists; pass --overwrite or choose another output")
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Build a folder under a temporary name and move it to ``path`` when the block succeeds.
@@ -64,6 +117,8 @@ def atomic_dir(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
     path = Path(path)
     if path.exists() and not overwrite:
         raise InputError(f"{path} already exists; pass --overwrite or choose another output folder")
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path}: a file is there; expected a folder (nothing was replaced)")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.partial-{os.getpid()}"
     if tmp.exists():

@@ -21,11 +21,16 @@ import torch.nn as nn
 
 from workbench import __version__
 from workbench.errors import InputError
+from workbench.io.checkpoints import check_schema, first_line, load_torch_file
 from workbench.registry import create_model, list_models
 from workbench.seg.inputs import INPUT_OF, RGB_CHANNELS
 
 FORMAT = "workbench-seg/1"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+SEG_SCHEMA = {"arch": str, "options": dict, "config": dict, "state_dict": dict, "input": str,
+              "flow": (str, type(None)), "scale": (int, float), "classes": (list, tuple), "threshold": (int, float),
+              "metrics": (dict, type(None))}
+"""Required keys of a segmentation checkpoint and their types (checked before anything is built from them)."""
 
 
 @dataclass
@@ -110,25 +115,23 @@ def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.devi
         shipped = sorted(p.parent.name for p in MODELS_DIR.glob("*/checkpoint.pt")) if MODELS_DIR.is_dir() else []
         raise InputError(f"{path}: checkpoint not found (expected a .pt file from `workbench train seg`, a shipped "
                          f"model: {', '.join(shipped)}, or a teacher: {', '.join(TEACHERS)})")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt or foreign files
-        raise InputError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__})") from None
+    payload = load_torch_file(path, "segmentation checkpoint", map_location=map_location)
     seg = list_models("seg")
-    if not isinstance(payload, dict) or payload.get("arch") not in seg or "input" not in payload:
-        arch = payload.get("arch") if isinstance(payload, dict) else type(payload).__name__
-        raise InputError(f"{path}: checkpoint of architecture {arch!r}, expected a segmentation network "
-                         f"({', '.join(seg)})")
+    if payload.get("arch") not in seg:
+        raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected a segmentation "
+                         f"network ({', '.join(seg)})")
+    check_schema(payload, SEG_SCHEMA, path, "segmentation checkpoint")
     try:
         net = build_network(payload["arch"], {k: v for k, v in payload["options"].items() if k != "num_classes"},
                             payload["flow"], float(payload["scale"]), payload["classes"])
         if net.model.config.to_dict() != payload["config"]:
             raise ValueError("config differs from the one its options build")
         net.model.load_state_dict(payload["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: weights do not fit a {payload['arch']!r} network ({first})") from None
-    net.threshold = float(payload.get("threshold", 0.5))
+        net.threshold = float(payload.get("threshold", 0.5))
+        if not 0 < net.threshold < 1:
+            raise ValueError(f"threshold {net.threshold} outside (0, 1)")
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, InputError) as exc:
+        raise InputError(f"{path}: weights do not fit a {payload['arch']!r} network ({first_line(exc)})") from None
     net.metrics = dict(payload.get("metrics") or {})
     net.path = path
     known = {"format", "arch", "options", "config", "state_dict", "input", "flow", "scale", "classes", "threshold",

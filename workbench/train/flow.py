@@ -34,6 +34,7 @@ from workbench.errors import InputError
 from workbench.flow import create_flow
 from workbench.flow.pwc import create_pwc, multiscale_epe_loss, save_checkpoint
 from workbench.io.atomic import atomic_file
+from workbench.io.checkpoints import first_line, load_torch_file
 
 VAL_SEED = 5000
 
@@ -115,6 +116,10 @@ class PairBank:
             return frames[t + 1], frames[t], self.bwd[clip][t].astype(np.float32)
         return frames[t], frames[t + 1], self.fwd[clip][t].astype(np.float32)
 
+
+STATE_SCHEMA = {"model": dict, "optimizer": dict, "step": int, "best": (int, float), "history": list, "rng": dict,
+                "torch_rng": torch.Tensor, "config": dict}
+"""Keys of ``OUT.state.pt`` and their types (read weights-only, checked before use)."""
 
 def sample_batch(bank: PairBank, rng: np.random.Generator, batch: int, crop: tuple[int, int],
                  moving_prob: float, weighting: str = "uniform") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -217,12 +222,15 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
     if config.resume:
         if not state_path.is_file():
             raise InputError(f"{state_path}: no training state to resume from")
-        state = torch.load(state_path, weights_only=False)  # our own file: includes RNG state objects
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        step, best, history = state["step"], state["best"], state["history"]
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
+        state = load_torch_file(state_path, "training state", STATE_SCHEMA)
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            step, best, history = state["step"], state["best"], state["history"]
+            rng.bit_generator.state = state["rng"]
+            torch.set_rng_state(state["torch_rng"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
+            raise InputError(f"{state_path}: training state does not fit this run ({first_line(exc)})") from None
 
     if config.data:
         bank = PairBank.folders(config.data, progress)

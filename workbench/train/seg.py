@@ -42,6 +42,7 @@ from tqdm import tqdm
 from workbench.config import Config
 from workbench.errors import InputError
 from workbench.io.atomic import atomic_file
+from workbench.io.checkpoints import first_line, load_torch_file
 from workbench.metrics import dice, foreground_iou, frame_iou
 from workbench.seg import build_input
 from workbench.seg.checkpoint import (
@@ -156,6 +157,10 @@ class SegBank:
     def flow(self, clip: int, t: int) -> np.ndarray:
         return self.flows[clip][t].astype(np.float32)
 
+
+STATE_SCHEMA = {"model": dict, "optimizer": dict, "scheduler": dict, "epoch": int, "best": (int, float),
+                "history": list, "rng": dict, "torch_rng": torch.Tensor, "config": dict}
+"""Keys of ``epochs/state.pt`` and their types (read weights-only, checked before use)."""
 
 def _scaled(frame: np.ndarray, mask: np.ndarray, gt_flow: np.ndarray | None, scale: float
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -475,15 +480,18 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 11]))
     epoch, best, history = 0, -math.inf, []
     if config.resume:
-        state = torch.load(state_path, weights_only=False, map_location=device)  # our own file (RNG objects)
-        if state["config"]["model"] != config.model:
+        state = load_torch_file(state_path, "training state", STATE_SCHEMA, device)
+        if state["config"].get("model") != config.model:
             raise InputError(f"{state_path}: state of a {state['config']['model']} run, not {config.model}")
-        net.model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        epoch, best, history = state["epoch"], state["best"], state["history"]
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
+        try:
+            net.model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            epoch, best, history = state["epoch"], state["best"], state["history"]
+            rng.bit_generator.state = state["rng"]
+            torch.set_rng_state(state["torch_rng"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
+            raise InputError(f"{state_path}: training state does not fit this run ({first_line(exc)})") from None
 
     writer = _summary_writer(out / "tensorboard")
     items = train_bank.items()
