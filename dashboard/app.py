@@ -1,5 +1,6 @@
 """The workbench dashboard: ``workbench dashboard [--runs DIR] [--port N]`` (or ``streamlit run dashboard/app.py
--- --runs DIR``). It only displays what the library computed: run records (DESIGN.md §4) and sweeps."""
+-- --runs DIR [--root DIR]``). It only displays what the library computed: run records (DESIGN.md §4) and sweeps;
+it reads runs and writes only under ``--root`` (default: the ``--runs`` folder)."""
 
 from __future__ import annotations
 
@@ -25,5 +26,5 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-common.sidebar()
-page.run()
+common.guarded(common.sidebar, "The sidebar")
+common.guarded(page.run, f"The {page.title} page")

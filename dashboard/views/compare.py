@@ -3,12 +3,11 @@ trade-off curves with both runs highlighted."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workbench.errors import InputError
 from workbench.viz.panels import difference_panel, prediction_panel
 from workbench.viz.timeline import iou_curves, tradeoff
 
@@ -48,13 +47,13 @@ summary = pd.DataFrame([{"run": names[k], "mean IoU": m["summary"]["mean_iou"], 
 st.dataframe(summary, hide_index=True, width="stretch")
 
 sweeps = common.find_sweeps()
-if sweeps:
-    sweep = st.selectbox("sweep", sweeps, format_func=str, key="sweep")
-    table = pd.read_csv(sweep / "sweep.csv")
-    try:  # the decision rule of its adaptive and oracle runs (sweeps before the rule existed: threshold)
-        rule = json.loads((sweep / "sweep.json").read_text()).get("config", {}).get("rule", "threshold")
-    except (OSError, ValueError):
-        rule = "threshold"
+sweep = st.selectbox("sweep", sweeps, format_func=str, key="sweep") if sweeps else None
+try:  # its table, and the decision rule of its adaptive and oracle runs
+    table, rule = common.read_sweep(sweep) if sweep is not None else (None, "threshold")
+except InputError as exc:
+    st.error(str(exc))
+    table = None
+if table is not None:
     highlight = {}
     for key, (meta, _) in (("run", a), ("run_b", b)):
         s = meta["summary"]
@@ -66,10 +65,14 @@ if sweeps:
                      ((names["run"], a), (names["run_b"], b)) if m["summary"]["mean_iou"] is not None}
     right.plotly_chart(tradeoff(table, "key_fraction", key_highlight, rule=rule), width="stretch",
                        key="tradeoff_keys")
-    report = sweep / "sweep.md"
-    if report.exists():
+    try:
+        report = (sweep / "sweep.md").read_text() if (sweep / "sweep.md").is_file() else None
+    except (OSError, ValueError) as exc:
+        report = None
+        st.caption(f"{sweep / 'sweep.md'}: unreadable ({common.one_line(exc)})")
+    if report is not None:
         with st.expander("sweep report"):
-            st.markdown(report.read_text())
-else:
+            st.markdown(report)
+elif not sweeps:
     st.caption("No sweep found beside the runs (workbench dvs sweep --out DIR writes one); the trade-off curves "
                "appear when there is one.")

@@ -55,13 +55,13 @@ s = meta["summary"]
 rows = frames[frames["frame"] == t].sort_values("region")
 iou = rows["iou"].iloc[0] if len(rows) else float("nan")
 iou_text = "–" if np.isnan(iou) else f"{iou:.3f}"
-mean_text = "–" if s["mean_iou"] is None else f"{s['mean_iou']:.3f}"
+mean_text = common.number(s["mean_iou"], ".3f")
 param = meta["config"].get("param")
 method = common.method_name(meta)
 controls[3].markdown(f"**{meta['source'].get('name')}** · {method} {'' if param is None else param} · "
                      f"frame **{t}** of {num_frames} · IoU **{iou_text}** · "
                      f"{int((rows['decision'] == 'segment').sum())}/{len(rows)} regions re-segmented · "
-                     f"{rows['t_total_ms'].sum():.1f} ms · run: mean IoU {mean_text}, {s['fps']:.1f} fps, "
+                     f"{rows['t_total_ms'].sum():.1f} ms · run: mean IoU {mean_text}, {common.number(s['fps'])} fps, "
                      f"key fraction {s['key_fraction']:.3f}")
 
 options = st.columns([4, 1, 1])
@@ -87,9 +87,13 @@ if data is not None:
             pictures.append((error_panel(seg, gt, image), "errors: red false positive, blue false negative")
                             if gt is not None else (None, name))
         elif name == "regions" and len(rows):
-            pictures.append((regions_panel(image, boxes, list(rows["decision"]), list(rows["score_pred"]),
-                                           list(rows["target"]), list(rows["key_frame"]), region),
-                             "regions: orange re-segmented, blue warped; predicted score vs target"))
+            if len(boxes) == len(rows):
+                key_frames = list(rows["key_frame"]) if "key_frame" in rows else None  # older records lack it
+                pictures.append((regions_panel(image, boxes, list(rows["decision"]), list(rows["score_pred"]),
+                                               list(rows["target"]), key_frames, region),
+                                 "regions: orange re-segmented, blue warped; predicted score vs target"))
+            else:
+                pictures.append((None, "regions (the record has no region boxes)"))
         elif name == "flow":
             if "flow" in data:
                 finite = np.isfinite(data["flow"]).all(axis=0)

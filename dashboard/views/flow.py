@@ -9,6 +9,7 @@ import streamlit as st
 from workbench.flow import create_flow, list_flows
 from workbench.io import open_dataset
 from workbench.metrics import epe_map, flow_errors
+from workbench.runs import RunError
 from workbench.viz.panels import flow_panel
 from workbench.viz.timeline import flow_histogram
 
@@ -29,7 +30,12 @@ def estimator(name: str):
 
 @st.cache_data(show_spinner="estimating flow…", max_entries=128)
 def estimate(name: str, path: str, index: int) -> np.ndarray:
+    """Flow from frame ``index`` to the one before; ``RunError`` when either frame file is missing or damaged, or
+    the two differ in size."""
     current, previous = common.frame_arrays(path, index)["image"], common.frame_arrays(path, index - 1)["image"]
+    if current.shape != previous.shape:
+        raise RunError(f"{path}: frames {index - 1} and {index} differ in size ({previous.shape[1]}×"
+                       f"{previous.shape[0]}, {current.shape[1]}×{current.shape[0]})")
     return estimator(name).estimate(current, previous)
 
 
@@ -40,10 +46,10 @@ def ground_truth(source: str | None, name: str, index: int) -> np.ndarray | None
         return None
     try:
         sequences = open_dataset(source)
-    except (OSError, ValueError):
+        seq = next((s for s in sequences if s.name == name), sequences[0] if len(sequences) == 1 else None)
+        return None if seq is None or not seq.has_flow else seq.flow_bwd(index)
+    except (OSError, ValueError, IndexError):  # InputError is a ValueError; IndexError: the clip is shorter
         return None
-    seq = next((s for s in sequences if s.name == name), sequences[0] if len(sequences) == 1 else None)
-    return None if seq is None or not seq.has_flow else seq.flow_bwd(index)
 
 
 data = common.frame_data()
@@ -54,8 +60,19 @@ chosen = st.multiselect("methods (frame t → t−1)", methods, default=[m for m
                         key="flow_methods")
 arrows = st.checkbox("arrows", key="flow_arrows")
 path = st.session_state["run"]
-flows = {m: estimate(m, path, t) for m in chosen}
+flows = {}
+for method in chosen:
+    try:
+        flows[method] = estimate(method, path, t)
+    except RunError as exc:
+        st.error(str(exc))
+        break
+chosen = [m for m in chosen if m in flows]
 gt = ground_truth(meta["source"].get("path"), meta["source"].get("name"), t)
+if gt is not None and gt.shape != (2, *data["image"].shape[:2]):
+    st.caption(f"The ground-truth flow of {meta['source'].get('path')} has shape {tuple(gt.shape)}, the run's "
+               f"frames are {data['image'].shape[1]}×{data['image'].shape[0]}: not compared.")
+    gt = None
 if gt is not None:
     flows = {"ground truth": gt, **flows}
 finite = [np.hypot(*f)[np.isfinite(np.hypot(*f))] for f in flows.values()]

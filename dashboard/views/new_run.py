@@ -3,7 +3,6 @@ appears in the sidebar's list."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import streamlit as st
@@ -13,7 +12,7 @@ from workbench.errors import InputError
 from workbench.flow import list_flows
 from workbench.io import find_clip_folders, open_dataset
 from workbench.pipeline import POLICIES, RULES, PipelineConfig, VideoSegmenter
-from workbench.runs import record_run
+from workbench.runs import RunError, record_run
 from workbench.seg.checkpoint import MODELS_DIR, load_seg_checkpoint
 from workbench.seg.teacher import available_teachers
 
@@ -25,9 +24,12 @@ table = common.runs()
 candidates = []  # the clips of existing runs, then generated clip folders
 for _, row in table.iterrows():
     if not row["error"]:
-        path = common.load(row["path"])[0]["source"].get("path")
-        if path and Path(path).exists():
-            candidates.append(path)
+        try:
+            path = common.load(row["path"])[0]["source"].get("path")
+            if path and Path(path).exists():
+                candidates.append(path)
+        except (RunError, OSError, ValueError):  # changed since it was listed; a path no file system takes
+            pass
 for folder in (Path("data/demo/clips"), Path("data/synth"), Path("data/real")):
     if folder.is_dir():
         candidates += [str(p) for p in find_clip_folders(folder)]
@@ -35,7 +37,9 @@ candidates = sorted(dict.fromkeys(candidates))
 
 with st.form("new_run"):
     source = st.selectbox("clip", candidates, key="new_source") if candidates else None
-    upload = st.file_uploader("…or upload a short video", type=["mp4", "avi", "mov", "mkv"], key="new_upload")
+    upload = st.file_uploader("…or upload a short video", type=list(common.UPLOAD_TYPES), key="new_upload",
+                              help=f"up to {common.MAX_UPLOAD_MB} MB; kept under {common.confinement_root()}/"
+                                   f"{common.UPLOADS} while a run uses it")
     cols = st.columns(4)
     policy = cols[0].selectbox("policy", POLICIES, index=POLICIES.index("adaptive"), key="new_policy")
     target = cols[1].slider("target", 0.0, 100.0, 90.0, 1.0, key="new_target")
@@ -61,13 +65,14 @@ with st.form("new_run"):
     submitted = st.form_submit_button("run", type="primary")
 
 if submitted:
+    uploaded = None  # the file save_upload made, removed again when the run fails
+    finished = False
     try:
+        if not common.inside_root(root):  # the runs folder is checked when chosen; a link may have changed since
+            raise InputError(f"{root}: outside the dashboard's root {common.confinement_root()}")
         if upload is not None:
-            folder = root.parent / "uploads"
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=folder, suffix=Path(upload.name).suffix, delete=False) as f:
-                f.write(upload.getbuffer())
-            source = f.name
+            uploaded = common.save_upload(upload)
+            source = str(uploaded)
         if not source:
             raise InputError("choose a clip or upload a video")
         rows, cols_ = (int(v) for v in regions.split("x"))
@@ -86,9 +91,17 @@ if submitted:
             run = record_run(segmenter, seq, root, evaluate=seq.has_masks, progress=False, on_frame=progress)
             s = run.summary
             iou = "" if s["mean_iou"] is None else f"mean IoU {s['mean_iou']:.3f}, "
-            st.success(f"{seq.name}: {iou}{s['fps']:.1f} fps, key fraction {s['key_fraction']:.3f} → {run.run_id}")
+            st.success(f"{seq.name}: {iou}{common.number(s['fps'])} fps, key fraction {s['key_fraction']:.3f} → "
+                       f"{run.run_id}")
             st.session_state["pending_run"] = str(run.path)
+        finished = True
         common.run_table.clear()
         st.button("show it", on_click=lambda: None, help="select the new run in the sidebar")
     except InputError as exc:
         st.error(str(exc))
+    except Exception as exc:  # a video that cannot be decoded, a network that fails: one line, details in the log
+        common.LOG.exception("dashboard: new run failed")
+        st.error(f"The run failed ({common.one_line(exc)}); the details are in the dashboard's log.")
+    finally:
+        if uploaded is not None and not finished:
+            common.remove_upload(uploaded)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from workbench.runs import RunError
 from workbench.viz.timeline import run_timelines, set_frame_marker
 
 import common
@@ -20,8 +21,10 @@ others = st.multiselect("overlay the IoU of other runs", choices, format_func=la
                         help="runs of the same clip are listed first")
 overlays = {}
 for path in others:
-    loaded = common.load(path)
-    overlays[labels[path]] = loaded[1]
+    try:
+        overlays[labels[path]] = common.load(path)[1]
+    except RunError as exc:  # changed on disk since it was listed
+        st.error(str(exc))
 t = int(st.session_state.get("frame", 0))
 figure = common.figure(("timelines-page", st.session_state["run"], tuple(others)),
                        lambda: run_timelines(frames, others=overlays, label=common.method_name(meta), height=760))
@@ -30,9 +33,9 @@ st.plotly_chart(figure, width="stretch", key="timelines_plot", on_select=common.
                 selection_mode="points")
 stage = meta["summary"].get("stage_ms") or {}
 cols = st.columns(len(stage) + 2)
-cols[0].metric("fps (no I/O)", f"{meta['summary']['fps']:.1f}")
+cols[0].metric("fps (no I/O)", common.number(meta["summary"]["fps"]))
 cols[1].metric("key fraction", f"{meta['summary']['key_fraction']:.3f}")
 for col, (name, ms) in zip(cols[2:], stage.items(), strict=True):
-    col.metric(f"{name} ms/frame", f"{ms:.1f}")
+    col.metric(f"{name} ms/frame", common.number(ms))
 if meta["config"].get("dynamic"):
     st.caption("Dynamic target: the dashed line shows the target each decision was taken against.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench.runs import RunError
+
 import common
 
 st.title("Worst frames")
@@ -14,19 +16,27 @@ if good.empty:
     st.info("No readable runs yet.")
     st.stop()
 scope = st.radio("across", ["the selected run", "every run"], horizontal=True, key="worst_scope")
-paths = [st.session_state["run"]] if scope == "the selected run" else list(good["path"])
+paths = [st.session_state.get("run")] if scope == "the selected run" else list(good["path"])
+if paths[0] not in set(good["path"]):
+    st.info("The selected run cannot be read (its reason is in the sidebar): pick another, or look across every run.")
+    st.stop()
 rows = []
 for path in paths:
     if path not in set(good["path"]):
         continue
-    meta, frames = common.load(path)
+    try:
+        meta, frames = common.load(path)
+    except RunError as exc:  # changed on disk since it was listed
+        st.error(str(exc))
+        continue
     per_frame = frames.groupby("frame").agg(iou=("iou", "first"), keys=("decision", lambda d: int((d == "segment")
                                                                                                  .sum())))
     for frame, row in per_frame.iterrows():
         rows.append({"path": path, "clip": meta["source"].get("name"), "method": common.method_name(meta),
                      "param": meta["config"].get("param"), "frame": int(frame), "IoU": row["iou"],
                      "regions re-segmented": row["keys"]})
-worst = pd.DataFrame(rows).dropna(subset=["IoU"]).sort_values("IoU").head(int(st.number_input(
+columns = ["path", "clip", "method", "param", "frame", "IoU", "regions re-segmented"]
+worst = pd.DataFrame(rows, columns=columns).dropna(subset=["IoU"]).sort_values("IoU").head(int(st.number_input(
     "show", 5, 200, 20, key="worst_count")))
 if worst.empty:
     st.info("These runs have no IoU (no ground truth).")

@@ -173,5 +173,7 @@ def test_labels_and_training(files, tmp_path):
     assert result.returncode == 0, result.stderr
     card = (out / "MODEL_CARD.md").read_text()
     assert "SHA-256" in card and "workbench dvs labels" in card and "workbench train decision" in card
-    assert_user_error(run("train", "decision", "--labels", str(tmp_path), "--out", str(out)),
+    (tmp_path / "not_labels").mkdir()
+    assert_user_error(run("train", "decision", "--labels", str(tmp_path / "not_labels"), "--out", str(out),
+                          "--overwrite"),
                       "not a decision-label folder")

@@ -132,7 +132,7 @@ def test_predict_errors(tmp_path, checkpoints, clip, video):
                       "3 masks for the 5 frames")
     assert not (tmp_path / "o2").exists()
     assert_user_error(run("predict", "-m", ck, "--img", str(clip), "--background", "mauve"), "--background 'mauve'")
-    assert_user_error(run("predict", "-m", ck, "--img", str(clip), "-t", "1.5"), "--mask-threshold 1.5")
+    assert_user_error(run("predict", "-m", ck, "--img", str(clip), "-t", "1.5"), "--mask-threshold: '1.5'")
     existing = tmp_path / "exists"
     existing.mkdir()
     (existing / "keep.txt").write_text("mine")

@@ -153,7 +153,10 @@ def label_sequence(sequence, folder: Path, config: LabelConfig, teacher: Callabl
             raise InputError(f"{sequence.name}: frame {source_index} is {frame.shape[1]}x{frame.shape[0]}, expected "
                              f"{size[0]}x{size[1]} like the first frame (pass --size to resize every frame)")
         start = time.perf_counter()
-        mask = teacher(frame)
+        try:
+            mask = teacher(frame)
+        except InputError as exc:  # e.g. no screen colour in this frame's border: say which frame
+            raise InputError(f"{sequence.name}: frame {source_index}: {exc}") from None
         teacher_s += time.perf_counter() - start
         flow_bwd = None
         if prev is not None:

@@ -16,7 +16,9 @@
 
 A record is built under a temporary name and renamed when complete, so an interrupted run (Ctrl-C) leaves
 nothing under ``<root>``; an existing record is never overwritten. ``load_run`` checks the version, the
-files and the columns, and raises :class:`RunError` (an ``InputError``) with a one-line reason.
+files, the types of the run.json fields the workbench reads (:data:`FIELD_TYPES`), the columns and their types, and
+``Run.frame_data`` the arrays' types and shapes: whatever a folder holds, a reader gets a :class:`RunError` (an
+``InputError``) with a one-line reason naming the file, never another exception.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import io
 import json
 import secrets
 import subprocess
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,68 @@ COLUMNS = ("frame", "region", "decision", "score_pred", "score_true", "target", 
 SUMMARY_KEYS = ("frames", "mean_iou", "fps", "key_fraction")
 REQUIRED = ("run_id", "created", "workbench_version", "git_commit", "method", "config", "source", "summary")
 FRAME_ARRAYS = ("image", "seg", "prob")
+DECISIONS = ("segment", "warp")
+MAX_JSON_BYTES = 16 * 2**20  # a run.json is a few kB: a larger file is not one (and is not read into memory)
+MAX_FRAME_BYTES = 2**30  # the arrays of one frame file, uncompressed (a 4K frame is about 80 MB)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _optional(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: value is None or test(value)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _boxes(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(b, list) and len(b) == 4 and all(isinstance(c, int) and not isinstance(c, bool) for c in b)
+        and 0 <= b[0] < b[2] and 0 <= b[1] < b[3] for b in value)
+
+
+def _stage_times(value: Any) -> bool:
+    return isinstance(value, dict) and all(v is None or _number(v) for v in value.values())
+
+
+#: The run.json fields readers use: dotted name → (test, what it must be). Those of REQUIRED and SUMMARY_KEYS
+#: must be present; the others may be absent. Parents come before their fields.
+FIELD_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "run_id": (_text, "a string"),
+    "created": (_text, "a string"),
+    "workbench_version": (_text, "a string"),
+    "git_commit": (_optional(_text), "a string or null"),
+    "method": (_text, "a string"),
+    "config": (_object, "an object"),
+    "source": (_object, "an object"),
+    "summary": (_object, "an object"),
+    "stored": (lambda v: isinstance(v, bool), "true or false"),
+    "sweep": (_optional(_text), "a string or null"),
+    "config.param": (_optional(_number), "a number or null"),
+    "config.rule": (_optional(_text), "a string or null"),
+    "config.flow": (_optional(_text), "a string or null"),
+    "config.seg": (_optional(_object), "an object or null"),
+    "config.correct": (_optional(_object), "an object or null"),
+    "config.regions_px": (_optional(_boxes), "a list of [x0, y0, x1, y1] boxes (whole pixels, x0 < x1, y0 < y1)"),
+    "source.name": (_optional(_text), "a string or null"),
+    "source.path": (_optional(_text), "a string or null"),
+    "summary.frames": (_count, "a whole number of frames, 1 or more"),
+    "summary.mean_iou": (_optional(_number), "a number or null"),
+    "summary.fps": (_optional(_number), "a number or null"),
+    "summary.key_fraction": (_number, "a number"),
+    "summary.stage_ms": (_optional(_stage_times), "an object of numbers"),
+}
 
 
 class RunError(InputError):
@@ -166,12 +232,20 @@ class Run:
         if not path.is_file():
             raise RunError(f"{path}: frame {index} is missing from the run record")
         try:
-            with np.load(path) as data:
+            with zipfile.ZipFile(path) as archive:  # the sizes the archive declares bound what np.load may unpack
+                size = sum(info.file_size for info in archive.infolist())
+            if size > MAX_FRAME_BYTES:
+                raise RunError(f"{path}: {size / 2**20:.0f} MB of arrays, more than a frame file holds "
+                               f"({MAX_FRAME_BYTES / 2**20:.0f} MB at most)")
+            with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError) as exc:
+        except RunError:
+            raise
+        except Exception as exc:  # a damaged file: zipfile, zlib and numpy raise many types
             raise RunError(f"{path}: unreadable frame file ({type(exc).__name__})") from None
         if any(k not in arrays for k in FRAME_ARRAYS):
             raise RunError(f"{path}: expected arrays {', '.join(FRAME_ARRAYS)}")
+        _check_frame(arrays, path, self.meta["config"].get("regions_px") or [])
         return arrays
 
     def per_frame(self) -> Any:
@@ -182,6 +256,85 @@ class Run:
                           score_pred=("score_pred", "mean"), target=("target", "mean"))
         out["keys"] = grouped["decision"].apply(lambda d: int((d == "segment").sum()))
         return out.reset_index()
+
+
+def _describe(array: np.ndarray) -> str:
+    return f"{array.dtype} {tuple(array.shape)}"
+
+
+def _check_frame(arrays: dict[str, np.ndarray], path: Path, boxes: list[list[int]]) -> None:
+    """The arrays of one frame file have the types and shapes of the module docstring, and hold every region box;
+    non-finite flow becomes NaN (no flow)."""
+    image = arrays["image"]
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or 0 in image.shape:
+        raise RunError(f"{path}: image is {_describe(image)}, expected uint8 (H, W, 3)")
+    height, width = image.shape[:2]
+    for name in ("seg", "prob", "gt"):
+        if name in arrays and (arrays[name].shape != (height, width) or arrays[name].dtype.kind not in "ui"):
+            raise RunError(f"{path}: {name} is {_describe(arrays[name])}, expected integers ({height}, {width}) "
+                           "like the image")
+    if "flow" in arrays:
+        flow = arrays["flow"]
+        if flow.shape != (2, height, width) or flow.dtype.kind != "f":
+            raise RunError(f"{path}: flow is {_describe(flow)}, expected floats (2, {height}, {width})")
+        if not np.isfinite(flow).all():
+            arrays["flow"] = np.where(np.isfinite(flow), flow, np.nan).astype(flow.dtype)
+    key_frame = arrays.get("key_frame")
+    if key_frame is not None and (key_frame.ndim != 1 or key_frame.dtype.kind not in "ui"
+                                  or (boxes and len(key_frame) != len(boxes))):
+        raise RunError(f"{path}: key_frame is {_describe(key_frame)}, expected integers ({len(boxes)},), one per "
+                       "region")
+    outside = [b for b in boxes if b[2] > width or b[3] > height]
+    if outside:
+        raise RunError(f"{path}: region {outside[0]} of config.regions_px lies outside the {width}×{height} frame")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_fields(meta: dict[str, Any], meta_path: Path) -> None:
+    """Presence (REQUIRED, SUMMARY_KEYS) and types (FIELD_TYPES) of the run.json fields readers use."""
+    missing = [k for k in REQUIRED if k not in meta]
+    if missing:
+        raise RunError(f"{meta_path}: missing {', '.join(missing)}")
+    for name, (test, what) in FIELD_TYPES.items():
+        parent, _, key = name.rpartition(".")
+        holder = meta[parent] if parent else meta
+        if key in holder and not test(holder[key]):
+            raise RunError(f"{meta_path}: {name} is {_show(holder[key])}, expected {what}")
+        if name == "summary":
+            missing = [f"summary.{k}" for k in SUMMARY_KEYS if k not in meta["summary"]]
+            if missing:
+                raise RunError(f"{meta_path}: missing {', '.join(missing)}")
+
+
+def _check_table(frames: Any, table: Path, boxes: list[list[int]]) -> None:
+    """Column types of frames.parquet, its decisions, and (with region boxes) one row per region and frame."""
+    from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
+
+    if frames.empty:
+        raise RunError(f"{table}: no rows")
+    timings = [str(c) for c in frames.columns if str(c).startswith("t_") and str(c).endswith("_ms")]
+    numeric = [c for c in (*COLUMNS, "key_frame", "score_cum", *timings) if c != "decision" and c in frames]
+    wrong = [c for c in dict.fromkeys(numeric) if not is_numeric_dtype(frames[c]) or is_bool_dtype(frames[c])]
+    wrong += [c for c in ("frame", "region") if c not in wrong and not is_integer_dtype(frames[c])]
+    if wrong:
+        raise RunError(f"{table}: column {wrong[0]} holds {frames[wrong[0]].dtype}, expected "
+                       f"{'integers' if wrong[0] in ('frame', 'region') else 'numbers'}")
+    decisions = frames["decision"].map(lambda d: isinstance(d, str) and d in DECISIONS)
+    if not decisions.all():
+        raise RunError(f"{table}: decision {_show(frames['decision'][~decisions].iloc[0])}, expected one of "
+                       f"{', '.join(DECISIONS)}")
+    if boxes:
+        per_frame = frames.groupby("frame")["region"]
+        regions = frames["region"]
+        bad = (per_frame.size() != len(boxes)) | (per_frame.nunique() != len(boxes))
+        if bad.any() or regions.min() < 0 or regions.max() >= len(boxes):
+            raise RunError(f"{table}: expected regions 0..{len(boxes) - 1} once in every frame (config.regions_px "
+                           f"has {len(boxes)} boxes)"
+                           + (f"; frame {bad.idxmax()} has {per_frame.size()[bad.idxmax()]} rows" if bad.any() else ""))
 
 
 def load_run(path: str | Path) -> Run:
@@ -195,8 +348,10 @@ def load_run(path: str | Path) -> Run:
     if not meta_path.is_file():
         raise RunError(f"{path}: not a run record (no run.json; an interrupted run leaves none)")
     try:
+        if meta_path.stat().st_size > MAX_JSON_BYTES:
+            raise RunError(f"{meta_path}: {meta_path.stat().st_size / 2**20:.0f} MB, too large for a run.json")
         meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise RunError(f"{meta_path}: unreadable run.json ({type(exc).__name__})") from None
     if not isinstance(meta, dict):
         raise RunError(f"{meta_path}: expected a JSON object")
@@ -204,10 +359,7 @@ def load_run(path: str | Path) -> Run:
     if version != RECORD_VERSION:
         raise RunError(f"{meta_path}: run record version {version!r}, this workbench reads version {RECORD_VERSION} "
                        "(re-run it with this version)")
-    missing = [k for k in REQUIRED if k not in meta]
-    missing += [f"summary.{k}" for k in SUMMARY_KEYS if k not in (meta.get("summary") or {})]
-    if missing:
-        raise RunError(f"{meta_path}: missing {', '.join(missing)}")
+    _check_fields(meta, meta_path)
     table = path / "frames.parquet"
     if not table.is_file():
         raise RunError(f"{table}: missing (partial run record)")
@@ -218,6 +370,7 @@ def load_run(path: str | Path) -> Run:
     lacking = [c for c in COLUMNS if c not in frames.columns]
     if lacking:
         raise RunError(f"{table}: missing columns {', '.join(lacking)}")
+    _check_table(frames, table, meta["config"].get("regions_px") or [])
     return Run(path, meta, frames)
 
 
