@@ -62,6 +62,10 @@ def ws(tmp_path_factory) -> Path:
     (root / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 10)
     (root / "huge.png").write_bytes(png_declaring(65535, 65535))
     (root / "notes.txt").write_text("my notes\n")
+    cv2.imwrite(str(root / "tiny.png"), frame[:1, :1])
+    (root / "tiny_frames").mkdir()
+    for i in range(3):
+        cv2.imwrite(str(root / "tiny_frames" / f"{i:03d}.png"), frame[:1, :1])
     (root / "empty.mp4").write_bytes(b"")
     (root / "corrupt.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x17" * 200)
     mixed = root / "mixed"
@@ -139,6 +143,7 @@ CASES: list[tuple[str, str]] = [
     ("data synth --out {ws}/clips --clips 1 --frames 2 --size 64x48 --quiet", "clip_0000 already exists"),
     ("data synth --out {ws}/o --backgrounds {ws}/nowhere --clips 1 --frames 2 --size 64x48 --quiet", "nowhere"),
     ("data synth --out {ws}/o --camera fisheye", "--camera"),
+    ("data synth --out {ws}/notes.txt/sub --clips 1 --frames 2 --size 64x48 --quiet", "notes.txt is a file"),
     # ------------------------------------------------------------------ data animate
     ("data animate --images {ws}/nowhere --masks {ws}/nowhere --out {ws}/o --quiet", "nowhere"),
     ("data animate --images {ws}/stray_masks/images --masks {ws}/stray_masks/masks --out {ws}/o --frames 0",
@@ -178,6 +183,7 @@ CASES: list[tuple[str, str]] = [
     ("flow {ws}/a.png {ws}/b.png -o {ws}/existing.flo", "existing.flo already exists"),
     ("flow {ws}/a.png {ws}/b.png -o {ws}/o.flo --viz {ws}/notes.txt", "notes.txt"),
     ("flow {ws}/a.png {ws}/b.png -o {ws}/o.flo --method telepathy", "--method"),
+    ("flow {ws}/tiny.png {ws}/tiny.png -o {ws}/o.flo", "1x1 frames are too small"),
     ("flow {ws}/a.png {ws}/b.png -o {ws}/o.flo --method farneback --preset fast", "--preset"),
     # ------------------------------------------------------------------ bench
     ("bench seg {ws}/nowhere.pt --clips 1 --frames 2 --out {ws}/o", "nowhere.pt"),
@@ -238,6 +244,8 @@ CASES: list[tuple[str, str]] = [
     ("predict -m fastseg -i {ws}/clips/clip_0000 -o {ws}/o -s 0", "--scale"),
     ("predict -m fastseg -i {ws}/clips/clip_0000 -o {ws}/o --background {ws}/nowhere.jpg --quiet", "nowhere.jpg"),
     ("predict -m fastseg -i {ws}/mixed -o {ws}/o --quiet", "mixed"),
+    ("predict -m funet_flow -i {ws}/tiny_frames -o {ws}/o --quiet", "too small"),
+    ("dvs run --data {ws}/tiny_frames --out {ws}/runs --quiet", "1x1"),
     ("predict -m fastseg -i {ws}/empty.mp4 -o {ws}/o --quiet", "empty.mp4"),
     ("predict -m fastseg -i {ws}/huge_frames -o {ws}/o --quiet", "000.png"),
     ("predict -m fastseg -i {ws}/stray_masks/images --mask {ws}/stray_masks/masks -o {ws}/o --quiet", "000.png"),

@@ -63,6 +63,9 @@ class DISFlow(FlowEstimator):
 
     def estimate(self, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
         check_pair(frame_a, frame_b)
+        h, w = frame_a.shape[:2]
+        if min(h, w) < 8 or max(h, w) < 12:  # OpenCV's DIS refuses smaller images with an exception
+            raise InputError(f"flow (dis): {w}x{h} frames are too small; DIS needs at least 12x8 px (or 8x12)")
         return _channels_first(self._dis.calc(to_gray(frame_a), to_gray(frame_b), None))
 
     def __repr__(self) -> str:

@@ -92,6 +92,9 @@ def check_output(out: str | Path, inputs: Iterable[str | Path | None] = (), over
         if relation:
             raise InputError(f"{option} {path}: the output {relation} the input {inp}; choose another output "
                              "(no command writes over what it reads)")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise InputError(f"{option} {path}: {parent} is a file, not a folder")
     if not path.exists() and not path.is_symlink():
         return path
     wants_dir = kind in ("folder", "parent") or (kind == "model" and path.suffix == "")
