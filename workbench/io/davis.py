@@ -9,7 +9,10 @@
 ``binary=True`` (the default, the workbench's binary task) every object id > 0 becomes 1; 255 stays
 "ignore". With ``binary=False`` masks keep the object ids and the classes are
 ``["background", "object 1", ...]``. DAVIS 2016 annotations are gray 0/255 PNGs rather than palette
-PNGs; a non-palette mask holding only 0 and 255 is read as one object (255 → 1).
+PNGs; a non-palette mask holding only 0 and 255 is read as one object (255 → 1). Other non-palette masks
+are read as object ids, except that one holding 255 with values other than 0 and 1 is an error naming
+them: 255 there is ambiguous (object or ignore), and an anti-aliased 0..255 mask would have its object read
+as "ignore".
 
 A sequence whose annotation folder is missing, or annotates only some frames (DAVIS test-dev gives the
 first frame only), loads without masks; ``meta["annotated_frames"]`` counts what was there.
@@ -20,10 +23,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from workbench.errors import InputError
-from workbench.io.images import list_images, natural_key, read_image, read_mask
+from workbench.io.images import image_header, list_images, natural_key, read_image, read_mask
 from workbench.io.sequence import FileSequence, Sequence
 
 DEFAULT_RESOLUTION = "480p"
@@ -34,16 +36,17 @@ IGNORE = 255
 def read_davis_mask(path: str | Path) -> np.ndarray:
     """Object ids ``uint8 (H, W)`` of a DAVIS annotation (palette indices; gray 0/255 → 0/1)."""
     path = Path(path)
-    is_palette = False
-    if path.is_file() and path.stat().st_size > 0:
-        try:
-            with Image.open(path) as im:
-                is_palette = im.mode == "P"
-        except Exception:  # not an image PIL knows; read_mask reports it with the file name
-            pass
+    header = image_header(path, "a DAVIS annotation")
     mask = read_mask(path)
-    if not is_palette and np.all(np.isin(np.unique(mask), (0, IGNORE))):
-        mask = (mask > 0).astype(np.uint8)  # DAVIS 2016: gray 0/255 = one object
+    if header.format == "PNG" and header.mode == "P":
+        return mask  # palette indices are object ids
+    values = np.unique(mask)
+    if np.all(np.isin(values, (0, IGNORE))):
+        return (mask > 0).astype(np.uint8)  # DAVIS 2016: gray 0/255 = one object
+    if IGNORE in values and not np.all(np.isin(values, (0, 1, IGNORE))):
+        stray = ", ".join(str(v) for v in values[(values > 1) & (values != IGNORE)][:6].tolist())
+        raise InputError(f"{path}: gray annotation holds 255 with values {stray}; expected 0/255 (one object) "
+                         "or object ids in a palette PNG")
     return mask
 
 
@@ -60,7 +63,7 @@ class DavisSequence(FileSequence):
         annotated = 0
         if mask_dir is not None and Path(mask_dir).is_dir():
             by_stem = {p.stem: p for p in Path(mask_dir).iterdir()
-                       if p.suffix.lower() == ".png" and not p.name.startswith(".")}
+                       if p.suffix.lower() == ".png" and not p.name.startswith(".") and p.is_file()}
             frame_stems = {p.stem for p in self.frame_files}
             orphans = sorted(set(by_stem) - frame_stems, key=natural_key)
             if orphans:

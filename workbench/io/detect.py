@@ -14,10 +14,17 @@ layout              how it is recognised                                        
 ==================  ==============================================================  ==================
 
 ``masks`` (a mask video or a mask folder) applies to the last two only; ``split`` to FUNet only.
+
+Whatever is on disk, the only error that leaves :func:`describe_layout` and :func:`open_dataset` is
+:class:`~workbench.errors.InputError` naming a path: the readers check every file they read, and an
+operating-system error while looking around (an unreadable folder, a path that is neither file nor folder)
+is turned into one here.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from workbench.errors import InputError
@@ -39,15 +46,32 @@ def _has_images(folder: Path) -> bool:
                for p in folder.iterdir())
 
 
+@contextlib.contextmanager
+def _os_errors(path: Path) -> Iterator[None]:
+    """An ``OSError`` (permission denied, I/O error, ...) becomes an InputError naming the file it concerns."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else path
+        raise InputError(f"{where}: cannot read ({exc.strerror or exc})") from None
+
+
 def describe_layout(path: str | Path) -> str:
     """Name the layout of ``path``: "clip folder", "clip folders", "FUNet", "DAVIS", "video", "image folder"."""
     path = Path(path)
+    with _os_errors(path):
+        return _describe(path)
+
+
+def _describe(path: Path) -> str:
     if not path.exists():
         raise InputError(f"{path}: not found")
     if path.is_file():
         if path.suffix.lower() in VIDEO_EXTENSIONS:
             return "video"
         raise InputError(f"{path}: not a video file or dataset folder; expected {EXPECTED}")
+    if not path.is_dir():
+        raise InputError(f"{path}: neither a file nor a folder (a device, socket or pipe); expected {EXPECTED}")
     if is_clip_folder(path):
         return "clip folder"
     if any((path / f"original_{split}").is_dir() for split in SPLITS):
@@ -70,6 +94,11 @@ def open_dataset(path: str | Path, masks: str | Path | None = None, split: str |
     """
     path = Path(path)
     layout = describe_layout(path)
+    with _os_errors(path):
+        return _open(path, layout, masks, split)
+
+
+def _open(path: Path, layout: str, masks: str | Path | None, split: str | None) -> list[Sequence]:
     if masks is not None and layout not in ("video", "image folder"):
         raise InputError(f"{masks}: a separate mask path applies to a video or an image folder, but {path} "
                          f"is a {layout} layout (its masks are found inside it)")

@@ -11,6 +11,7 @@ KITTI PNG: 16-bit, 3 channels (R, G, B) = (u·64 + 2¹⁵, v·64 + 2¹⁵, valid
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,7 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.io.atomic import atomic_file, write_bytes_atomic
+from workbench.io.images import MAX_PIXELS, MAX_SIDE, decode_image
 
 FLO_TAG = 202021.25  # "PIEH" read as a little-endian float32
 UNKNOWN_THRESHOLD = 1e9
@@ -25,27 +27,43 @@ UNKNOWN_VALUE = np.float32(1e10)
 
 
 def read_flo(path: str | Path, unknown_as_nan: bool = True) -> np.ndarray:
-    """Read a Middlebury ``.flo`` file → ``float32 (2, H, W)``."""
+    """Read a Middlebury ``.flo`` file → ``float32 (2, H, W)``.
+
+    The header's size is checked against :data:`~workbench.io.images.MAX_PIXELS` and against the file's
+    length before the vectors are read, so a corrupt header can neither allocate nor read more than the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found (expected a .flo flow file)")
-    data = path.read_bytes()
-    if len(data) < 12:
-        raise InputError(f"{path}: {len(data)} bytes, too short for a .flo header (12 bytes)")
-    tag = np.frombuffer(data, "<f4", 1, 0)[0]
-    if tag != np.float32(FLO_TAG):
-        raise InputError(f"{path}: wrong .flo tag {data[:4]!r}, expected b'PIEH' (202021.25)")
-    width, height = (int(v) for v in np.frombuffer(data, "<i4", 2, 4))
-    if not (0 < width < 100_000 and 0 < height < 100_000):
-        raise InputError(f"{path}: implausible .flo size {width}x{height}")
-    expected = 12 + 8 * width * height
-    if len(data) != expected:
-        raise InputError(f"{path}: {len(data)} bytes, expected {expected} for a {width}x{height} .flo "
-                         "(truncated or padded)")
-    uv = np.frombuffer(data, "<f4", 2 * width * height, 12).reshape(height, width, 2)
+    try:
+        with path.open("rb") as file:
+            header = file.read(12)
+            if len(header) < 12:
+                raise InputError(f"{path}: {len(header)} bytes, too short for a .flo header (12 bytes)")
+            tag = np.frombuffer(header, "<f4", 1, 0)[0]
+            if tag != np.float32(FLO_TAG):
+                raise InputError(f"{path}: wrong .flo tag {header[:4]!r}, expected b'PIEH' (202021.25)")
+            width, height = (int(v) for v in np.frombuffer(header, "<i4", 2, 4))
+            if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+                raise InputError(f"{path}: implausible .flo size {width}x{height} (expected sides of 1..{MAX_SIDE:,})")
+            if width * height > MAX_PIXELS:
+                raise InputError(f"{path}: .flo header declares {width}x{height} = {width * height:,} vectors, over "
+                                 f"the limit of {MAX_PIXELS:,} (workbench.io.images.MAX_PIXELS)")
+            expected = 12 + 8 * width * height
+            size = os.fstat(file.fileno()).st_size
+            if size != expected:
+                raise InputError(f"{path}: {size} bytes, expected {expected} for a {width}x{height} .flo "
+                                 "(truncated or padded)")
+            body = file.read(expected - 12 + 1)  # one byte more: a file that grew since fstat is caught too
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc}), expected a .flo flow file") from None
+    if len(body) != expected - 12:
+        raise InputError(f"{path}: {12 + len(body)} bytes, expected {expected} for a {width}x{height} .flo "
+                         "(the file changed while it was read)")
+    uv = np.frombuffer(body, "<f4").reshape(height, width, 2)
     flow = np.ascontiguousarray(uv.transpose(2, 0, 1), dtype=np.float32)  # (2, H, W)
     if unknown_as_nan:
-        unknown = (np.abs(flow) > UNKNOWN_THRESHOLD).any(axis=0)
+        unknown = ~(np.abs(flow) <= UNKNOWN_THRESHOLD).all(axis=0)  # NaN in the file is unknown too
         if unknown.any():
             flow[:, unknown] = np.nan
     return flow
@@ -73,13 +91,7 @@ def write_flo(path: str | Path, flow: np.ndarray) -> None:
 def read_kitti_flow(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Read a KITTI flow PNG → (``float32 (2, H, W)`` flow, ``bool (H, W)`` valid)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found (expected a KITTI 16-bit flow PNG)")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty (0 bytes), expected a KITTI 16-bit flow PNG")
-    array = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if array is None:
-        raise InputError(f"{path}: cannot decode as a PNG")
+    array = decode_image(path, "a KITTI 16-bit flow PNG")
     if array.dtype != np.uint16 or array.ndim != 3 or array.shape[2] != 3:
         raise InputError(f"{path}: {array.dtype} with shape {array.shape}, expected a 16-bit 3-channel PNG")
     bgr = array.astype(np.float32)

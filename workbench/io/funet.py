@@ -9,7 +9,9 @@
 Every ``seq`` number is one clip and becomes one :class:`FunetSequence`, so that training splits can be
 made by clip. Fixes to the seed's reader: sequences and frames are ordered numerically by ``(seq, n)``
 (the seed sorted file names and so ordered by the last digit of the sequence number), and the JPEG masks
-are binarised at 128 (the seed never re-binarised them, so JPEG artefacts became soft labels).
+are binarised at 128 (the seed never re-binarised them, so JPEG artefacts became soft labels). A mask
+that is not 0/255 (or 0/1) is an error naming the file and its stray values: in a lossless file any other
+value, in a JPEG more mid-gray than JPEG damage makes (see :func:`~workbench.io.images.check_binary_mask`).
 
 Masks come out as ``uint8 (H, W)`` with 0 = background and 1 = person.
 """
@@ -22,11 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from workbench.errors import InputError
-from workbench.io.images import IMAGE_EXTENSIONS, binarize_mask, read_image
+from workbench.io.images import IMAGE_EXTENSIONS, check_binary_mask, read_image
 from workbench.io.sequence import FileSequence, Sequence
 
 SPLITS = ("training", "testing")
 CLASSES = ["background", "person"]
+LOSSY_EXTENSIONS = (".jpg", ".jpeg", ".webp")  # masks in these may carry compression damage
 
 _FRAME_RE = re.compile(r"^original(\d+)_(\d+)$", re.IGNORECASE)
 _MASK_RE = re.compile(r"^gt(\d+)_(\d+)$", re.IGNORECASE)
@@ -79,7 +82,8 @@ class FunetSequence(FileSequence):
     def read_mask_file(self, path: Path) -> np.ndarray:
         # JPEG colour artefacts can make the channels of a white-on-black mask differ a little, so the
         # mask is the channel mean rather than read_mask's strict equal-channels check.
-        return binarize_mask(read_image(path).mean(axis=2))
+        gray = read_image(path).mean(axis=2)
+        return check_binary_mask(gray, path, lossy=path.suffix.lower() in LOSSY_EXTENSIONS)
 
 
 def read_funet(root: str | Path, split: str = "training") -> list[Sequence]:
