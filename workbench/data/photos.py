@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from workbench.errors import InputError
+from workbench.io.images import image_header
 
 SPLITS = ("train", "heldout")
 
@@ -113,6 +114,7 @@ def load_photo(name: str) -> np.ndarray:
     path = photo_path(photo)
     if path is None:
         raise InputError(f"photograph {name!r} is not installed here (it comes with {photo.package})")
+    image_header(path, "a bundled photograph")  # the one decode guard: size checked before decoding
     with Image.open(path) as file:  # PIL, not OpenCV: libpng warns about page.png's colour profile on stderr
         image = np.asarray(file.convert("RGB"), np.uint8).copy()
     image.setflags(write=False)  # cached: shared by every caller
