@@ -320,3 +320,23 @@ def test_planted_pickle_would_run_without_the_guard(ws, tmp_path):
     torch.save({"x": Planted(marker)}, tmp_path / "evil.pt")
     torch.load(tmp_path / "evil.pt", weights_only=False)
     assert marker.exists()
+
+
+@pytest.mark.parametrize("code, text", [(28, "No space left on device"), (30, "Read-only file system")])
+def test_full_or_read_only_file_system_is_one_line(ws, tmp_path, monkeypatch, code, text):
+    """The operating system refusing a write (ENOSPC, EROFS) is one line naming the file; nothing is left."""
+    import os
+
+    import workbench.io.atomic as atomic
+
+    def refuse(src, dst):
+        raise OSError(code, text, str(dst))
+
+    monkeypatch.setattr(atomic.os, "replace", refuse)
+    out = tmp_path / "o"
+    result = run_in_process("data", "synth", "--out", str(out), "--clips", "1", "--frames", "2", "--size", "64x48",
+                            "--quiet")
+    assert_user_error(result, text)
+    left = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert left == [], left
+    monkeypatch.setattr(atomic.os, "replace", os.replace)
