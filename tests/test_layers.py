@@ -19,7 +19,8 @@ LAYERS = {
     "io": 1, "ops": 1, "metrics": 1, "viz": 1,
     "data": 2, "flow": 2, "seg": 2, "decision": 2, "registry": 2,
     "pipeline": 3, "train": 3,
-    "runs": 4, "bench": 4, "bench_seg": 4, "sweep": 4, "cards": 4, "cli": 4, "cli_dvs": 4, "cli_types": 4, "__main__": 4,
+    "runs": 4, "bench": 4, "bench_seg": 4, "sweep": 4, "cards": 4, "cli": 4, "cli_dvs": 4,
+    "cli_types": 4, "__main__": 4,
 }
 ONLY_IN = {"cupy": {"ops"}, "matplotlib": {"viz"}, "plotly": {"viz"}}
 NEVER = {"streamlit", "ipywidgets"}

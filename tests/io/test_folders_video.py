@@ -98,7 +98,7 @@ def test_video_round_trip(tmp_path):
     np.testing.assert_array_equal(seq.frame(-1), streamed[5])
     with pytest.raises(IndexError):
         seq.frame(6)
-    assert len(list(seq.frames())) == 6  # from the in-memory cache now
+    assert len(list(seq.frames())) == 6  # streams again (nothing was cached whole)
 
 
 def test_video_writer_is_atomic(tmp_path):
@@ -182,3 +182,76 @@ def test_mask_file_must_be_a_video(tmp_path):
     write_mask(tmp_path / "one.png", box_mask(0))
     with pytest.raises(InputError, match=r"one\.png: not a video file"):
         VideoSequence(tmp_path / "v.mp4", masks=tmp_path / "one.png")
+
+
+# --- streaming: no reader decodes a whole video ------------------------------------------------------------
+
+
+def test_random_access_streams_with_bounded_memory(tmp_path):
+    """frame(i) over a whole video in order decodes each frame once and keeps only the last few frames."""
+    import tracemalloc
+
+    count = 150
+    write_video(tmp_path / "v.mp4", [smooth_frame(t % 40) for t in range(count)])
+    seq = VideoSequence(tmp_path / "v.mp4", cache_frames=4)
+    streamed = list(seq.frames())
+    frame_bytes = H * W * 3
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        for t in range(count):
+            np.testing.assert_array_equal(seq.frame(t), streamed[t])
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert seq._frame_cursor.opened == 1  # one pass over the file
+    # The cache (4 frames) and a frame or two in flight; the whole video would be 150 frames.
+    assert current - start < 12 * frame_bytes and peak - start < 16 * frame_bytes
+
+
+def test_random_access_backwards_and_the_cache(tmp_path):
+    write_video(tmp_path / "v.mp4", [smooth_frame(t) for t in range(12)])
+    seq = VideoSequence(tmp_path / "v.mp4", cache_frames=3)
+    streamed = list(seq.frames())
+    np.testing.assert_array_equal(seq.frame(9), streamed[9])  # skips forward
+    np.testing.assert_array_equal(seq.frame(8), streamed[8])  # behind the cursor: reopens
+    assert seq._frame_cursor.opened == 2
+    np.testing.assert_array_equal(seq.frame(9), streamed[9])
+    np.testing.assert_array_equal(seq.frame(8), streamed[8])  # (t - 1, t) pairs come from the cache
+    assert seq._frame_cursor.opened == 2
+    seq.frame(8)[:] = 0  # callers get copies: the cache is not changed through them
+    np.testing.assert_array_equal(seq.frame(8), streamed[8])
+    np.testing.assert_array_equal(seq.frame(0), streamed[0])
+    seq.close()
+    np.testing.assert_array_equal(seq.frame(11), streamed[11])  # reopens after close()
+
+
+def test_mask_video_streams(tmp_path):
+    write_video(tmp_path / "v.mp4", [smooth_frame(t) for t in range(10)])
+    write_video(tmp_path / "m.mp4", [box_mask(t) for t in range(10)])
+    seq = VideoSequence(tmp_path / "v.mp4", masks=tmp_path / "m.mp4")
+    masks = [seq.mask(t) for t in range(10)]
+    assert seq._mask_cursor.opened == 1 and len(seq._mask_cursor._frames) <= seq.cache_frames
+    for t in (7, 2):
+        np.testing.assert_array_equal(seq.mask(t), masks[t])
+
+
+def test_video_changed_after_opening(tmp_path):
+    write_video(tmp_path / "v.mp4", [smooth_frame(t) for t in range(6)])
+    seq = VideoSequence(tmp_path / "v.mp4")
+    write_video(tmp_path / "v.mp4", [smooth_frame(t) for t in range(3)])
+    with pytest.raises(InputError, match=r"v\.mp4: decoded 3 frames, expected 6"):
+        seq.frame(5)
+
+
+def test_video_sequence_pickles_without_its_capture(tmp_path):
+    """DataLoader workers pickle datasets: an open capture must not travel, and reading must work on arrival."""
+    import pickle
+
+    write_video(tmp_path / "v.mp4", [smooth_frame(t) for t in range(5)])
+    write_video(tmp_path / "m.mp4", [box_mask(t) for t in range(5)])
+    seq = VideoSequence(tmp_path / "v.mp4", masks=tmp_path / "m.mp4")
+    expected, mask = seq.frame(3), seq.mask(3)
+    copy = pickle.loads(pickle.dumps(seq))
+    np.testing.assert_array_equal(copy.frame(3), expected)
+    np.testing.assert_array_equal(copy.mask(3), mask)

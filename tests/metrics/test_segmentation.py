@@ -17,6 +17,7 @@ from workbench.metrics import (
     mean_iou,
     pixel_accuracy,
 )
+from workbench.metrics.segmentation import RunningMean
 
 # Hand example: 3 classes, the two bottom-left pixels ignored (the prediction there must not count).
 GT = np.array([[0, 0, 1, 1],
@@ -143,3 +144,18 @@ def test_scoring_truth():
     mask = np.array([[0, 1, 2], [3, 255, 0]], np.uint8)
     assert scoring_truth(mask).tolist() == [[0, 1, 1], [1, 255, 0]]
     assert scoring_truth(mask, 4) is mask  # multi-class: ids kept
+
+
+def test_running_mean_equals_nanmean_nanmin_nanmax():
+    rng = np.random.default_rng(3)
+    values = rng.random(500)
+    values[rng.random(500) < 0.1] = np.nan
+    mean = RunningMean()
+    for value in values:
+        mean.update(value)
+    assert mean.count == np.count_nonzero(~np.isnan(values))
+    assert mean.result() == pytest.approx(np.nanmean(values), rel=1e-12)
+    assert (mean.min, mean.max) == (np.nanmin(values), np.nanmax(values))
+    empty = RunningMean()
+    empty.update(float("nan"))
+    assert empty.count == 0 and np.isnan(empty.result()) and np.isnan(empty.min)

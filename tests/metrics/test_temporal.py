@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from workbench.metrics import per_frame_flicker, temporal_flicker
+from workbench.metrics.temporal import FlickerAccumulator
 
 H, W, SIDE, SPEED = 12, 16, 4, 2
 
@@ -95,3 +96,93 @@ def test_short_sequences_and_input_checks():
         temporal_flicker([frame] * 2, flows_bwd=[np.zeros((2, 4, 4), np.float32)])
     with pytest.raises(ValueError, match="None"):
         temporal_flicker([frame] * 2, flows_bwd=[None, None])
+
+
+# --- streaming: FlickerAccumulator against the batch functions (the reference) ---------------------------
+
+
+def random_case(rng, frames=9, shape=(10, 14), classes=3, with_gt=True, with_flow=True):
+    """Label maps that mostly persist, ground truth with ignore pixels, flows with NaN and targets outside."""
+    preds, gts, flows = [], [], [None]
+    pred = rng.integers(0, classes, shape).astype(np.uint8)
+    gt = rng.integers(0, classes, shape).astype(np.uint8)
+    for t in range(frames):
+        if t:
+            pred = np.where(rng.random(shape) < 0.2, rng.integers(0, classes, shape), pred).astype(np.uint8)
+            gt = np.where(rng.random(shape) < 0.1, rng.integers(0, classes, shape), gt).astype(np.uint8)
+            flow = rng.normal(0, 2, (2, *shape)).astype(np.float32)
+            flow[:, rng.random(shape) < 0.05] = np.nan
+            flows.append(flow)
+        shown = gt.copy()
+        shown[rng.random(shape) < 0.1] = 255
+        preds.append(pred.copy())
+        gts.append(shown)
+    return preds, gts if with_gt else None, flows if with_flow else None
+
+
+@pytest.mark.parametrize("with_gt", [True, False])
+@pytest.mark.parametrize("with_flow", [True, False])
+@pytest.mark.parametrize("ignore_index", [255, None])
+def test_accumulator_equals_the_batch_functions(with_gt, with_flow, ignore_index):
+    rng = np.random.default_rng(7)
+    for frames in (1, 2, 9, 40):
+        preds, gts, flows = random_case(rng, frames, with_gt=with_gt, with_flow=with_flow)
+        acc = FlickerAccumulator(ignore_index)
+        steps = [acc.update(preds[t], None if gts is None else gts[t], None if flows is None else flows[t])
+                 for t in range(frames)]
+        assert np.isnan(steps[0]) and acc.frames == frames
+        expected = per_frame_flicker(preds, gts, flows, ignore_index)
+        np.testing.assert_allclose(steps[1:], expected, rtol=0, atol=0)  # each step exactly the batch's
+        batch = temporal_flicker(preds, gts, flows, ignore_index)
+        if np.isnan(batch):
+            assert np.isnan(acc.result())
+        else:
+            assert acc.result() == pytest.approx(batch, rel=1e-12, abs=0)
+
+
+def test_accumulator_hand_counted_and_inputs_like_the_batch():
+    preds, flows = panning_sequence()
+    acc = FlickerAccumulator()
+    for t, pred in enumerate(preds):
+        acc.update(torch.from_numpy(pred).bool(), flow_bwd=None if t == 0 else torch.from_numpy(flows[t]))
+    assert acc.result() == 0.0 and acc.steps == 3
+    acc = FlickerAccumulator()
+    for pred in preds:
+        acc.update(pred)
+    assert acc.result() == pytest.approx(1 / 12)
+    empty = FlickerAccumulator()
+    assert np.isnan(empty.result())
+    empty.update(preds[0])
+    assert np.isnan(empty.result())
+
+
+def test_accumulator_keeps_a_copy_of_the_previous_frame():
+    buffer = np.zeros((H, W), np.uint8)
+    acc = FlickerAccumulator()
+    acc.update(buffer)
+    buffer[:] = 1  # the caller reuses its buffer for the next frame
+    assert acc.update(buffer) == 1.0
+
+
+def test_accumulator_rejects_what_the_batch_rejects():
+    frame = np.zeros((H, W), np.uint8)
+    acc = FlickerAccumulator()
+    acc.update(frame, gt=frame)
+    with pytest.raises(ValueError, match=r"gts\[1\]: ground truth is given for every frame or for none"):
+        acc.update(frame)
+    acc = FlickerAccumulator()
+    acc.update(frame)
+    with pytest.raises(ValueError, match=r"preds\[1\]: expected shape \(12, 16\)"):
+        acc.update(np.zeros((H, W + 1), np.uint8))
+    with pytest.raises(ValueError, match=r"preds\[1\]: expected an integer label map"):
+        acc.update(np.zeros((H, W), np.float32))
+    with pytest.raises(ValueError, match=r"flows_bwd\[1\]: expected flow of shape \(2, 12, 16\)"):
+        acc.update(frame, flow_bwd=np.zeros((2, H, W - 1), np.float32))
+    acc.update(frame, flow_bwd=np.zeros((2, H, W), np.float32))
+    with pytest.raises(ValueError, match=r"flows_bwd\[2\] is None"):
+        acc.update(frame)
+    acc = FlickerAccumulator()
+    acc.update(frame)
+    acc.update(frame)
+    with pytest.raises(ValueError, match=r"flows_bwd\[2\]: step 1 had no backward flow"):
+        acc.update(frame, flow_bwd=np.zeros((2, H, W), np.float32))

@@ -124,9 +124,9 @@ def test_bad_inputs_write_nothing(call, tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".out*"))
     # The input is never the output, nor inside it, nor a folder that holds it.
     assert_user_error(run_in_process("data", "label", str(mixed), "--teacher", "fastseg", "--out", str(mixed),
-                                     "--overwrite"), "must not be the input")
+                                     "--overwrite"), "the output is the input")
     assert_user_error(run_in_process("data", "label", str(mixed), "--teacher", "fastseg", "--out", str(tmp_path),
-                                     "--overwrite"), "must not be the input")
+                                     "--overwrite"), "the output contains the input")
     assert sorted(p.name for p in mixed.iterdir()) == ["a.png", "b.png"]
 
 

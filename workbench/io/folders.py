@@ -12,8 +12,17 @@ from pathlib import Path
 import numpy as np
 
 from workbench.errors import InputError
-from workbench.io.images import list_images, read_image, read_mask
+from workbench.io.images import check_mask_values, list_images, read_image, read_mask
 from workbench.io.sequence import FileSequence
+
+MAX_CLASS_IDS = 32
+"""Masks in image folders and mask videos' folders: 0/255 (binary), or class ids 0..31 with 255 = ignore."""
+
+
+def read_folder_mask(path: str | Path) -> np.ndarray:
+    """A mask file of an image folder: binary 0/255 → 0/1, class ids kept; stray values (an anti-aliased or
+    grey-level picture) are an error naming the file, never a silently meaningless IoU."""
+    return check_mask_values(normalize_mask(read_mask(path)), path, MAX_CLASS_IDS)
 
 
 def normalize_mask(mask: np.ndarray) -> np.ndarray:
@@ -46,4 +55,4 @@ class ImageFolderSequence(FileSequence):
         self.size = (first.shape[1], first.shape[0])
 
     def read_mask_file(self, path: Path) -> np.ndarray:
-        return normalize_mask(read_mask(path))
+        return read_folder_mask(path)

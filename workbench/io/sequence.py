@@ -22,7 +22,13 @@ from workbench.io.images import read_image, read_mask
 
 
 class Sequence:
-    """Base class: random access to frames, masks and ground-truth flow of one clip."""
+    """Base class: random access to frames, masks and ground-truth flow of one clip.
+
+    Readers never hold a whole file in memory: ``frame(i)``, ``mask(i)`` and ``frames()`` read lazily, so a
+    pass over the frames in order (what every command makes) takes the same memory for ten frames or an hour
+    of video (:class:`workbench.io.VideoSequence` decodes frame by frame). Only :class:`MemorySequence` holds
+    its frames, by definition.
+    """
 
     name: str = ""
     #: ``(W, H)`` of every frame.

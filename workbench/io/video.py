@@ -1,14 +1,18 @@
 """Video files: a reader that is a :class:`Sequence`, and an atomic mp4 writer.
 
 :class:`VideoSequence` yields ``uint8 (H, W, 3)`` RGB frames (OpenCV decodes BGR; it is converted here) and,
-when given a mask video or a mask folder, ``uint8 (H, W)`` masks. Two ways to read:
+when given a mask video or a mask folder, ``uint8 (H, W)`` masks. Nothing ever decodes a whole file into
+memory; memory does not depend on the video's length:
 
-- ``frames()`` streams: one decoded frame in memory at a time (use it for long videos);
-- ``frame(i)`` is random access: the **first call decodes the whole video into memory** (about
-  ``W·H·3·num_frames`` bytes, e.g. 2 GB for 1000 frames of 1080p) and later calls index that cache.
+- ``frames()`` streams: a capture of its own, one decoded frame in memory at a time;
+- ``frame(i)`` and ``mask(i)`` read through a *cursor*, an open capture that decodes forward: reading frames
+  in order (what every command does) decodes each frame once; a frame behind the cursor reopens the file and
+  decodes forward from the start again (``O(i)``: exact, as container seeking is not frame-accurate for every
+  codec). The last ``cache_frames`` frames (and masks) read are kept, so ``frame(t - 1), frame(t)`` pairs and
+  re-reads of a recent frame cost nothing.
 
-Opening a video decodes it once to count its frames exactly, because the frame count stored in containers
-is often wrong. The frame rate comes from the container (30 when it has none).
+Opening a video decodes it once (streaming) to count its frames exactly, because the frame count stored in
+containers is often wrong. The frame rate comes from the container (30 when it has none).
 
 :class:`VideoWriter` writes RGB frames to an mp4 (fourcc ``mp4v``) under a temporary name in the same
 folder and renames it into place only when the ``with`` block ends cleanly.
@@ -19,7 +23,9 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +34,8 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.io.atomic import atomic_file
-from workbench.io.folders import normalize_mask
-from workbench.io.images import binarize_mask, list_images, read_mask
+from workbench.io.folders import read_folder_mask
+from workbench.io.images import binarize_mask, list_images
 from workbench.io.sequence import Sequence
 
 # FFmpeg prints its own diagnostics for damaged files ('moov atom not found'); our error says it in one line.
@@ -37,6 +43,8 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "8")  # AV_LOG_FATAL
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 DEFAULT_FPS = 30.0
+#: decoded frames (and masks) a :class:`VideoSequence` keeps for random access by ``frame(i)`` / ``mask(i)``
+CACHE_FRAMES = 8
 
 
 def is_video_file(path: str | Path) -> bool:
@@ -93,17 +101,88 @@ def _mask_from_bgr(frame: np.ndarray) -> np.ndarray:
     return binarize_mask(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
 
 
-class VideoSequence(Sequence):
-    """A video file; ``masks`` is a mask video (binarised at 128) or a mask folder (paired by order)."""
+class _Cursor:
+    """Random access to the decoded frames of one file without holding the file: an open capture that decodes
+    forward (reopened for a frame behind it) and the last ``cache`` converted frames. Thread-safe."""
 
-    def __init__(self, path: str | Path, masks: str | Path | None = None):
+    def __init__(self, path: Path, count: int, convert: Callable[[np.ndarray], np.ndarray], cache: int):
+        self.path, self.count, self.convert, self.cache = path, count, convert, max(0, int(cache))
+        self.opened = 0  # times the file was (re)opened: reading in order opens it once
+        self._reset()
+
+    def _reset(self) -> None:
+        self._capture: cv2.VideoCapture | None = None
+        self._position = 0  # index of the frame the capture decodes next
+        self._frames: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, index: int) -> np.ndarray:
+        """Frame ``index`` converted (the cached array itself: callers copy before handing it out)."""
+        with self._lock:
+            if index in self._frames:
+                self._frames.move_to_end(index)
+                return self._frames[index]
+            if self._capture is None or index < self._position:
+                self._release()
+                self._capture = _open_capture(self.path)
+                self._position = 0
+                self.opened += 1
+            while self._position < index:  # skip forward without the colour conversion
+                if not self._capture.grab():
+                    self._ended()
+                self._position += 1
+            ok, bgr = self._capture.read()
+            if not ok or bgr is None:
+                self._ended()
+            self._position += 1
+            frame = self.convert(bgr)
+            if self.cache:
+                self._frames[index] = frame
+                while len(self._frames) > self.cache:
+                    self._frames.popitem(last=False)
+            return frame
+
+    def _ended(self) -> None:
+        decoded = self._position
+        self._release()
+        raise InputError(f"{self.path}: decoded {decoded} frames, expected {self.count} (the file changed since "
+                         "it was opened)")
+
+    def _release(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+        self._capture, self._position = None, 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._release()
+            self._frames.clear()
+
+    def __getstate__(self) -> dict[str, Any]:  # a capture and a lock do not pickle (DataLoader workers)
+        return {k: v for k, v in self.__dict__.items() if k not in ("_capture", "_position", "_frames", "_lock")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset()
+
+
+class VideoSequence(Sequence):
+    """A video file; ``masks`` is a mask video (binarised at 128) or a mask folder (paired by order).
+
+    Frames and masks stream (see the module docstring): reading in order decodes each frame once, and at most
+    ``cache_frames`` decoded frames and masks are kept. ``close()`` releases the open captures (reading again
+    reopens them).
+    """
+
+    def __init__(self, path: str | Path, masks: str | Path | None = None, cache_frames: int = CACHE_FRAMES):
         self.path = Path(path)
         self.name = self.path.stem
         count, first, self.fps, claimed = _probe(self.path)
         self._num_frames = count
         self.size = (first.shape[1], first.shape[0])
-        self._frames: list[np.ndarray] | None = None
-        self._masks: list[np.ndarray] | None = None
+        self.cache_frames = cache_frames
+        self._frame_cursor = _Cursor(self.path, count, self._frame_of, cache_frames)
+        self._mask_cursor: _Cursor | None = None
         self.mask_video: Path | None = None
         self.mask_files: list[Path] = []
         if masks is not None:
@@ -129,33 +208,29 @@ class VideoSequence(Sequence):
                 raise InputError(f"{masks}: mask video has {count} frames, {self.path} has {len(self)}")
             self._check_shape(first[:, :, 0], "mask video", masks)
             self.mask_video = masks
+            self._mask_cursor = _Cursor(masks, count, self._mask_of, self.cache_frames)
         else:
             raise InputError(f"{masks}: not found (expected a mask video or a folder of masks)")
+
+    def _frame_of(self, bgr: np.ndarray) -> np.ndarray:
+        return self._check_shape(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), "frame", self.path)
+
+    def _mask_of(self, bgr: np.ndarray) -> np.ndarray:
+        return self._check_shape(_mask_from_bgr(bgr), "mask", self.mask_video)
 
     def __len__(self) -> int:
         return self._num_frames
 
     def frames(self) -> Iterator[np.ndarray]:
-        """Stream the frames in order (one decoded frame in memory at a time)."""
-        if self._frames is not None:
-            for frame in self._frames:
-                yield frame.copy()
-            return
+        """Stream the frames in order (a capture of its own; one decoded frame in memory at a time)."""
         for index, bgr in enumerate(_iter_bgr(self.path)):
             if index >= len(self):
                 return
-            yield self._check_shape(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), "frame", self.path)
+            yield self._frame_of(bgr)
 
     def frame(self, index: int) -> np.ndarray:
-        """Frame ``index``; the first call decodes the whole video into memory (see module docstring)."""
-        index = self._check_index(index)
-        if self._frames is None:
-            frames = [self._check_shape(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), "frame", self.path)
-                      for bgr in _iter_bgr(self.path)]
-            if len(frames) != len(self):  # the file changed since it was opened
-                raise InputError(f"{self.path}: decoded {len(frames)} frames, expected {len(self)}")
-            self._frames = frames
-        return self._frames[index].copy()
+        """Frame ``index``, decoded by the cursor: cheap in order, ``O(index)`` behind the last frames read."""
+        return self._frame_cursor.get(self._check_index(index)).copy()
 
     def mask(self, index: int) -> np.ndarray:
         if not self.has_masks:
@@ -163,14 +238,14 @@ class VideoSequence(Sequence):
         index = self._check_index(index)
         if self.mask_files:
             path = self.mask_files[index]
-            return self._check_shape(normalize_mask(read_mask(path)), "mask", path)
-        if self._masks is None:  # a mask video is decoded whole on first access, like frame()
-            masks = [self._check_shape(_mask_from_bgr(bgr), "mask", self.mask_video)
-                     for bgr in _iter_bgr(self.mask_video)]
-            if len(masks) != len(self):
-                raise InputError(f"{self.mask_video}: decoded {len(masks)} masks, expected {len(self)}")
-            self._masks = masks
-        return self._masks[index].copy()
+            return self._check_shape(read_folder_mask(path), "mask", path)
+        return self._mask_cursor.get(index).copy()
+
+    def close(self) -> None:
+        """Release the open captures and the cached frames (reading again reopens the files)."""
+        self._frame_cursor.close()
+        if self._mask_cursor is not None:
+            self._mask_cursor.close()
 
 
 class VideoWriter:

@@ -10,6 +10,7 @@ from workbench.metrics.flow import epe, epe_map, fl_all, flow_errors
 from workbench.metrics.segmentation import (
     IGNORE_INDEX,
     SCORE_KINDS,
+    RunningMean,
     confidence_score,
     confusion_matrix,
     dice,
@@ -20,10 +21,11 @@ from workbench.metrics.segmentation import (
     pixel_accuracy,
     scoring_truth,
 )
-from workbench.metrics.temporal import per_frame_flicker, temporal_flicker
+from workbench.metrics.temporal import FlickerAccumulator, per_frame_flicker, temporal_flicker
 
 __all__ = [
-    "IGNORE_INDEX", "SCORE_KINDS", "boundary_f", "confidence_score", "boundary_map", "confusion_matrix", "dice",
-    "epe", "epe_map", "fl_all", "flow_errors", "foreground_iou", "frame_iou", "iou_per_class", "mean_iou",
-    "per_frame_flicker", "pixel_accuracy", "scoring_truth", "temporal_flicker",
+    "FlickerAccumulator", "IGNORE_INDEX", "RunningMean", "SCORE_KINDS", "boundary_f", "confidence_score",
+    "boundary_map", "confusion_matrix", "dice", "epe", "epe_map", "fl_all", "flow_errors", "foreground_iou",
+    "frame_iou", "iou_per_class", "mean_iou", "per_frame_flicker", "pixel_accuracy", "scoring_truth",
+    "temporal_flicker",
 ]

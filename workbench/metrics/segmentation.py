@@ -176,3 +176,28 @@ def scoring_truth(mask: np.ndarray, num_classes: int = 2) -> np.ndarray:
     if num_classes > 2:
         return mask
     return np.where(mask == 255, 255, mask > 0).astype(np.uint8)
+
+
+class RunningMean:
+    """Mean, minimum and maximum of per-frame values as they arrive (``update(value)``, then ``result()``),
+    NaN values skipped — ``np.nanmean`` / ``np.nanmin`` / ``np.nanmax`` of the values without keeping them, so a
+    run's mean IoU, Dice or boundary F takes the same memory for ten frames or an hour."""
+
+    def __init__(self) -> None:
+        self.count = 0  # values counted (NaN skipped)
+        self.total = 0.0
+        self.min = float("nan")
+        self.max = float("nan")
+
+    def update(self, value: float) -> float:
+        value = float(value)
+        if not np.isnan(value):
+            self.count += 1
+            self.total += value
+            self.min = value if self.count == 1 else min(self.min, value)
+            self.max = value if self.count == 1 else max(self.max, value)
+        return value
+
+    def result(self) -> float:
+        """The mean of the values seen (NaN when there was none)."""
+        return self.total / self.count if self.count else float("nan")

@@ -116,3 +116,93 @@ def temporal_flicker(preds: Any, gts: Any = None, flows_bwd: Sequence[Any] | Non
     values = np.asarray(per_frame_flicker(preds, gts, flows_bwd, ignore_index), dtype=np.float64)
     values = values[~np.isnan(values)]
     return float(values.mean()) if values.size else float("nan")
+
+
+class FlickerAccumulator:
+    """:func:`temporal_flicker` computed as the frames arrive: ``update(pred, gt, flow_bwd)`` once per frame, in
+    order, then ``result()``. Only the previous frame's prediction and ground truth are kept, so memory does not
+    depend on the number of frames.
+
+    Same definition and conventions as the batch functions (the module docstring; they stay the reference):
+    ``flow_bwd`` of a frame is its flow to the previous frame (ignored on the first frame). Ground truth and flow
+    are all-or-nothing: whether the first frame has ground truth, and the second a flow, holds for every frame.
+    ``result()`` equals :func:`temporal_flicker` of the same frames up to float rounding (a running sum here,
+    numpy's pairwise sum there).
+    """
+
+    def __init__(self, ignore_index: int | None = IGNORE_INDEX):
+        self.ignore_index = ignore_index
+        self.frames = 0  # frames seen
+        self.steps = 0  # steps with a valid pixel (counted in the mean)
+        self.last = float("nan")  # the latest step's flicker
+        self._total = 0.0
+        self._prev_pred: np.ndarray | None = None
+        self._prev_gt: np.ndarray | None = None
+        self._with_gt: bool | None = None
+        self._with_flow: bool | None = None
+
+    @staticmethod
+    def _label_map(x: Any, name: str, shape: tuple[int, ...] | None) -> np.ndarray:
+        array = _to_numpy(x)
+        if array.dtype == bool:
+            array = array.astype(np.uint8)
+        if array.ndim != 2 or not np.issubdtype(array.dtype, np.integer):
+            raise ValueError(f"{name}: expected an integer label map (H, W), got {array.dtype} {array.shape}")
+        if shape is not None and array.shape != shape:
+            raise ValueError(f"{name}: expected shape {shape} like the first frame's prediction, got {array.shape}")
+        return array
+
+    def update(self, pred: Any, gt: Any = None, flow_bwd: Any = None) -> float:
+        """Add the next frame; returns its step's flicker (NaN for the first frame or without valid pixels)."""
+        t = self.frames
+        shape = None if self._prev_pred is None else self._prev_pred.shape
+        pred = self._label_map(pred, f"preds[{t}]", shape)
+        if t == 0:
+            self._with_gt = gt is not None
+        elif (gt is not None) != self._with_gt:
+            raise ValueError(f"gts[{t}]: ground truth is given for every frame or for none (frame 0 had "
+                             f"{'it' if self._with_gt else 'none'})")
+        if gt is not None:
+            gt = self._label_map(gt, f"gts[{t}]", pred.shape)
+        value = float("nan")
+        if t > 0:
+            flow = None
+            if flow_bwd is not None:
+                if self._with_flow is False:
+                    raise ValueError(f"flows_bwd[{t}]: step 1 had no backward flow, so no step may have one")
+                flow = _to_numpy(flow_bwd)
+                if flow.shape != (2, *pred.shape):
+                    raise ValueError(f"flows_bwd[{t}]: expected flow of shape {(2, *pred.shape)}, got {flow.shape}")
+            elif self._with_flow:
+                raise ValueError(f"flows_bwd[{t}] is None; every step t >= 1 needs a backward flow")
+            self._with_flow = flow is not None
+            value = self._step(pred, gt, flow)
+        self._prev_pred = np.array(pred, copy=True)  # the caller may reuse its buffers
+        self._prev_gt = None if gt is None else np.array(gt, copy=True)
+        self.frames += 1
+        self.last = value
+        if not np.isnan(value):
+            self._total += value
+            self.steps += 1
+        return value
+
+    def _step(self, pred: np.ndarray, gt: np.ndarray | None, flow: np.ndarray | None) -> float:
+        """One step's flicker, exactly as :func:`per_frame_flicker` computes it."""
+        prev_pred, prev_gt = self._prev_pred, self._prev_gt
+        valid = np.ones(pred.shape, dtype=bool)
+        if flow is not None:
+            rows, cols, valid = backward_sample_index(flow.astype(np.float64))
+            prev_pred = prev_pred[rows, cols]
+            if prev_gt is not None:
+                prev_gt = prev_gt[rows, cols]
+        changed = pred != prev_pred
+        if gt is not None:
+            if self.ignore_index is not None:
+                valid &= (gt != self.ignore_index) & (prev_gt != self.ignore_index)
+            changed &= gt == prev_gt
+        count = np.count_nonzero(valid)
+        return np.count_nonzero(changed & valid) / count if count else float("nan")
+
+    def result(self) -> float:
+        """Mean flicker over the steps so far (NaN steps skipped; NaN before two frames or without a valid step)."""
+        return self._total / self.steps if self.steps else float("nan")

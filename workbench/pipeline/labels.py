@@ -16,6 +16,7 @@ Written (atomically) to ``<out>/labels.npz`` (``grid (N, C, gh, gw)``, ``extra (
 from __future__ import annotations
 
 import json
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,37 +91,47 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
     if config.features == "flow+fast" and fast_net is None:
         raise InputError("--features flow+fast needs the fast network (--fast)")
     fast = Segmenter(fast_net) if config.features == "flow+fast" else None
-    crops, logits, fast_logits = [], [], []  # per frame: per region
+    # Frames t − max_offset … t: per frame, per region, the crop, its logits and the fast network's logits (or
+    # None). Pairs reach back max_offset frames at most, so nothing older is kept: memory does not grow with
+    # the clip (only the labelled pairs, the output, do).
+    window: deque[tuple[list[np.ndarray], list[torch.Tensor], list[torch.Tensor] | None]] = deque(
+        maxlen=config.max_offset + 1)
+    out: dict[str, list] = {k: [] for k in ("grid", "extra", "score", "clip", "frame", "offset", "region")}
     state = None
-    for t in tqdm(range(len(seq)), desc=f"segmenting {seq.name}", unit="frame", disable=not progress, leave=False):
-        frame = seq.frame(t)
+    for t in tqdm(range(len(seq)), desc=f"labelling {seq.name}", unit="frame", disable=not progress, leave=False):
+        frame = seq.frame(t)  # readers stream in order (a video decodes frame by frame)
         _, state = segmenter.step(frame, state)
-        crops.append([key.key_frame for key in state.keys])
-        logits.append([key.key_logits for key in state.keys])
+        fast_crops = None
         if fast is not None:
             whole = fast.logits(frame)[0]
-            fast_logits.append([r.crop(whole, channels_first=True) for r in regions])
-    out: dict[str, list] = {k: [] for k in ("grid", "extra", "score", "clip", "frame", "offset", "region")}
-    pairs = [(t, k) for t in range(1, len(seq)) for k in range(1, config.max_offset + 1) if t - k >= 0]
-    for t, k in tqdm(pairs, desc=f"labelling {seq.name}", unit="pair", disable=not progress, leave=False):
+            fast_crops = [r.crop(whole, channels_first=True) for r in regions]
+        window.append(([key.key_frame for key in state.keys], [key.key_logits for key in state.keys], fast_crops))
+        if t == 0:
+            continue
+        crops, logits, fast_logits = window[-1]
         gt = seq.mask(t) if config.label == "gt" else None
-        for region in regions:
-            r = region.index
-            current, key = crops[t][r], crops[t - k][r]
-            flow, features = estimate_flow(flow_method, current, key, config.flow_scale, config.features == "flownet")
-            flow_t = torch.from_numpy(np.nan_to_num(flow))[None]
-            warped, _ = warp(logits[t - k][r], flow_t, padding="border")
-            if gt is None:
-                reference = _labels_of(logits[t][r], net.threshold)
-            else:
-                reference = scoring_truth(region.crop(gt), len(net.classes))
-            score = confidence_score(_labels_of(warped, net.threshold), reference, config.score)
-            grid, extra = pair_inputs(config.features, config.grid, frame_tensor(current), frame_tensor(key), flow_t,
-                                      logits[t - k][r], k, features, fast_logits[t][r] if fast is not None else None)
-            out["grid"].append(grid[0].numpy())
-            out["extra"].append(extra[0].numpy())
-            for name, value in (("score", score), ("clip", clip_index), ("frame", t), ("offset", k), ("region", r)):
-                out[name].append(value)
+        for k in range(1, min(t, config.max_offset) + 1):
+            key_crops, key_logits, _ = window[-1 - k]
+            for region in regions:
+                r = region.index
+                current, key = crops[r], key_crops[r]
+                flow, features = estimate_flow(flow_method, current, key, config.flow_scale,
+                                               config.features == "flownet")
+                flow_t = torch.from_numpy(np.nan_to_num(flow))[None]
+                warped, _ = warp(key_logits[r], flow_t, padding="border")
+                if gt is None:
+                    reference = _labels_of(logits[r], net.threshold)
+                else:
+                    reference = scoring_truth(region.crop(gt), len(net.classes))
+                score = confidence_score(_labels_of(warped, net.threshold), reference, config.score)
+                grid, extra = pair_inputs(config.features, config.grid, frame_tensor(current), frame_tensor(key),
+                                          flow_t, key_logits[r], k, features,
+                                          fast_logits[r] if fast_logits is not None else None)
+                out["grid"].append(grid[0].numpy())
+                out["extra"].append(extra[0].numpy())
+                for name, value in (("score", score), ("clip", clip_index), ("frame", t), ("offset", k),
+                                    ("region", r)):
+                    out[name].append(value)
     if not out["score"]:
         raise InputError(f"{seq.name}: {len(seq)} frame(s) give no (frame, key frame) pairs")
     return {"grid": np.stack(out["grid"]).astype(np.float32), "extra": np.stack(out["extra"]).astype(np.float32),

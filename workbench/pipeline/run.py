@@ -8,11 +8,18 @@ region's own stages; the frame's stitching time is charged to its region-0 row, 
 over a frame's rows gives the frame's time. ``iou`` is the frame's IoU (foreground IoU for binary, mIoU
 otherwise), repeated on each of its rows; NaN without ground truth. Reading frames and whatever ``sink``
 does (writing files) are outside every timer.
+
+Memory does not grow with the video beyond the rows themselves: frames are read one at a time, and the
+summary's metrics (IoU, flicker, times, key fraction) are accumulated frame by frame
+(:class:`RunSummary`) instead of keeping predictions and ground truth. The rows are kept by column
+(:class:`Rows`, about 130 bytes per row instead of a dict's kilobyte).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
+from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,16 +27,144 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.io.sequence import Sequence
-from workbench.metrics import frame_iou, scoring_truth, temporal_flicker
+from workbench.metrics import IGNORE_INDEX, frame_iou, scoring_truth, temporal_flicker
+from workbench.metrics.segmentation import RunningMean
+from workbench.metrics.temporal import FlickerAccumulator
 from workbench.pipeline.streaming import STAGES, StepResult, VideoSegmenter
 
 #: called after every frame with (index, frame, result, ground truth or None)
 Sink = Callable[[int, np.ndarray, StepResult, np.ndarray | None], None]
 
+#: the row columns stored as integers and as labels; every other column is a float
+INT_COLUMNS = ("frame", "region", "key_frame")
+LABEL_COLUMNS = ("decision",)
+
+
+class Rows(SequenceABC):
+    """The run's rows, stored by column in typed arrays; reads back as dicts (``rows[i]``, slices, iteration).
+
+    ``append(row)`` takes a dict with the keys of the first row appended. ``to_frame()`` is the pandas table
+    (the same columns and dtypes as ``pandas.DataFrame(list_of_dicts)``) without building the dicts.
+    """
+
+    def __init__(self) -> None:
+        self._keys: tuple[str, ...] = ()
+        self._columns: dict[str, Any] = {}
+        self._labels: dict[str, list[str]] = {}  # a label column's distinct values; its array holds their index
+        self._len = 0
+
+    def append(self, row: dict[str, Any]) -> None:
+        if not self._keys:
+            self._keys = tuple(row)
+            for key in self._keys:
+                self._columns[key] = array("q" if key in INT_COLUMNS else "H" if key in LABEL_COLUMNS else "d")
+                if key in LABEL_COLUMNS:
+                    self._labels[key] = []
+        elif tuple(row) != self._keys:
+            raise ValueError(f"row {self._len}: keys {tuple(row)} differ from the first row's {self._keys}")
+        for key in self._keys:
+            value = row[key]
+            if key in self._labels:
+                labels = self._labels[key]
+                if value not in labels:
+                    labels.append(value)
+                value = labels.index(value)
+            self._columns[key].append(value)
+        self._len += 1
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _row(self, index: int) -> dict[str, Any]:
+        row = {}
+        for key in self._keys:
+            value = self._columns[key][index]
+            row[key] = self._labels[key][value] if key in self._labels else value
+        return row
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(self._len))]
+        if not -self._len <= index < self._len:
+            raise IndexError(f"row {index} out of range ({self._len} rows)")
+        return self._row(index % self._len)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for i in range(self._len):
+            yield self._row(i)
+
+    def column(self, key: str) -> np.ndarray | list[str]:
+        """One column: a numpy array of numbers, or a list of labels."""
+        if key in self._labels:
+            labels = self._labels[key]
+            return [labels[i] for i in self._columns[key]]
+        return np.array(self._columns[key], dtype=np.int64 if key in INT_COLUMNS else np.float64)
+
+    def to_frame(self) -> Any:
+        """A ``pandas.DataFrame`` of the rows."""
+        import pandas as pd
+
+        return pd.DataFrame({key: self.column(key) for key in self._keys})
+
+
+class RunSummary:
+    """The run summary (DESIGN.md §4) accumulated frame by frame: ``update(...)`` once per frame, ``result()``.
+
+    Equals the batch computation over all rows and frames to float rounding. Only the per-frame times are kept
+    (8 bytes a frame), for the exact median.
+    """
+
+    def __init__(self, ignore_index: int | None = IGNORE_INDEX) -> None:
+        self.frames = 0
+        self.rows = 0
+        self.keys = 0
+        self.iou = RunningMean()
+        self.score_pred = RunningMean()
+        self.flicker = FlickerAccumulator(ignore_index)
+        self.stage_ms = dict.fromkeys((*STAGES, "stitch"), 0.0)
+        self.frame_ms = array("d")
+
+    def update(self, result: StepResult, iou: float, seg: np.ndarray | None = None,
+               gt: np.ndarray | None = None) -> None:
+        """One frame: its step result, its IoU (NaN without ground truth), and — for the flicker, when there is
+        ground truth — its labels and the ground truth."""
+        self.frames += 1
+        self.iou.update(iou)
+        self.frame_ms.append(result.total_ms)
+        for step in result.regions:
+            self.rows += 1
+            self.keys += step.is_key
+            self.score_pred.update(step.score_pred)
+            for stage in STAGES:
+                self.stage_ms[stage] += step.times[stage]
+        self.stage_ms["stitch"] += result.stitch_ms
+        if gt is not None:
+            self.flicker.update(seg, gt)
+
+    def result(self) -> dict[str, Any]:
+        """``frames, regions, mean_iou, min_iou, flicker, fps, ms_per_frame, median_ms_per_frame, stage_ms,
+        key_fraction, mean_score_pred`` (None where there is nothing to average)."""
+        frames = self.frames
+        total_s = sum(self.frame_ms) / 1000.0  # the same additions in the same order as the batch summary
+        flicker = self.flicker.result() if self.flicker.frames > 1 else None
+        return {
+            "frames": frames,
+            "regions": self.rows // frames,
+            "mean_iou": self.iou.result() if self.iou.count else None,
+            "min_iou": self.iou.min if self.iou.count else None,
+            "flicker": flicker,
+            "fps": frames / total_s if total_s > 0 else None,
+            "ms_per_frame": 1000.0 * total_s / frames,
+            "median_ms_per_frame": float(np.median(self.frame_ms)),
+            "stage_ms": {stage: ms / frames for stage, ms in self.stage_ms.items()},
+            "key_fraction": self.keys / self.rows,
+            "mean_score_pred": self.score_pred.result() if self.score_pred.count else None,
+        }
+
 
 @dataclass
 class RunOutput:
-    rows: list[dict[str, Any]]
+    rows: Rows
     summary: dict[str, Any]
 
 
@@ -46,21 +181,17 @@ def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, s
     count = len(seq) if max_frames is None else min(len(seq), max_frames)
     if count == 0:
         raise InputError(f"{seq.name}: no frames")
-    rows: list[dict[str, Any]] = []
-    ious, frame_ms, preds, gts = [], [], [], []
+    rows = Rows()
+    summary = RunSummary()
     state = None
     for t in tqdm(range(count), desc=f"{segmenter.config.policy} {seq.name}", unit="frame", disable=not progress,
                   leave=False):
-        frame = seq.frame(t)
+        frame = seq.frame(t)  # readers stream in order (a video decodes frame by frame)
         result, state = segmenter.step(frame, state)
         seg = result.seg
         gt = scoring_truth(seq.mask(t), num_classes) if evaluate else None
         iou = frame_iou(seg, gt, num_classes) if gt is not None else float("nan")
-        ious.append(iou)
-        frame_ms.append(result.total_ms)
-        if gt is not None:
-            preds.append(seg)
-            gts.append(gt)
+        summary.update(result, iou, seg, gt)
         for step in result.regions:
             times = {f"t_{stage}_ms": step.times[stage] for stage in STAGES}
             stitch_ms = result.stitch_ms if step.region == 0 else 0.0
@@ -73,12 +204,13 @@ def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, s
             sink(t, frame, result, gt)
         if on_frame is not None:
             on_frame(t + 1, count)
-    return RunOutput(rows, summarize(rows, ious, frame_ms, preds, gts, segmenter))
+    return RunOutput(rows, summary.result())
 
 
 def summarize(rows: list[dict[str, Any]], ious: list[float], frame_ms: list[float], preds: list[np.ndarray],
               gts: list[np.ndarray], segmenter: VideoSegmenter) -> dict[str, Any]:
-    """The run's ``summary`` (DESIGN.md §4): frames, mean_iou, fps (no I/O), key_fraction, and more."""
+    """The run's ``summary`` computed in one batch from every row and frame — the reference that
+    :class:`RunSummary` (what :func:`run_video` uses) is tested against."""
     frames = len(frame_ms)
     total_s = sum(frame_ms) / 1000.0
     keys = sum(r["decision"] == "segment" for r in rows)

@@ -181,15 +181,13 @@ def label_video(input_path: str | Path, out: str | Path, config: LabelConfig, ov
     """Label every sequence of ``input_path`` with the teacher: one sequence → the clip folder ``out``; several
     (a folder of clips, a FUNet/DAVIS root) → ``out/<sequence name>``. Returns a JSON-ready summary."""
     from workbench.io import open_dataset
-    from workbench.io.atomic import atomic_dir
+    from workbench.io.atomic import atomic_dir, check_output
     from workbench.io.clips import ClipWriter
 
     config.validate()
     out = Path(out)
     input_path = Path(input_path)
-    if out.resolve() == input_path.resolve() or input_path.resolve() in out.resolve().parents \
-            or out.resolve() in input_path.resolve().parents:
-        raise InputError(f"--out {out}: must not be the input {input_path}, inside it or a folder that holds it")
+    check_output(out, [input_path], overwrite=True)  # never the input, inside it or around it
     if out.exists() and not overwrite:
         raise InputError(f"{out} already exists; pass --overwrite or choose another --out")
     if out.exists() and not out.is_dir():

@@ -74,5 +74,5 @@ def record_run(segmenter: VideoSegmenter, seq: Sequence, root: str | Path, store
             "summary": output.summary,
             **(meta or {}),
         }
-        writer.finish(record, output.rows)
+        writer.finish(record, output.rows.to_frame())
     return load_run(writer.path)

@@ -164,10 +164,11 @@ class RunWriter:
         if self.store:
             (self.tmp / "frames" / f"{index:06d}.npz").write_bytes(payload)
 
-    def finish(self, meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    def finish(self, meta: dict[str, Any], rows: Any) -> None:
+        """Write ``frames.parquet`` from ``rows`` (a DataFrame, or a list of row dicts) and ``run.json``."""
         import pandas as pd
 
-        frame = pd.DataFrame(rows)
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
         missing = [c for c in COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"run rows lack columns {missing}")

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,9 @@ import numpy as np
 from workbench.errors import InputError
 from workbench.io import VideoSequence, VideoWriter, atomic_dir, encode_image
 from workbench.io.sequence import FileSequence, Sequence
-from workbench.metrics import boundary_f, dice, foreground_iou, frame_iou, scoring_truth, temporal_flicker
+from workbench.metrics import boundary_f, dice, foreground_iou, frame_iou, scoring_truth
+from workbench.metrics.segmentation import RunningMean
+from workbench.metrics.temporal import FlickerAccumulator
 from workbench.seg.checkpoint import SegNetwork
 from workbench.seg.segmenter import Segmenter
 from workbench.viz import colorize_labels, overlay_mask
@@ -46,45 +48,64 @@ class PredictOptions:
 
 def frame_names(seq: Sequence) -> list[str]:
     """Output file stem of each frame: the input file's stem, or the zero-padded frame index."""
+    return [frame_name(seq, index) for index in range(len(seq))]
+
+
+def frame_name(seq: Sequence, index: int) -> str:
+    """Output file stem of frame ``index`` (see :func:`frame_names`)."""
     if isinstance(seq, FileSequence):
-        return [p.stem for p in seq.frame_files]
-    return [f"{i:06d}" for i in range(len(seq))]
+        return seq.frame_files[index].stem
+    return f"{index:06d}"
 
 
 def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: PredictOptions,
                      report: Callable[[str], None] = print, progress: bool = True) -> dict[str, Any]:
-    """Segment ``seq`` frame by frame; write outputs under ``out`` (a folder being built) unless it is None."""
+    """Segment ``seq`` frame by frame; write outputs under ``out`` (a folder being built) unless it is None.
+
+    Streams: one frame in memory at a time, ``metrics.csv`` written row by row, and the summary's means and
+    flicker accumulated as the frames go (:class:`RunningMean`, :class:`FlickerAccumulator`), so memory does
+    not depend on the number of frames (only the per-frame times are kept, 16 bytes a frame, for the medians).
+    """
     from tqdm import tqdm
 
     segmenter = Segmenter(net, flow=options.flow, scale=options.scale, device=options.device)
     threshold = net.threshold if options.threshold is None else options.threshold
     if not 0 < threshold < 1:
         raise InputError(f"--mask-threshold {threshold}: expected a probability in (0, 1)")
-    names = frame_names(seq)
+    total = len(seq)
     evaluate = options.evaluate and seq.has_masks
     is_video = isinstance(seq, VideoSequence)
     W, H = seq.size
-    rows: list[dict[str, Any]] = []
-    preds, gts = [], []
+    frames = 0
+    means: dict[str, RunningMean] = {}  # per metric, once a frame has it
+    flicker = FlickerAccumulator()
     spec = options.background or BackgroundSpec("blur")
     background: np.ndarray | None = None
-    times = []
+    flow_ms, seg_ms = array("d"), array("d")
+    seconds_ms = 0.0
     with contextlib.ExitStack() as stack:
         composite_video = viz_video = None
+        metrics: csv.DictWriter | None = None
         if out is not None and is_video:
             if options.save:
                 composite_video = stack.enter_context(VideoWriter(out / "composite.mp4", seq.fps, (W, H)))
             if options.viz:
                 panels = 4 if evaluate else 3
                 viz_video = stack.enter_context(VideoWriter(out / "viz.mp4", seq.fps, (W * panels, H)))
-        bar = tqdm(zip(names, seq.frames(), strict=False), total=len(names), desc=f"predict {seq.name}",
-                   unit="frame", disable=not progress, leave=False)
-        for index, (name, frame) in enumerate(bar):
+        frame_iter = stack.enter_context(contextlib.closing(seq.frames()))  # its capture closes with the block
+        bar = tqdm(frame_iter, total=total, desc=f"predict {seq.name}", unit="frame", disable=not progress,
+                   leave=False)
+        for index, frame in enumerate(bar):
+            if index >= total:
+                break
+            name = frame_name(seq, index)
             probs = segmenter.step(frame)
             labels = segmenter.labels(probs, threshold)
-            times.append(segmenter.last_times)
-            row: dict[str, Any] = {"frame": index, "name": name, **{k: round(v, 3)
-                                                                     for k, v in segmenter.last_times.items()}}
+            times = segmenter.last_times
+            flow_ms.append(times["flow_ms"])
+            seg_ms.append(times["seg_ms"])
+            seconds_ms += times["flow_ms"] + times["seg_ms"]
+            row: dict[str, Any] = {"frame": index, "name": name, **{k: round(v, 3) for k, v in times.items()}}
             gt = None
             if evaluate:
                 gt = seq.mask(index)
@@ -95,11 +116,19 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
                 else:
                     row.update(iou=frame_iou(labels, gt, num_classes=net.num_classes))
                 report(f"{seq.name} {name}: " + ", ".join(f"{k} {row[k]:.4f}" for k in ("dice", "iou") if k in row))
-                preds.append(labels)
-                gts.append(gt)
-            rows.append(row)
+                for key in ("dice", "iou", "boundary_f"):
+                    if key in row:
+                        means.setdefault(key, RunningMean()).update(row[key])
+                flicker.update(labels, gt)
+            frames += 1
             if out is None:
                 continue
+            if evaluate or options.save or options.viz:
+                if metrics is None:
+                    handle = stack.enter_context(open(out / "metrics.csv", "w", newline=""))
+                    metrics = csv.DictWriter(handle, fieldnames=list(row))
+                    metrics.writeheader()
+                metrics.writerow(row)
             alpha = probs[0] if net.num_classes == 1 else 1.0 - probs[0]
             composite = None
             if options.save or options.viz:
@@ -126,30 +155,21 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
                 else:
                     (out / "viz").mkdir(exist_ok=True)
                     (out / "viz" / f"{name}.png").write_bytes(encode_image(picture, ".png"))
-        if len(rows) != len(names):  # the video ended early (changed or truncated since it was opened)
-            raise InputError(f"{getattr(seq, 'path', seq.name)}: decoded {len(rows)} frames, expected {len(names)}")
-    seconds = sum(t["flow_ms"] + t["seg_ms"] for t in times) / 1000
+        if frames != total:  # the video ended early (changed or truncated since it was opened)
+            raise InputError(f"{getattr(seq, 'path', seq.name)}: decoded {frames} frames, expected {total}")
+    seconds = seconds_ms / 1000
     summary: dict[str, Any] = {
-        "sequence": seq.name, "frames": len(rows), "size": [W, H], "model": net.arch,
+        "sequence": seq.name, "frames": frames, "size": [W, H], "model": net.arch,
         "checkpoint": str(net.path) if net.path else None, "flow": segmenter.flow.name if segmenter.flow else None,
         "scale": segmenter.scale, "threshold": threshold,
-        "fps": len(rows) / seconds if seconds > 0 else float("inf"),
-        "ms_per_frame": {"flow": float(np.median([t["flow_ms"] for t in times])),
-                         "seg": float(np.median([t["seg_ms"] for t in times]))},
+        "fps": frames / seconds if seconds > 0 else float("inf"),
+        "ms_per_frame": {"flow": float(np.median(flow_ms)), "seg": float(np.median(seg_ms))},
     }
     if evaluate:
-        for key in ("dice", "iou", "boundary_f"):
-            values = [r[key] for r in rows if key in r]
-            if values:
-                summary[f"mean_{key}"] = float(np.nanmean(values))
-        summary["flicker"] = temporal_flicker(preds, gts)
+        for key, mean in means.items():
+            summary[f"mean_{key}"] = mean.result()
+        summary["flicker"] = flicker.result()
     if out is not None:
-        if rows and (evaluate or options.save or options.viz):
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
-            writer.writeheader()
-            writer.writerows(rows)
-            (out / "metrics.csv").write_text(buffer.getvalue())
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
