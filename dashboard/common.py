@@ -26,12 +26,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workbench.cli import MAX_UPLOAD_MB as DASHBOARD_MAX_UPLOAD_MB
 from workbench.errors import InputError
 from workbench.pipeline import PipelineConfig
 from workbench.runs import RunError, list_runs, load_run
 
 DEFAULT_RUNS = "data/runs"
-MAX_UPLOAD_MB = 200  # the New run page refuses larger videos (``workbench dashboard`` also sets server.maxUploadSize)
+# The New run page refuses larger videos; `workbench dashboard` gives Streamlit the same server.maxUploadSize.
+MAX_UPLOAD_MB = DASHBOARD_MAX_UPLOAD_MB
 UPLOAD_TYPES = ("mp4", "avi", "mov", "mkv")
 UPLOADS = ".uploads"  # under the root; hidden, so never listed as a run folder
 COLUMNS = ["path", "run_id", "clip", "method", "param", "seg", "flow", "frames", "mean_iou", "fps", "key_fraction",

@@ -769,12 +769,14 @@ def build_parser() -> argparse.ArgumentParser:
 @dataclass(frozen=True)
 class Output:
     """One output of a command: the option that names it (or a function of the arguments), its kind
-    (:data:`workbench.io.atomic.OUTPUT_KINDS`) and the options that name what the command reads."""
+    (:data:`workbench.io.atomic.OUTPUT_KINDS`), the options that name what the command reads, and whether
+    ``--resume`` may continue it (training outputs)."""
 
     option: str
     kind: str = "folder"
     inputs: tuple[str, ...] = ()
     path: Callable[[argparse.Namespace], str | Path | None] | None = None
+    resumable: bool = False
 
 
 def _bench_files(stem: str) -> Callable[[argparse.Namespace], list[Path]]:
@@ -809,9 +811,10 @@ def outputs_table() -> dict[Callable[[argparse.Namespace], int], tuple[Output, .
         cmd_bench_seg: (Output("--out", "parent", ("models", "real")),
                         *(Output("--out", "file", ("models", "real"), lambda a, i=i: _bench_files("bench_seg")(a)[i])
                           for i in range(2))),
-        cmd_train_seg: (Output("--out", "model", ("data", "load", "eval_real", "portraits"), _train_seg_out),),
-        cmd_train_flow: (Output("--out", "model", ("data",)),),
-        cmd_train_decision: (Output("--out", "model", ("labels", "test")),),
+        cmd_train_seg: (Output("--out", "folder", ("data", "load", "eval_real", "portraits"), _train_seg_out,
+                               resumable=True),),
+        cmd_train_flow: (Output("--out", "file", ("data",), resumable=True),),
+        cmd_train_decision: (Output("--out", "folder", ("labels", "test"), resumable=True),),
         cmd_predict: (Output("--output", "folder", ("img", "mask", "background", "model"), _predict_out),),
         cmd_dvs_run: (Output("--out", "parent", seg_inputs),),
         cmd_dvs_labels: (Output("--out", "folder", seg_inputs),),
@@ -836,7 +839,7 @@ def check_outputs(args: argparse.Namespace) -> None:
             continue
         inputs = [p for name in spec.inputs for p in _paths(getattr(args, name, None))]
         check_output(path, inputs, overwrite=getattr(args, "overwrite", False), kind=spec.kind, option=spec.option,
-                     resume=getattr(args, "resume", False))
+                     resume=getattr(args, "resume", False), resumable=spec.resumable)
 
 
 def _error_line(exc: BaseException) -> str:

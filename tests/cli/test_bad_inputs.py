@@ -79,6 +79,8 @@ def ws(tmp_path_factory) -> Path:
     bench = root / "bench"
     bench.mkdir()
     (bench / "bench_seg.md").write_text("earlier results\n")
+    (root / "model.v1").mkdir()  # a training output folder whose name has a dot
+    (root / "model.v1" / "checkpoint.pt").write_bytes(b"kept")
     (root / "labels_existing").mkdir()
     (root / "labels_existing" / "keep.txt").write_text("keep\n")
     bad_labels = root / "bad_labels"
@@ -201,6 +203,7 @@ CASES: list[tuple[str, str]] = [
     # ------------------------------------------------------------------ train seg
     ("train seg --model unet --quiet", "models/unet already exists"),
     ("train seg --model funet_flow -e 1 --quiet", "models/funet_flow already exists"),
+    ("train seg --model unet --out {ws}/model.v1 --quiet", "model.v1 already exists; pass --overwrite to replace it, --resume"),
     ("train seg --model unet --out {ws}/evil_run --resume --quiet --train-clips 2 --frames 2 --frame-size 64x48",
      "evil_run/epochs/state.pt"),
     ("train seg --model unet --out {ws}/fresh --resume --quiet --train-clips 2 --frames 2 --frame-size 64x48",

@@ -55,10 +55,10 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-OUTPUT_KINDS = ("folder", "file", "parent", "model")
+OUTPUT_KINDS = ("folder", "file", "parent")
 """``folder``: a folder the command creates whole (replaced only with ``overwrite``); ``file``: one file;
-``parent``: a folder the command writes new entries into (it may exist; each entry is checked by its writer);
-``model``: a training output (folder or checkpoint file) that ``overwrite`` replaces and ``resume`` continues."""
+``parent``: a folder the command writes new entries into (it may exist; each entry is checked by its writer).
+A training output is a folder or a file that is also ``resumable``: ``resume`` continues it."""
 
 
 def _relation(out: Path, inp: Path) -> str | None:
@@ -72,13 +72,13 @@ def _relation(out: Path, inp: Path) -> str | None:
 
 
 def check_output(out: str | Path, inputs: Iterable[str | Path | None] = (), overwrite: bool = False,
-                 kind: str = "folder", option: str = "--out", resume: bool = False) -> Path:
+                 kind: str = "folder", option: str = "--out", resume: bool = False, resumable: bool = False) -> Path:
     """Refuse an output that would destroy something: the one guard of every command's outputs.
 
     - an output that is, contains or lies inside one of ``inputs`` (existing files or folders the command
       reads) is refused even with ``overwrite`` — no command deletes, replaces or writes into its input;
-    - an existing output is refused without ``overwrite`` (``parent`` folders may exist; ``model`` outputs may
-      also be continued with ``resume``);
+    - an existing output is refused without ``overwrite`` (``parent`` folders may exist; ``resumable`` outputs
+      may also be continued with ``resume``);
     - a file where a folder belongs (or the reverse) is refused even with ``overwrite``.
     """
     if kind not in OUTPUT_KINDS:
@@ -97,14 +97,14 @@ def check_output(out: str | Path, inputs: Iterable[str | Path | None] = (), over
             raise InputError(f"{option} {path}: {parent} is a file, not a folder")
     if not path.exists() and not path.is_symlink():
         return path
-    wants_dir = kind in ("folder", "parent") or (kind == "model" and path.suffix == "")
+    wants_dir = kind in ("folder", "parent")
     if wants_dir and not path.is_dir():
         raise InputError(f"{option} {path}: a file is there; expected a folder (nothing was replaced)")
     if not wants_dir and path.is_dir():
         raise InputError(f"{option} {path}: a folder is there; expected a file (nothing was replaced)")
-    if kind == "parent" or overwrite or (kind == "model" and resume):
+    if kind == "parent" or overwrite or (resumable and resume):
         return path
-    if kind == "model":
+    if resumable:
         raise InputError(f"{option} {path} already exists; pass --overwrite to replace it, --resume to continue its "
                          "training, or choose another output")
     raise InputError(f"{option} {path} already exists; pass --overwrite or choose another output")
