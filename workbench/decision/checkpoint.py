@@ -21,7 +21,7 @@ from workbench import __version__
 from workbench.decision.features import FEATURE_KINDS, pair_inputs
 from workbench.decision.network import DecisionConfig, DecisionNet
 from workbench.errors import InputError
-from workbench.io.checkpoints import check_schema, first_line, load_torch_file
+from workbench.io.checkpoints import check_schema, fitting, load_torch_file
 from workbench.seg.checkpoint import MODELS_DIR, SegNetwork, load_seg_checkpoint, resolve_checkpoint
 
 FORMAT = "workbench-decision/1"
@@ -92,13 +92,11 @@ def load_decision_checkpoint(name_or_path: str | Path, map_location: str | torch
         raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected a decision network "
                          f"({FORMAT} from `workbench train decision`)")
     check_schema(payload, DECISION_SCHEMA, path, "decision checkpoint")
-    try:
+    with fitting(path, "weights do not fit a decision network"):
         model = DecisionNet(DecisionConfig.from_dict(payload["config"]))
         model.load_state_dict(payload["state_dict"])
         if payload["features"] not in FEATURE_KINDS:
             raise ValueError(f"features {payload['features']!r}")
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
-        raise InputError(f"{path}: weights do not fit a decision network ({first_line(exc)})") from None
     model.to(map_location).eval()
     fast_net = None
     if payload["features"] == "flow+fast":

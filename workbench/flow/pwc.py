@@ -40,7 +40,7 @@ from workbench import __version__
 from workbench.config import Config
 from workbench.errors import InputError
 from workbench.flow.base import FlowEstimator, check_pair, register_flow
-from workbench.io.checkpoints import check_schema, first_line, load_torch_file
+from workbench.io.checkpoints import check_schema, fitting, load_torch_file
 from workbench.ops import correlation, warp
 from workbench.registry import register_model
 
@@ -288,11 +288,9 @@ def load_pwc(path: str | Path = DEFAULT_CHECKPOINT, map_location: str | torch.de
     if payload.get("arch") != "pwc":
         raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected 'pwc'")
     check_schema(payload, {"config": dict, "state_dict": dict}, path, "PWC-Net checkpoint")
-    try:
+    with fitting(path, "weights do not fit a PWC-Net"):
         model = PWCNet(PWCConfig.from_dict(payload["config"]))
         model.load_state_dict(payload["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
-        raise InputError(f"{path}: weights do not fit a PWC-Net ({first_line(exc)})") from None
     return model.eval()
 
 

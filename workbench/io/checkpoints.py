@@ -14,7 +14,8 @@ Every checkpoint (segmentation, decision, PWC-Net), every training state (``epoc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,17 @@ def load_torch_file(path: str | Path, what: str, schema: Schema | None = None,
     if schema:
         check_schema(payload, schema, path, what)
     return payload
+
+
+@contextlib.contextmanager
+def fitting(path: str | Path, what: str) -> Iterator[None]:
+    """Build or restore from a loaded file's contents; any failure (a key missing, weights of the wrong shape, a
+    value of the wrong type) becomes one :class:`InputError` line ``{path}: {what} ({first line of the cause})``,
+    e.g. ``what = "weights do not fit a 'unet' network"``."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, InputError) as exc:
+        raise InputError(f"{path}: {what} ({first_line(exc)})") from None
 
 
 def first_line(exc: BaseException) -> str:

@@ -21,7 +21,7 @@ import torch.nn as nn
 
 from workbench import __version__
 from workbench.errors import InputError
-from workbench.io.checkpoints import check_schema, first_line, load_torch_file
+from workbench.io.checkpoints import check_schema, fitting, load_torch_file
 from workbench.registry import create_model, list_models
 from workbench.seg.inputs import INPUT_OF, RGB_CHANNELS
 
@@ -121,7 +121,7 @@ def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.devi
         raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected a segmentation "
                          f"network ({', '.join(seg)})")
     check_schema(payload, SEG_SCHEMA, path, "segmentation checkpoint")
-    try:
+    with fitting(path, f"weights do not fit a {payload['arch']!r} network"):
         net = build_network(payload["arch"], {k: v for k, v in payload["options"].items() if k != "num_classes"},
                             payload["flow"], float(payload["scale"]), payload["classes"])
         if net.model.config.to_dict() != payload["config"]:
@@ -130,8 +130,6 @@ def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.devi
         net.threshold = float(payload.get("threshold", 0.5))
         if not 0 < net.threshold < 1:
             raise ValueError(f"threshold {net.threshold} outside (0, 1)")
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, InputError) as exc:
-        raise InputError(f"{path}: weights do not fit a {payload['arch']!r} network ({first_line(exc)})") from None
     net.metrics = dict(payload.get("metrics") or {})
     net.path = path
     known = {"format", "arch", "options", "config", "state_dict", "input", "flow", "scale", "classes", "threshold",

@@ -34,7 +34,7 @@ from workbench.errors import InputError
 from workbench.flow import create_flow
 from workbench.flow.pwc import create_pwc, multiscale_epe_loss, save_checkpoint
 from workbench.io.atomic import atomic_file
-from workbench.io.checkpoints import first_line, load_torch_file
+from workbench.io.checkpoints import fitting, load_torch_file
 
 VAL_SEED = 5000
 
@@ -223,14 +223,12 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
         if not state_path.is_file():
             raise InputError(f"{state_path}: no training state to resume from")
         state = load_torch_file(state_path, "training state", STATE_SCHEMA)
-        try:
+        with fitting(state_path, "training state does not fit this run"):
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             step, best, history = state["step"], state["best"], state["history"]
             rng.bit_generator.state = state["rng"]
             torch.set_rng_state(state["torch_rng"])
-        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
-            raise InputError(f"{state_path}: training state does not fit this run ({first_line(exc)})") from None
 
     if config.data:
         bank = PairBank.folders(config.data, progress)

@@ -42,7 +42,7 @@ from tqdm import tqdm
 from workbench.config import Config
 from workbench.errors import InputError
 from workbench.io.atomic import atomic_file
-from workbench.io.checkpoints import first_line, load_torch_file
+from workbench.io.checkpoints import fitting, load_torch_file
 from workbench.metrics import dice, foreground_iou, frame_iou
 from workbench.seg import build_input
 from workbench.seg.checkpoint import (
@@ -483,15 +483,13 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
         state = load_torch_file(state_path, "training state", STATE_SCHEMA, device)
         if state["config"].get("model") != config.model:
             raise InputError(f"{state_path}: state of a {state['config']['model']} run, not {config.model}")
-        try:
+        with fitting(state_path, "training state does not fit this run"):
             net.model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             epoch, best, history = state["epoch"], state["best"], state["history"]
             rng.bit_generator.state = state["rng"]
             torch.set_rng_state(state["torch_rng"])
-        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
-            raise InputError(f"{state_path}: training state does not fit this run ({first_line(exc)})") from None
 
     writer = _summary_writer(out / "tensorboard")
     items = train_bank.items()
