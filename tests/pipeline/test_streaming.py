@@ -16,6 +16,14 @@ from workbench.seg.segmenter import Segmenter
 
 
 @pytest.fixture(scope="module")
+def net():
+    torch.manual_seed(0)
+    net = build_network("unet", {"size": "tiny"})
+    net.model.eval()
+    return net
+
+
+@pytest.fixture(scope="module")
 def clip():
     return memory_clips(SynthConfig(clips=1, frames=7, size=(96, 64), seed=10001))[0]
 
