@@ -203,7 +203,8 @@ CASES: list[tuple[str, str]] = [
     # ------------------------------------------------------------------ train seg
     ("train seg --model unet --quiet", "models/unet already exists"),
     ("train seg --model funet_flow -e 1 --quiet", "models/funet_flow already exists"),
-    ("train seg --model unet --out {ws}/model.v1 --quiet", "model.v1 already exists; pass --overwrite to replace it, --resume"),
+    ("train seg --model unet --out {ws}/model.v1 --quiet",
+     "model.v1 already exists; pass --overwrite to replace it, --resume"),
     ("train seg --model unet --out {ws}/evil_run --resume --quiet --train-clips 2 --frames 2 --frame-size 64x48",
      "evil_run/epochs/state.pt"),
     ("train seg --model unet --out {ws}/fresh --resume --quiet --train-clips 2 --frames 2 --frame-size 64x48",
