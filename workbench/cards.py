@@ -171,9 +171,11 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
                  f"RMSprop lr {tc.get('lr'):g} (momentum {tc.get('momentum')}, "
                  f"weight decay {tc.get('weight_decay'):g})")
     best = {k: _fmt(payload["metrics"].get(k), "{:.4f}") for k in ("val_dice", "val_iou")}
+    opts = payload["options"]
+    variant = opts.get("size") if "size" in opts else ", ".join(
+        [f"width {opts['width']}"] * ("width" in opts) + ["global context"] * bool(opts.get("context")))
     lines = [
-        f"# {checkpoint.parent.name} — {arch}" + (f" ({payload['options'].get('size')})"
-                                                    if "size" in payload["options"] else ""),
+        f"# {checkpoint.parent.name} — {arch}" + (f" ({variant})" if variant else ""),
         "",
         f"Segmentation network: {SEG_DESCRIPTIONS.get(arch, arch)}. Built by `create_model({arch!r})` "
         f"(`workbench/seg/`), trained from scratch by `workbench train seg` on clips our own generator makes. "

@@ -420,6 +420,7 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
 
     out = _train_seg_out(args)
     config = SegTrainConfig(out=out, model=args.model, size=args.size, batch_norm=args.batch_norm, flow=args.flow,
+                            width=args.width, context=args.context,
                             data=args.data,
                             train_clips=args.train_clips, frames=args.frames, frame_size=args.frame_size,
                             difficulty=args.difficulty, classes=args.classes, seed=args.seed, epochs=args.epochs,
@@ -485,6 +486,11 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                      help="CUDA device index (default: the CPU)")
     seg.add_argument("--batch-norm", action="store_true",
                      help="U-Net with batch normalisation after each conv (the seed has none)")
+    seg.add_argument("--width", type=T.CHANNELS, default=16,
+                     help="fastseg: channels after the stem; the encoder doubles them twice (default 16)")
+    seg.add_argument("--context", action="store_true",
+                     help="fastseg: gate the 1/16 features by their average over the frame (LR-ASPP's global "
+                          "context)")
     seg.add_argument("--optimizer", choices=["rmsprop", "adam"], default="rmsprop",
                      help="rmsprop (the seed's, momentum 0.9, weight decay 1e-8) or adam (default rmsprop)")
     seg.add_argument("--loss", choices=["bce", "dice_bce"], default="bce",

@@ -169,6 +169,8 @@ PIXELS = Number(int, 0, MAX_SIDE)
 """An overlap or offset in pixels or frames."""
 PORT = Number(int, 1, 65535)
 GPU = Number(int, 0, 63)
+CHANNELS = Number(int, 4, 256)
+"""A network's channel width (``train seg --width``)."""
 SIZE = Size()
 CROP = Size(lo=8, allow_zero=True)
 TARGETS = NumberList(SCORE)

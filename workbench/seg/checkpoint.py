@@ -124,7 +124,8 @@ def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.devi
     with fitting(path, f"weights do not fit a {payload['arch']!r} network"):
         net = build_network(payload["arch"], {k: v for k, v in payload["options"].items() if k != "num_classes"},
                             payload["flow"], float(payload["scale"]), payload["classes"])
-        if net.model.config.to_dict() != payload["config"]:
+        built = net.model.config.to_dict()  # fields added since the checkpoint was written keep their defaults
+        if not set(payload["config"]) <= set(built) or {k: built[k] for k in payload["config"]} != payload["config"]:
             raise ValueError("config differs from the one its options build")
         net.model.load_state_dict(payload["state_dict"])
         net.threshold = float(payload.get("threshold", 0.5))

@@ -23,6 +23,7 @@ class FastSegConfig(Config):
     in_channels: int = 3
     num_classes: int = 1
     width: int = 16  # channels after the stem; the encoder doubles it twice
+    context: bool = False  # gate the 1/16 features by their global average (LR-ASPP, Howard et al. 2019)
 
 
 def conv_bn(cin: int, cout: int, stride: int = 1, groups: int = 1, act: bool = True) -> nn.Sequential:
@@ -57,6 +58,10 @@ class FastSeg(nn.Module):
         self.stage8 = nn.Sequential(InvertedResidual(w, 2 * w, 2), InvertedResidual(2 * w, 2 * w, 1))  # 1/8
         self.stage16 = nn.Sequential(InvertedResidual(2 * w, 4 * w, 2), InvertedResidual(4 * w, 4 * w, 1),
                                      InvertedResidual(4 * w, 4 * w, 1))  # 1/16
+        # Whole-frame context: which channels matter is decided from the average over the frame, so a cue seen
+        # anywhere (a face, a photograph's room) reaches every position; the 1/16 receptive field alone does not.
+        self.context = (nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(4 * w, 4 * w, 1), nn.Sigmoid())
+                        if config.context else None)
         self.fuse8 = nn.Sequential(nn.Conv2d(4 * w + 2 * w, 2 * w, 1, bias=False), nn.BatchNorm2d(2 * w),
                                    nn.ReLU6(inplace=True))
         self.fuse4 = nn.Sequential(nn.Conv2d(2 * w + w, w, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU6(inplace=True),
@@ -71,6 +76,8 @@ class FastSeg(nn.Module):
         x4 = self.stem(x)
         x8 = self.stage8(x4)
         x16 = self.stage16(x8)
+        if self.context is not None:
+            x16 = x16 * self.context(x16)
         y = F.interpolate(x16, size=x8.shape[-2:], mode="bilinear", align_corners=False)
         y = self.fuse8(torch.cat([y, x8], dim=1))
         y = F.interpolate(y, size=x4.shape[-2:], mode="bilinear", align_corners=False)
