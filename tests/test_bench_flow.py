@@ -13,7 +13,7 @@ from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
 from workbench.flow import list_flows
 
-TINY = {"clips": 1, "frames": 3, "size": (64, 48), "repeat": 1}
+TINY = {"clips": 1, "frames": 3, "size": (64, 48), "repeat": 1, "layers": 2}
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +29,11 @@ def test_a_row_per_method(result):
     labels = [label for label, _, _ in method_specs()]
     assert {"dis (ultrafast)", "dis (fast)", "dis (medium)", "farneback", "zero"} <= set(labels)
     assert "gt" not in labels and {name for _, name, _ in method_specs()} == set(list_flows()) - {"gt"}
-    for part in ("synthetic", "motorcycle"):
+    for part in ("synthetic", "layers", "motorcycle"):
         assert [row["method"] for row in result[part]["rows"]] == labels
     table = format_bench_flow(result)
     for label in labels:
-        assert table.count(f"| {label} |") == 2  # one row in the synthetic table, one in the motorcycle table
+        assert table.count(f"| {label} |") == 3  # a row in the synthetic, the layered and the motorcycle table
     for row in result["synthetic"]["rows"]:  # a method that cannot be built says why (pwc without checkpoint)
         assert row["status"] == "ok" or (row["status"] == "skipped" and row["reason"] and row["reason"] in table)
 
@@ -66,6 +66,21 @@ def test_zero_flow_epe_is_the_mean_true_magnitude(result):
     assert zero["epe"] == pytest.approx(magnitudes.mean(), rel=1e-6)
     assert zero["epe"] > 0.02  # the clip moves, so this compares something
     assert _ok_rows(result["motorcycle"])["zero"]["epe"] == pytest.approx(34.34, abs=0.01)
+
+
+def test_layered_scenes_are_held_out_and_scored_like_the_clips(result):
+    """The layered part scores held-out scenes (held-out photographs): zero flow = their mean true motion,
+    and they move far more than a video call does."""
+    from workbench.data.flying import FlyingClip, FlyingConfig
+
+    layers = result["layers"]
+    assert layers["clips"] == 2 and layers["pairs"] == 4 and "held-out photographs" in layers["seeds"]
+    config = FlyingConfig(clips=2, frames=3, size=(64, 48), seed=HELD_OUT_SEED, photo_split="heldout")
+    magnitudes = np.concatenate([np.hypot(*item.flow_fwd).ravel() for i in range(2)
+                                 for item in list(FlyingClip(config, i))[:-1]])
+    assert _ok_rows(layers)["zero"]["epe"] == pytest.approx(magnitudes.mean(), rel=1e-5)
+    assert _ok_rows(layers)["zero"]["epe"] > 10 * _ok_rows(result["synthetic"])["zero"]["epe"]
+    assert "## Held-out layered scenes (2 scenes, 4 pairs" in format_bench_flow(result)
 
 
 def test_moving_pixel_scores(monkeypatch):

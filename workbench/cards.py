@@ -71,8 +71,20 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
         f"{'x'.join(str(v) for v in tc.get('size', []))}, difficulty mixed, seed {tc.get('seed', '?')} "
         f"(clip i = `SeedSequence([seed, i])`), {train.get('pairs', '?')} consecutive pairs used in both "
         "directions" + (f"; clip folders from `{tc['data']}`" if tc.get("data") else ""),
+    ]
+    if tc.get("layer_clips"):
+        lines.append(
+            f"- Generic layered scenes (`workbench.data.flying`, FlyingChairs-like: train-split photographs and "
+            f"procedural textures in independent affine motion, up to {tc.get('max_motion', 0):.0%} of the width "
+            f"per frame): {tc['layer_clips']} clips × {tc.get('layer_frames')} frames, "
+            f"{tc.get('layer_share', 0):.0%} of the training pairs")
+    if tc.get("load"):
+        lines.append(f"- Started from `{tc['load']}` (a curriculum stage)")
+    lines += [
         f"- Validation (best checkpoint chosen on it): {tc.get('val_clips', '?')} clips from seed "
-        f"{tc.get('val_seed', '?')}",
+        f"{tc.get('val_seed', '?')}" + (f", and {2 * tc.get('val_clips', 0)} layered scenes from the same seed "
+                                         "(best = lowest mean EPE relative to DIS-medium's over both)"
+                                         if tc.get("layer_clips") else ""),
         f"- Held-out test (below): {synthetic.get('clips', '?')} clips, {synthetic.get('pairs', '?')} pairs, "
         f"{synthetic.get('seeds', '?')} — seeds ≥ 10 000 are never used for training",
         "",

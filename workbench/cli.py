@@ -23,18 +23,40 @@ from workbench.errors import InputError
 
 
 def cmd_data_synth(args: argparse.Namespace) -> int:
-    from workbench.data.synthetic import SynthConfig, synthesize
+    if args.kind == "layers":
+        summary, size = _synth_layers(args)
+    else:
+        from workbench.data.synthetic import SynthConfig, synthesize
 
-    config = SynthConfig(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed, classes=args.classes,
-                         difficulty=args.difficulty, fps=args.fps, camouflage=args.camouflage,
-                         photo_backgrounds=args.photo_backgrounds, photo_split=args.photo_split,
-                         photo_textures=args.photo_textures, hats=args.hats, camera=args.camera,
-                         camera_prob=args.camera_prob, clutter=args.clutter)
-    summary = synthesize(args.out, config, backgrounds=args.backgrounds, overwrite=args.overwrite,
-                         progress=not args.quiet)
-    print(f"wrote {len(summary['clips'])} clips ({summary['frames']} frames, {config.size[0]}x{config.size[1]}) "
+        config = SynthConfig(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed,
+                             classes=args.classes, difficulty=args.difficulty, fps=args.fps, camouflage=args.camouflage,
+                             photo_backgrounds=args.photo_backgrounds, photo_split=args.photo_split,
+                             photo_textures=args.photo_textures, hats=args.hats, camera=args.camera,
+                             camera_prob=args.camera_prob, clutter=args.clutter)
+        summary = synthesize(args.out, config, backgrounds=args.backgrounds, overwrite=args.overwrite,
+                             progress=not args.quiet)
+        size = config.size
+    print(f"wrote {len(summary['clips'])} {args.kind} clips ({summary['frames']} frames, {size[0]}x{size[1]}) "
           f"to {args.out} in {summary['seconds']:.1f} s ({summary['fps']:.0f} frames/s)")
     return 0
+
+
+#: data synth options that shape a video call and mean nothing to generic layered scenes
+_CALL_ONLY = {"classes": "binary", "backgrounds": None, "camouflage": None, "photo_backgrounds": 0.0,
+              "photo_textures": 0.0, "hats": 0.0, "clutter": 0.0, "camera": "none"}
+
+
+def _synth_layers(args: argparse.Namespace) -> tuple[dict, tuple[int, int]]:
+    from workbench.data.flying import FlyingConfig, synthesize_flying
+
+    given = [k for k, default in _CALL_ONLY.items() if getattr(args, k) != default]
+    if given:
+        raise InputError(f"--{given[0].replace('_', '-')}: a video-call option; --kind layers takes --clips, "
+                         "--frames, --size, --seed, --difficulty, --photo-split, --layers and --max-motion")
+    config = FlyingConfig(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed,
+                          layers=args.layers, max_motion=args.max_motion, difficulty=args.difficulty,
+                          photo_split=args.photo_split)
+    return synthesize_flying(args.out, config, overwrite=args.overwrite, progress=not args.quiet), config.size
 
 
 def cmd_data_animate(args: argparse.Namespace) -> int:
@@ -101,10 +123,20 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     data = sub.add_parser("data", help="generate and inspect data sets")
     dsub = data.add_subparsers(dest="data_command", required=True, metavar="{synth,animate,label,portraits,info}")
 
-    synth = dsub.add_parser("synth", help="generate synthetic head-and-shoulders clips with exact mask and flow",
-                            description="Generate synthetic video-call clips (clip folders, DESIGN.md §4) with "
-                                        "exact masks and forward/backward optical flow.")
+    synth = dsub.add_parser("synth", help="generate synthetic clips with exact ground truth: video calls (mask and "
+                                          "flow) or generic layered scenes (flow)",
+                            description="Generate synthetic clips (clip folders) with exact forward/backward optical "
+                                        "flow: head-and-shoulders video calls with exact masks (--kind calls), or "
+                                        "generic layered scenes in the FlyingChairs tradition — photographic and "
+                                        "procedural layers in independent affine motion — that teach a flow network "
+                                        "flow rather than our scenes (--kind layers).")
     synth.add_argument("--out", required=True, help="output folder (clips go to OUT/clip_0000, ...)")
+    synth.add_argument("--kind", choices=["calls", "layers"], default="calls",
+                       help="calls: video calls (default); layers: generic layered flow scenes")
+    synth.add_argument("--layers", type=T.RANGE, default=(3, 8), metavar="MIN:MAX",
+                       help="--kind layers: foreground layers per clip (default 3:8)")
+    synth.add_argument("--max-motion", type=T.MOTION, default=0.15, metavar="SHARE",
+                       help="--kind layers: largest translation per frame as a share of the width (default 0.15)")
     synth.add_argument("--clips", type=T.COUNT, default=4, help="number of clips (default 4)")
     synth.add_argument("--frames", type=T.COUNT, default=60, help="frames per clip (default 60)")
     synth.add_argument("--size", type=T.SIZE, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
@@ -306,8 +338,8 @@ def cmd_bench_flow(args: argparse.Namespace) -> int:
     from workbench.bench import bench_flow, format_bench_flow, write_bench_flow
 
     result = bench_flow(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed, threads=args.threads,
-                        repeat=args.repeat, progress=lambda step: print(f"bench: {step}", file=sys.stderr,
-                                                                         flush=True))
+                        repeat=args.repeat, layers=args.layers,
+                        progress=lambda step: print(f"bench: {step}", file=sys.stderr, flush=True))
     md, js = write_bench_flow(result, args.out)
     print(format_bench_flow(result), end="")
     print(f"\nwrote {md} and {js}")
@@ -347,11 +379,14 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     bsub = bench.add_subparsers(dest="bench_command", required=True, metavar="{flow,seg}")
     flow = bsub.add_parser("flow", help="accuracy and speed of every flow method, and correlation throughput",
                            description="EPE, Fl-all and ms/frame of every flow method on held-out synthetic clips "
-                                       "(generated in memory) and on the real motorcycle stereo pair, and the "
+                                       "and held-out generic layered scenes (generated in memory) and on the real "
+                                       "motorcycle stereo pair, and the "
                                        "correlation op's throughput per backend. Writes OUT/bench_flow.md and "
                                        "OUT/bench_flow.json.")
     flow.add_argument("--clips", type=T.COUNT, default=4, help="held-out synthetic clips (default 4)")
     flow.add_argument("--frames", type=T.COUNT, default=16, help="frames per clip (default 16)")
+    flow.add_argument("--layers", type=T.COUNT0, default=8,
+                      help="held-out layered scenes of 3 frames, held-out photographs (default 8; 0: none)")
     flow.add_argument("--size", type=T.SIZE, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")
     flow.add_argument("--seed", type=T.SEED, default=HELD_OUT_SEED,
                       help=f"first held-out seed, >= {HELD_OUT_SEED} (training uses the seeds below; "
@@ -397,7 +432,9 @@ def cmd_train_flow(args: argparse.Namespace) -> int:
     config = FlowTrainConfig(out=args.out, variant=args.variant, data=args.data, train_clips=args.train_clips,
                              frames=args.frames, size=args.size, seed=args.seed, val_clips=args.val_clips,
                              steps=args.steps, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
-                             moving_crop_weighting=args.crop_weighting, threads=args.threads, resume=args.resume)
+                             moving_crop_weighting=args.crop_weighting, threads=args.threads, resume=args.resume,
+                             layer_clips=args.layer_clips, layer_frames=args.layer_frames,
+                             layer_share=args.layer_share, max_motion=args.max_motion, load=args.load)
     summary = train_flow(config, progress=not args.quiet)
     print(f"best validation EPE {summary['best_val_epe']:.3f} px (DIS medium {summary['dis_medium_val']['epe']:.3f})"
           f" after {summary['steps']} steps in {summary['seconds'] / 60:.1f} min → {summary['out']}")
@@ -558,6 +595,16 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--lr", type=T.LEARNING_RATE, default=5e-4)
     flow.add_argument("--crop-weighting", choices=["uniform", "magnitude"], default="magnitude",
                       help="centre moving crops on a uniform moving pixel or one picked by |flow|")
+    flow.add_argument("--layer-clips", type=T.COUNT0, default=0,
+                      help="also train on this many generic layered scenes (data synth --kind layers, generated in "
+                           "memory; default 0)")
+    flow.add_argument("--layer-frames", type=T.COUNT, default=3, help="frames per layered scene (default 3)")
+    flow.add_argument("--layer-share", type=T.PROBABILITY, default=0.5,
+                      help="share of training pairs drawn from the layered scenes (default 0.5)")
+    flow.add_argument("--max-motion", type=T.MOTION, default=0.15, metavar="SHARE",
+                      help="layered scenes: largest translation per frame as a share of the width (default 0.15)")
+    flow.add_argument("-f", "--load", metavar="CHECKPOINT",
+                      help="start from these weights (same --variant): the next stage of a curriculum")
     flow.add_argument("--threads", type=T.THREADS, default=2, help="torch threads (default 2)")
     flow.add_argument("--resume", action="store_true", help="continue from OUT.state.pt")
     flow.add_argument("--overwrite", action="store_true",
@@ -819,7 +866,7 @@ def outputs_table() -> dict[Callable[[argparse.Namespace], int], tuple[Output, .
                           for i in range(2))),
         cmd_train_seg: (Output("--out", "folder", ("data", "load", "eval_real", "portraits"), _train_seg_out,
                                resumable=True),),
-        cmd_train_flow: (Output("--out", "file", ("data",), resumable=True),),
+        cmd_train_flow: (Output("--out", "file", ("data", "load"), resumable=True),),
         cmd_train_decision: (Output("--out", "folder", ("labels", "test"), resumable=True),),
         cmd_predict: (Output("--output", "folder", ("img", "mask", "background", "model"), _predict_out),),
         cmd_dvs_run: (Output("--out", "parent", seg_inputs),),

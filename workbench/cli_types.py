@@ -109,6 +109,26 @@ def grid(text: str) -> tuple[int, int]:
 grid.__name__ = "ROWSxCOLS"
 
 
+class IntRange:
+    """``MIN:MAX`` (inclusive) whole numbers, each an ``item``, MIN ≤ MAX; a single ``N`` means ``N:N``."""
+
+    __name__ = "MIN:MAX"
+
+    def __init__(self, item: Number) -> None:
+        self.item = item
+
+    def __call__(self, text: str) -> tuple[int, int]:
+        text = str(text).strip()
+        expected = f"expected MIN:MAX (or N), each {self.item.expected}, MIN ≤ MAX"
+        try:
+            lo, hi = (int(v) for v in text.split(":")) if ":" in text else (int(text),) * 2
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: {expected}") from None
+        if lo > hi:
+            raise argparse.ArgumentTypeError(f"{text!r}: {expected}")
+        return int(self.item.check(lo, repr(text))), int(self.item.check(hi, repr(text)))
+
+
 class NumberList:
     """``START:STOP:STEP`` (inclusive) or ``A,B,C``: at most :data:`MAX_LIST` values, each an ``item``."""
 
@@ -169,9 +189,13 @@ PIXELS = Number(int, 0, MAX_SIDE)
 """An overlap or offset in pixels or frames."""
 PORT = Number(int, 1, 65535)
 GPU = Number(int, 0, 63)
+MOTION = Number(float, 0, 0.5)
+"""A displacement per frame as a share of the frame width."""
 CHANNELS = Number(int, 4, 256)
 """A network's channel width (``train seg --width``)."""
 SIZE = Size()
 CROP = Size(lo=8, allow_zero=True)
 TARGETS = NumberList(SCORE)
 INTERVALS = NumberList(Number(int, 1, MAX_COUNT))
+RANGE = IntRange(Number(int, 0, 32))
+"""A count range, e.g. foreground layers per generated scene."""

@@ -51,3 +51,37 @@ def test_bank_from_clip_folders_matches_in_memory_generation(tmp_path):
         for reverse in (False, True):
             assert np.array_equal(disk.pair(0, t, reverse)[2], memory.pair(0, t, reverse)[2])
     assert disk.num_pairs() == 2
+
+
+def test_layered_scenes_mix_validate_and_a_curriculum_stage_loads(tmp_path):
+    """--layer-clips adds generic layered scenes at --layer-share of the pairs and a layered validation
+    column; --load starts the next stage from a checkpoint; a checkpoint of another variant is refused."""
+    import pytest
+
+    from workbench.errors import InputError
+
+    calls = PairBank.synthetic(clips=2, frames=3, size=(64, 64), seed=0, progress=False)
+    layers = PairBank.layered(clips=6, frames=2, size=(64, 64), seed=0, max_motion=0.15, progress=False)
+    mixed = calls.mixed_with(layers, 0.25)
+    rng = np.random.default_rng(0)
+    drawn = rng.choice(len(mixed.frames), size=4000, p=mixed.weights)
+    assert abs(np.mean(drawn >= 2) - 0.25) < 0.03 and mixed.num_pairs() == 4 + 6
+    a, b, flow = sample_batch(mixed, rng, batch=3, crop=(64, 64), moving_prob=1.0)
+    assert a.shape == (3, 3, 64, 64) and torch.isfinite(flow).all()
+
+    first = tmp_path / "stage1" / "checkpoint.pt"
+    config = _config(first, steps=2)
+    config.layer_clips, config.layer_frames = 2, 2
+    summary = train_flow(config, progress=False)
+    rows = list(csv.DictReader(open(first.with_name("train_log.csv"))))
+    assert {"epe_layers", "epe_moving_layers"} <= set(rows[0]) and float(rows[0]["epe_layers"]) > 0
+    assert summary["dis_medium_val"]["epe_layers"] > 0 and summary["best"]["epe_layers"] > 0
+    second = _config(tmp_path / "stage2" / "checkpoint.pt", steps=1)
+    second.load, second.lr = str(first), 1e-12  # a vanishing step: the weights stay those loaded
+    train_flow(second, progress=False)
+    loaded, start = load_pwc(tmp_path / "stage2" / "checkpoint.pt").state_dict(), load_pwc(first).state_dict()
+    assert all(torch.allclose(loaded[k], start[k], atol=1e-3) for k in start)
+    wrong = _config(tmp_path / "stage3" / "checkpoint.pt", steps=1)
+    wrong.load, wrong.variant = str(first), "pwc"
+    with pytest.raises(InputError, match="weights do not fit a 'pwc' network"):
+        train_flow(wrong, progress=False)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -406,18 +406,25 @@ def synthesize(out: str | Path, config: SynthConfig, backgrounds: str | Path | N
                overwrite: bool = False, progress: bool = True) -> dict:
     """Generate ``config.clips`` clips into ``out``; returns a summary with the generation speed."""
     config.validate()
+    bg_files = _check_backgrounds(backgrounds) if backgrounds is not None else None
+    return generate(out, lambda i: TalkingHeadClip(config, i, bg_files), config.clips, config.frames, overwrite,
+                    progress)
+
+
+def generate(out: str | Path, make_clip: Callable[[int], LayeredClip], clips: int, frames: int,
+             overwrite: bool = False, progress: bool = True) -> dict:
+    """Write clips ``make_clip(0..clips-1)`` of ``frames`` frames as ``out/clip_NNNN`` (all or none); returns a
+    summary with the generation speed. An existing clip is refused unless ``overwrite``, before any work."""
     out = Path(out)
-    names = [clip_name(i) for i in range(config.clips)]
-    existing = [n for n in names if (out / n).exists()]
+    existing = [n for n in map(clip_name, range(clips)) if (out / n).exists()]
     if existing and not overwrite:
         raise InputError(f"{out / existing[0]} already exists; pass --overwrite or choose another --out")
-    bg_files = _check_backgrounds(backgrounds) if backgrounds is not None else None
     start = time.perf_counter()
-    paths = write_clips(out, ((clip_name(i), TalkingHeadClip(config, i, bg_files)) for i in range(config.clips)),
-                        config.clips * config.frames, overwrite=overwrite, progress=progress)
+    paths = write_clips(out, ((clip_name(i), make_clip(i)) for i in range(clips)), clips * frames,
+                        overwrite=overwrite, progress=progress)
     seconds = time.perf_counter() - start
-    frames = config.clips * config.frames
-    return {"clips": [str(p) for p in paths], "frames": frames, "seconds": seconds, "fps": frames / seconds}
+    return {"clips": [str(p) for p in paths], "frames": clips * frames, "seconds": seconds,
+            "fps": clips * frames / seconds}
 
 
 def _check_backgrounds(folder: str | Path) -> list[Path]:
@@ -435,7 +442,7 @@ def sample_frames(config: SynthConfig, index: int = 0) -> list[FrameData]:
 
 
 __all__ = ["DIFFICULTIES", "HELD_OUT_SEED", "Effects", "FrameData", "LayeredClip", "SynthConfig",
-           "TalkingHeadClip", "effects_for", "parse_size", "sample_frames", "synthesize", "write_clip",
+           "TalkingHeadClip", "effects_for", "generate", "parse_size", "sample_frames", "synthesize", "write_clip",
            "write_clips"]
 
 
