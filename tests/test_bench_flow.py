@@ -81,6 +81,20 @@ def test_layered_scenes_are_held_out_and_scored_like_the_clips(result):
     assert _ok_rows(layers)["zero"]["epe"] == pytest.approx(magnitudes.mean(), rel=1e-5)
     assert _ok_rows(layers)["zero"]["epe"] > 10 * _ok_rows(result["synthetic"])["zero"]["epe"]
     assert "## Held-out layered scenes (2 scenes, 4 pairs" in format_bench_flow(result)
+    for row in _ok_rows(layers).values():  # two scenes: an interval around the mean
+        lo, hi = row["epe_ci"]
+        assert lo <= row["epe"] + 1e-9 and row["epe"] <= hi + 1e-9
+    assert all(math.isnan(v) for v in _ok_rows(result["synthetic"])["zero"]["epe_ci"])  # one clip: none
+
+
+def test_clip_interval_resamples_whole_clips():
+    from workbench.bench import clip_interval
+
+    same = clip_interval([1.0, 3.0, 1.0, 3.0, 1.0, 3.0], pairs_per_clip=2)
+    assert same == (2.0, 2.0)  # clips that agree leave no uncertainty, however much their pairs differ
+    lo, hi = clip_interval([1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0], pairs_per_clip=2)
+    assert 1.0 <= lo < 2.5 < hi <= 4.0
+    assert clip_interval([1.0, 2.0, 3.0, 4.0], 2) == clip_interval([1.0, 2.0, 3.0, 4.0], 2)  # deterministic
 
 
 def test_moving_pixel_scores(monkeypatch):

@@ -32,7 +32,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,11 +144,30 @@ def _synthetic_pairs(config: BenchFlowConfig) -> list[tuple[np.ndarray, np.ndarr
     """``(frame_t, frame_t+1, flow_fwd[t])`` of every consecutive pair of the held-out clips."""
     synth = SynthConfig(clips=config.clips, frames=config.frames, size=config.size, seed=config.seed,
                         difficulty=config.difficulty)
+    return _pairs_of(TalkingHeadClip(synth, index) for index in range(config.clips))
+
+
+def _pairs_of(clips: Iterable[Iterable[Any]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     pairs = []
-    for index in range(config.clips):
-        frames = list(TalkingHeadClip(synth, index))
+    for clip in clips:
+        frames = list(clip)
         pairs += [(a.frame, b.frame, a.flow_fwd) for a, b in zip(frames[:-1], frames[1:], strict=True)]
     return pairs
+
+
+CI_RESAMPLES = 2000  # bootstrap resamples of the clips for a 95 % interval
+
+
+def clip_interval(per_pair: list[float], pairs_per_clip: int, resamples: int = CI_RESAMPLES,
+                  seed: int = 0) -> tuple[float, float]:
+    """95 % bootstrap interval of the mean of ``per_pair`` values, resampling whole clips (pairs of one clip
+    are not independent). Deterministic (``seed``); ``(nan, nan)`` with fewer than 2 clips."""
+    values = np.asarray(per_pair, np.float64).reshape(-1, pairs_per_clip).mean(axis=1)
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def _layered_pairs(config: BenchFlowConfig) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -158,11 +177,7 @@ def _layered_pairs(config: BenchFlowConfig) -> list[tuple[np.ndarray, np.ndarray
     flying = FlyingConfig(clips=config.layers, frames=config.layer_frames, size=config.size, seed=config.seed,
                           photo_split="heldout")
     flying.validate()
-    pairs = []
-    for index in range(config.layers):
-        frames = list(FlyingClip(flying, index))
-        pairs += [(a.frame, b.frame, a.flow_fwd) for a, b in zip(frames[:-1], frames[1:], strict=True)]
-    return pairs
+    return _pairs_of(FlyingClip(flying, index) for index in range(config.layers))
 
 
 def _time_flows(estimator: FlowEstimator, pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -218,7 +233,9 @@ def _build(name: str, options: dict[str, Any]) -> tuple[FlowEstimator | None, st
 
 
 def _bench_methods(config: BenchFlowConfig, estimators: dict[str, tuple[FlowEstimator | None, str | None]],
-                   pairs: list, moving: bool, progress: Callable[[str], None] | None) -> list[dict[str, Any]]:
+                   pairs: list, moving: bool, progress: Callable[[str], None] | None,
+                   pairs_per_clip: int | None = None) -> list[dict[str, Any]]:
+    """A row per method; with ``pairs_per_clip``, also a clip-bootstrap 95 % interval of EPE all."""
     rows = []
     for label, (estimator, reason) in estimators.items():
         if estimator is None:
@@ -230,6 +247,9 @@ def _bench_methods(config: BenchFlowConfig, estimators: dict[str, tuple[FlowEsti
         row: dict[str, Any] = {"method": label, "status": "ok", "ms_per_frame": ms}
         overall = _pooled(flows, pairs, moving_only=False)
         row.update(epe=overall["epe"], fl_all=overall["fl_all"], num_valid=overall["num_valid"])
+        if pairs_per_clip:  # every pair has all its pixels valid: the pooled EPE is the mean of the pairs'
+            per_pair = [flow_errors(flow, gt)["epe"] for flow, (_, _, gt) in zip(flows, pairs, strict=True)]
+            row["epe_ci"] = list(clip_interval(per_pair, pairs_per_clip))
         if moving:
             moved = _pooled(flows, pairs, moving_only=True)
             row.update(epe_moving=moved["epe"], fl_all_moving=moved["fl_all"], num_moving=moved["num_valid"])
@@ -316,7 +336,7 @@ def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], 
             "seeds": f"seed {config.seed}, clips 0..{config.clips - 1}",
             "moving_fraction": moving / (len(pairs) * config.size[0] * config.size[1]),
             "rows": _bench_methods(config, estimators, pairs, moving=True,
-                                   progress=_prefixed(progress, "synthetic")),
+                                   progress=_prefixed(progress, "synthetic"), pairs_per_clip=config.frames - 1),
         }
         if config.layers:
             layered = _layered_pairs(config)
@@ -324,7 +344,7 @@ def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], 
                 "clips": config.layers, "pairs": len(layered), "size": list(config.size),
                 "seeds": f"seed {config.seed}, scenes 0..{config.layers - 1}, held-out photographs",
                 "rows": _bench_methods(config, estimators, layered, moving=True,
-                                       progress=_prefixed(progress, "layers")),
+                                       progress=_prefixed(progress, "layers"), pairs_per_clip=config.layer_frames - 1),
             }
         if config.motorcycle:
             result["motorcycle"] = _bench_motorcycle(config, estimators, progress)
@@ -363,7 +383,8 @@ def format_bench_flow(result: dict[str, Any]) -> str:
         f"## Held-out synthetic clips ({synth['clips']} clips, {synth['pairs']} pairs, {W}x{H}, "
         f"{config['difficulty']}, {synth['seeds']})",
         "",
-        f"Moving pixels (|gt| > {MOVING_PX} px): {100 * synth['moving_fraction']:.1f} % of all.",
+        f"Moving pixels (|gt| > {MOVING_PX} px): {100 * synth['moving_fraction']:.1f} % of all. Interval: 95 % "
+        f"bootstrap of EPE all over whole clips ({CI_RESAMPLES} resamples; pairs of a clip are not independent).",
         "",
     ]
     skipped = [row for row in synth["rows"] if row["status"] != "ok"]
@@ -416,13 +437,15 @@ def format_bench_flow(result: dict[str, Any]) -> str:
 
 def _moving_table(rows: list[dict[str, Any]]) -> list[str]:
     """Markdown rows: EPE and Fl-all over all and over moving pixels, and speed, per method."""
-    lines = ["| method | EPE all (px) | Fl-all all | EPE moving (px) | Fl-all moving | ms/frame |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| method | EPE all (px) | 95 % interval (clips) | Fl-all all | EPE moving (px) | Fl-all moving | "
+             "ms/frame |", "|---|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         if row["status"] != "ok":
-            lines.append(f"| {row['method']} | skipped | | | | |")
+            lines.append(f"| {row['method']} | skipped | | | | | |")
             continue
-        lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(100 * row['fl_all'], '.1f')} % | "
+        lo, hi = row.get("epe_ci", (None, None))
+        lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(lo, '.3f')}–{_num(hi, '.3f')} | "
+                     f"{_num(100 * row['fl_all'], '.1f')} % | "
                      f"{_num(row['epe_moving'], '.3f')} | {_num(100 * row['fl_all_moving'], '.1f')} % | "
                      f"{_num(row['ms_per_frame'], '.1f')} |")
     return lines
