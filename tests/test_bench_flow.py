@@ -127,3 +127,27 @@ def test_outputs_are_written(result, tmp_path):
 def test_training_seeds_are_refused():
     with pytest.raises(InputError, match="held-out seeds >= 10000"):
         bench_flow(seed=42, **TINY)
+
+
+def test_reference_pairs_are_scored_against_their_flow(tmp_path):
+    """--pair A B FLOW scores every method against the given flow (here: the exact flow of a rendered pair,
+    so zero flow scores its mean magnitude); frames and flow of different sizes are one clear error."""
+    from workbench.io.flo import write_flo
+    from workbench.io.images import write_image
+
+    items = list(TalkingHeadClip(SynthConfig(clips=1, frames=2, size=(64, 48), seed=HELD_OUT_SEED + 5), 0))
+    write_image(tmp_path / "a.png", items[0].frame)
+    write_image(tmp_path / "b.png", items[1].frame)
+    write_flo(tmp_path / "ab.flo", items[0].flow_fwd)
+    pair = (str(tmp_path / "a.png"), str(tmp_path / "b.png"), str(tmp_path / "ab.flo"))
+    result = bench_flow(clips=1, frames=2, size=(64, 48), repeat=1, layers=0, motorcycle=False, correlation=False,
+                        pairs=[pair])
+    part = result["pairs"][0]
+    assert part["size"] == [64, 48] and part["known_fraction"] == 1.0
+    zero = _ok_rows(part)["zero"]
+    assert zero["epe"] == pytest.approx(np.hypot(*items[0].flow_fwd).mean(), rel=1e-5)
+    assert "## Pair `a.png` → `b.png`" in format_bench_flow(result)
+    write_flo(tmp_path / "small.flo", items[0].flow_fwd[:, :40])
+    with pytest.raises(InputError, match="small.flo: frames 64x48 and 64x48, flow 64x40: expected one size"):
+        bench_flow(clips=1, frames=2, size=(64, 48), repeat=1, layers=0, motorcycle=False, correlation=False,
+                   pairs=[(pair[0], pair[1], str(tmp_path / "small.flo"))])

@@ -11,6 +11,9 @@
     seeds and the *held-out* photographs, which no training scene shows: flow that is not a video call's.
 (b) the **motorcycle** stereo pair (``workbench.data.realflow``, real images, 741×500, displacements up to
     60 px): EPE and Fl-all over pixels with known ground truth.
+(b') any **reference pairs** given (``--pair A B FLOW``): two real frames and a flow to score against —
+    ground truth, or a reference method's output such as the original PWC-Net's on the Sintel pair, in which
+    case the score is the distance to that method, not an error.
 (c) **correlation throughput** (``workbench.ops.correlation``) per available backend, at PWC-Net's level-2
     feature size (N=1, C=32, H/4 × W/4, max displacement 4) for 320×192 and 640×384 inputs: median ms,
     GB/s and GFLOP/s from ``correlation_flops_bytes`` (minimal traffic, so GB/s is a lower bound).
@@ -33,7 +36,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +76,7 @@ class BenchFlowConfig(Config):
     layers: int = 8  # held-out layered scenes (0: none)
     layer_frames: int = 3  # per layered scene
     motorcycle: bool = True
+    pairs: list[tuple[str, str, str]] = field(default_factory=list)  # (frame A, frame B, reference .flo)
     correlation: bool = True
     pwc_checkpoint: str | None = None  # default: the shipped models/pwc_small/checkpoint.pt
 
@@ -319,6 +323,27 @@ def _bench_motorcycle(config: BenchFlowConfig, estimators: dict, progress: Calla
             "rows": rows}
 
 
+def _bench_pairs(config: BenchFlowConfig, estimators: dict, progress: Callable[[str], None] | None
+                 ) -> list[dict[str, Any]]:
+    """One part per ``--pair``: EPE and Fl-all against its reference flow (NaN vectors = unknown, skipped)."""
+    from workbench.io.flo import read_flo
+    from workbench.io.images import read_image
+
+    parts = []
+    for path_a, path_b, path_flow in config.pairs:
+        frame_a, frame_b, reference = read_image(path_a), read_image(path_b), read_flo(path_flow)
+        if frame_a.shape != frame_b.shape or reference.shape[1:] != frame_a.shape[:2]:
+            raise InputError(f"--pair {path_a} {path_b} {path_flow}: frames {frame_a.shape[1]}x{frame_a.shape[0]} "
+                             f"and {frame_b.shape[1]}x{frame_b.shape[0]}, flow {reference.shape[2]}x"
+                             f"{reference.shape[1]}: expected one size")
+        H, W = reference.shape[1:]
+        rows = _bench_methods(config, estimators, [(frame_a, frame_b, reference)], moving=False,
+                              progress=_prefixed(progress, Path(path_flow).name))
+        parts.append({"frames": [str(path_a), str(path_b)], "reference": str(path_flow), "size": [W, H],
+                      "known_fraction": float(np.isfinite(reference).all(axis=0).mean()), "rows": rows})
+    return parts
+
+
 def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], None] | None = None,
                **overrides: Any) -> dict[str, Any]:
     """Run the flow benchmark (module docstring) → a JSON-ready dict; ``overrides`` replace config fields."""
@@ -348,6 +373,8 @@ def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], 
             }
         if config.motorcycle:
             result["motorcycle"] = _bench_motorcycle(config, estimators, progress)
+        if config.pairs:
+            result["pairs"] = _bench_pairs(config, estimators, progress)
         if config.correlation:
             if progress:
                 progress("correlation")
@@ -412,6 +439,19 @@ def format_bench_flow(result: dict[str, Any]) -> str:
                     continue
                 lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(100 * row['fl_all'], '.1f')} % "
                              f"| {_num(row['ms_per_frame'], '.1f')} |")
+    for part in result.get("pairs", []):
+        pW, pH = part["size"]
+        lines += ["", f"## Pair `{Path(part['frames'][0]).name}` → `{Path(part['frames'][1]).name}` against "
+                      f"`{part['reference']}`", "",
+                  f"{pW}x{pH}, {100 * part['known_fraction']:.1f} % of pixels with a reference vector. When the "
+                  "reference is another method's output (not ground truth), EPE is the distance to that method.", "",
+                  "| method | EPE (px) | Fl-all | ms/frame |", "|---|---:|---:|---:|"]
+        for row in part["rows"]:
+            if row["status"] != "ok":
+                lines.append(f"| {row['method']} | skipped | | |")
+                continue
+            lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(100 * row['fl_all'], '.1f')} % "
+                         f"| {_num(row['ms_per_frame'], '.1f')} |")
     corr = result.get("correlation")
     if corr is not None:
         lines += ["", f"## Correlation (PWC-Net level 2: N=1, C={CORR_CHANNELS}, H/4 x W/4, "

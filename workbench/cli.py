@@ -338,7 +338,7 @@ def cmd_bench_flow(args: argparse.Namespace) -> int:
     from workbench.bench import bench_flow, format_bench_flow, write_bench_flow
 
     result = bench_flow(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed, threads=args.threads,
-                        repeat=args.repeat, layers=args.layers,
+                        repeat=args.repeat, layers=args.layers, pairs=[tuple(p) for p in args.pair or []],
                         progress=lambda step: print(f"bench: {step}", file=sys.stderr, flush=True))
     md, js = write_bench_flow(result, args.out)
     print(format_bench_flow(result), end="")
@@ -391,6 +391,9 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--seed", type=T.SEED, default=HELD_OUT_SEED,
                       help=f"first held-out seed, >= {HELD_OUT_SEED} (training uses the seeds below; "
                            "default %(default)s)")
+    flow.add_argument("--pair", nargs=3, action="append", metavar=("FRAME_A", "FRAME_B", "FLOW"),
+                      help="also score on two real frames against a reference .flo (ground truth, or another "
+                           "method's output, e.g. the original PWC-Net's on a Sintel pair); repeatable")
     flow.add_argument("--threads", type=T.THREADS, default=2, help="torch and OpenCV threads (default 2)")
     flow.add_argument("--repeat", type=T.COUNT, default=3, help="timed passes; the median is reported (default 3)")
     flow.add_argument("--out", default="data/bench", help="output folder (default data/bench)")
@@ -858,8 +861,8 @@ def outputs_table() -> dict[Callable[[argparse.Namespace], int], tuple[Output, .
         cmd_data_label: (Output("--out", "folder", ("input", "teacher")),),
         cmd_data_portraits: (Output("--out", "folder"),),
         cmd_flow: (Output("--out", "file", ("frame_a", "frame_b")), Output("--viz", "file", ("frame_a", "frame_b"))),
-        cmd_bench_flow: (Output("--out", "parent"),
-                         *(Output("--out", "file", path=lambda a, i=i: _bench_files("bench_flow")(a)[i])
+        cmd_bench_flow: (Output("--out", "parent", ("pair",)),
+                         *(Output("--out", "file", ("pair",), lambda a, i=i: _bench_files("bench_flow")(a)[i])
                            for i in range(2))),
         cmd_bench_seg: (Output("--out", "parent", ("models", "real")),
                         *(Output("--out", "file", ("models", "real"), lambda a, i=i: _bench_files("bench_seg")(a)[i])
@@ -878,7 +881,9 @@ def outputs_table() -> dict[Callable[[argparse.Namespace], int], tuple[Output, .
 def _paths(value: object) -> list[str]:
     if value is None:
         return []
-    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+    if isinstance(value, (list, tuple)):  # nested for options that take several paths each (--pair A B FLOW)
+        return [p for v in value for p in _paths(v)]
+    return [str(value)]
 
 
 def check_outputs(args: argparse.Namespace) -> None:
