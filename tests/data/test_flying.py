@@ -47,7 +47,9 @@ def test_flow_is_exact_where_the_point_stays_visible(index):
 def test_deterministic_with_layers_in_range_and_large_motion():
     config = FlyingConfig(clips=6, frames=2, layers=(2, 5), max_motion=0.15)
     first, again = _frames(config, 3), _frames(config, 3)
-    assert all(np.array_equal(x.frame, y.frame) and np.array_equal(x.mask, y.mask) for x, y in zip(first, again))
+    assert len(first) == len(again) == 2
+    assert all(np.array_equal(x.frame, y.frame) and np.array_equal(x.mask, y.mask)
+               for x, y in zip(first, again, strict=True))
     assert np.array_equal(first[0].flow_fwd, again[0].flow_fwd)
     assert not np.array_equal(first[0].frame, _frames(config, 4)[0].frame)
     speeds = []
