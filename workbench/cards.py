@@ -190,8 +190,12 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
         f"# {checkpoint.parent.name} — {arch}" + (f" ({variant})" if variant else ""),
         "",
         f"Segmentation network: {SEG_DESCRIPTIONS.get(arch, arch)}. Built by `create_model({arch!r})` "
-        f"(`workbench/seg/`), trained from scratch by `workbench train seg` on clips our own generator makes. "
-        f"Use it with `workbench predict -m {checkpoint.parent.name}` or `load_seg_checkpoint`.",
+        f"(`workbench/seg/`), "
+        + (f"continued from `{tc['load']}` (see *Reproduce* for the whole chain)" if tc.get("load") else
+           "trained from scratch")
+        + " by `workbench train seg` on "
+        + (f"the clip folders of `{tc['data']}`. " if tc.get("data") else "clips our own generator makes. ")
+        + f"Use it with `workbench predict -m {checkpoint.parent.name}` or `load_seg_checkpoint`.",
         "",
         "## Checkpoint",
         f"- File: `{checkpoint.name}`, {checkpoint.stat().st_size / 1e6:.2f} MB (float32 weights)",
