@@ -85,6 +85,12 @@ def test_layered_scenes_are_held_out_and_scored_like_the_clips(result):
         lo, hi = row["epe_ci"]
         assert lo <= row["epe"] + 1e-9 and row["epe"] <= hi + 1e-9
     assert all(math.isnan(v) for v in _ok_rows(result["synthetic"])["zero"]["epe_ci"])  # one clip: none
+    rows = _ok_rows(layers)
+    reference = rows["dis (medium)"]
+    assert "epe_diff_dis_medium" not in reference
+    for name, row in rows.items():  # paired with DIS medium clip by clip: the mean difference of the means
+        if name != "dis (medium)":
+            assert row["epe_diff_dis_medium"] == pytest.approx(row["epe"] - reference["epe"], abs=1e-6)
 
 
 def test_clip_interval_resamples_whole_clips():

@@ -60,6 +60,7 @@ CORR_STRIDE = 4  # level 2 is 1/4 of the input
 CORR_DISPLACEMENT = 4  # PWC-Net's search range, 81 channels
 CORR_MIN_SECONDS = 0.02  # each timed correlation sample loops until it lasts at least this long
 NO_GT_METHODS = ("gt",)  # registered, but not an estimator of new pairs
+PAIRED_REFERENCE = "dis (medium)"  # methods are compared with it clip by clip (a paired interval)
 
 
 @dataclass
@@ -254,10 +255,17 @@ def _bench_methods(config: BenchFlowConfig, estimators: dict[str, tuple[FlowEsti
         if pairs_per_clip:  # every pair has all its pixels valid: the pooled EPE is the mean of the pairs'
             per_pair = [flow_errors(flow, gt)["epe"] for flow, (_, _, gt) in zip(flows, pairs, strict=True)]
             row["epe_ci"] = list(clip_interval(per_pair, pairs_per_clip))
+            row["epe_clips"] = np.asarray(per_pair).reshape(-1, pairs_per_clip).mean(axis=1).tolist()
         if moving:
             moved = _pooled(flows, pairs, moving_only=True)
             row.update(epe_moving=moved["epe"], fl_all_moving=moved["fl_all"], num_moving=moved["num_valid"])
         rows.append(row)
+    reference = next((r for r in rows if r["method"] == PAIRED_REFERENCE and "epe_clips" in r), None)
+    for row in rows:  # the ranking question: is this method better than DIS medium on the same clips?
+        if reference is not None and "epe_clips" in row and row is not reference:
+            diff = np.subtract(row["epe_clips"], reference["epe_clips"]).tolist()
+            row["epe_diff_dis_medium"] = float(np.mean(diff))
+            row["epe_diff_dis_medium_ci"] = list(clip_interval(diff, 1))
     return rows
 
 
@@ -410,8 +418,10 @@ def format_bench_flow(result: dict[str, Any]) -> str:
         f"## Held-out synthetic clips ({synth['clips']} clips, {synth['pairs']} pairs, {W}x{H}, "
         f"{config['difficulty']}, {synth['seeds']})",
         "",
-        f"Moving pixels (|gt| > {MOVING_PX} px): {100 * synth['moving_fraction']:.1f} % of all. Interval: 95 % "
-        f"bootstrap of EPE all over whole clips ({CI_RESAMPLES} resamples; pairs of a clip are not independent).",
+        f"Moving pixels (|gt| > {MOVING_PX} px): {100 * synth['moving_fraction']:.1f} % of all. Intervals: 95 % "
+        f"bootstrap over whole clips ({CI_RESAMPLES} resamples; pairs of a clip are not independent) of EPE all, "
+        f"and of each method's EPE minus {PAIRED_REFERENCE}'s on the same clips (the ranking question: an interval "
+        "that excludes 0 is a stable difference).",
         "",
     ]
     skipped = [row for row in synth["rows"] if row["status"] != "ok"]
@@ -477,14 +487,18 @@ def format_bench_flow(result: dict[str, Any]) -> str:
 
 def _moving_table(rows: list[dict[str, Any]]) -> list[str]:
     """Markdown rows: EPE and Fl-all over all and over moving pixels, and speed, per method."""
-    lines = ["| method | EPE all (px) | 95 % interval (clips) | Fl-all all | EPE moving (px) | Fl-all moving | "
-             "ms/frame |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| method | EPE all (px) | 95 % interval (clips) | − DIS medium, paired (95 %) | Fl-all all | "
+             "EPE moving (px) | Fl-all moving | ms/frame |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         if row["status"] != "ok":
-            lines.append(f"| {row['method']} | skipped | | | | | |")
+            lines.append(f"| {row['method']} | skipped | | | | | | |")
             continue
         lo, hi = row.get("epe_ci", (None, None))
+        dlo, dhi = row.get("epe_diff_dis_medium_ci", (None, None))
+        paired = (f"{row['epe_diff_dis_medium']:+.3f} ({_num(dlo, '+.3f')} … {_num(dhi, '+.3f')})"
+                  if "epe_diff_dis_medium" in row else "—")
         lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(lo, '.3f')}–{_num(hi, '.3f')} | "
+                     f"{paired} | "
                      f"{_num(100 * row['fl_all'], '.1f')} % | "
                      f"{_num(row['epe_moving'], '.3f')} | {_num(100 * row['fl_all_moving'], '.1f')} % | "
                      f"{_num(row['ms_per_frame'], '.1f')} |")
