@@ -442,26 +442,14 @@ def format_bench_flow(result: dict[str, Any]) -> str:
             mW, mH = moto["size"]
             lines += [f"{mW}x{mH}, flow = (−disparity, 0), {100 * moto['known_fraction']:.1f} % of pixels with known "
                       "ground truth; EPE over those.", "",
-                      "| method | EPE (px) | Fl-all | ms/frame |", "|---|---:|---:|---:|"]
-            for row in moto["rows"]:
-                if row["status"] != "ok":
-                    lines.append(f"| {row['method']} | skipped | | |")
-                    continue
-                lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(100 * row['fl_all'], '.1f')} % "
-                             f"| {_num(row['ms_per_frame'], '.1f')} |")
+                      *_pair_table(moto["rows"])]
     for part in result.get("pairs", []):
         pW, pH = part["size"]
         lines += ["", f"## Pair `{Path(part['frames'][0]).name}` → `{Path(part['frames'][1]).name}` against "
                       f"`{part['reference']}`", "",
                   f"{pW}x{pH}, {100 * part['known_fraction']:.1f} % of pixels with a reference vector. When the "
                   "reference is another method's output (not ground truth), EPE is the distance to that method.", "",
-                  "| method | EPE (px) | Fl-all | ms/frame |", "|---|---:|---:|---:|"]
-        for row in part["rows"]:
-            if row["status"] != "ok":
-                lines.append(f"| {row['method']} | skipped | | |")
-                continue
-            lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(100 * row['fl_all'], '.1f')} % "
-                         f"| {_num(row['ms_per_frame'], '.1f')} |")
+                  *_pair_table(part["rows"])]
     corr = result.get("correlation")
     if corr is not None:
         lines += ["", f"## Correlation (PWC-Net level 2: N=1, C={CORR_CHANNELS}, H/4 x W/4, "
@@ -483,6 +471,18 @@ def format_bench_flow(result: dict[str, Any]) -> str:
         lines += ["", "Skipped methods:"]
         lines += [f"- {row['method']}: {row['reason']}" for row in skipped]
     return "\n".join(lines) + "\n"
+
+
+def _pair_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Markdown rows for one image pair: EPE, Fl-all and speed per method."""
+    lines = ["| method | EPE (px) | Fl-all | ms/frame |", "|---|---:|---:|---:|"]
+    for row in rows:
+        if row["status"] != "ok":
+            lines.append(f"| {row['method']} | skipped | | |")
+            continue
+        lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(100 * row['fl_all'], '.1f')} % "
+                     f"| {_num(row['ms_per_frame'], '.1f')} |")
+    return lines
 
 
 def _moving_table(rows: list[dict[str, Any]]) -> list[str]:

@@ -31,7 +31,7 @@ from workbench import __version__
 from workbench.config import Config
 from workbench.data.motion import about, rotate, scale, translate
 from workbench.data.scene import Layer, _premultiply
-from workbench.data.synthetic import DIFFICULTIES, LayeredClip, clip_name, effects_for, generate
+from workbench.data.synthetic import DIFFICULTIES, LayeredClip, effects_for, generate, in_memory
 from workbench.data.textures import ellipse_mask, polygon_mask, smooth_noise
 from workbench.errors import InputError
 from workbench.io.sequence import MemorySequence
@@ -172,13 +172,8 @@ class FlyingClip(LayeredClip):
 def flying_clips(config: FlyingConfig) -> list[MemorySequence]:
     """``config.clips`` layered scenes held in memory (frames, layer masks, backward flow), named like on disk."""
     config.validate()
-    clips = []
-    for index in range(config.clips):
-        items = list(FlyingClip(config, index))
-        clips.append(MemorySequence(clip_name(index), [d.frame for d in items], [d.mask for d in items],
-                                    [d.flow_bwd for d in items], fps=config.fps, classes=list(LAYER_CLASSES),
-                                    meta={"seed": config.seed, "index": index, "kind": "layers"}))
-    return clips
+    return [in_memory(FlyingClip(config, index), index, config.fps, list(LAYER_CLASSES),
+                      {"seed": config.seed, "index": index, "kind": "layers"}) for index in range(config.clips)]
 
 
 def synthesize_flying(out: str | Path, config: FlyingConfig, overwrite: bool = False, progress: bool = True) -> dict:

@@ -449,11 +449,14 @@ __all__ = ["DIFFICULTIES", "HELD_OUT_SEED", "Effects", "FrameData", "LayeredClip
 def memory_clips(config: SynthConfig) -> list[MemorySequence]:
     """``config.clips`` generated clips held in memory (frames, masks, backward flow), named like on disk."""
     config.validate()
-    clips = []
-    for index in range(config.clips):
-        items = list(TalkingHeadClip(config, index))
-        clips.append(MemorySequence(clip_name(index), [d.frame for d in items], [d.mask for d in items],
-                                    [d.flow_bwd for d in items], fps=config.fps,
-                                    classes=list(BINARY_CLASSES if config.classes == "binary" else PART_CLASSES),
-                                    meta={"seed": config.seed, "index": index, "difficulty": config.difficulty}))
-    return clips
+    classes = list(BINARY_CLASSES if config.classes == "binary" else PART_CLASSES)
+    return [in_memory(TalkingHeadClip(config, index), index, config.fps, classes,
+                      {"seed": config.seed, "index": index, "difficulty": config.difficulty})
+            for index in range(config.clips)]
+
+
+def in_memory(clip: LayeredClip, index: int, fps: float, classes: list[str], meta: dict) -> MemorySequence:
+    """Clip ``index`` rendered into a :class:`MemorySequence` (frames, masks, backward flow), named like on disk."""
+    items = list(clip)
+    return MemorySequence(clip_name(index), [d.frame for d in items], [d.mask for d in items],
+                          [d.flow_bwd for d in items], fps=fps, classes=classes, meta=meta)
