@@ -36,7 +36,8 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
         summary = synthesize(args.out, config, backgrounds=args.backgrounds, overwrite=args.overwrite,
                              progress=not args.quiet)
         size = config.size
-    print(f"wrote {len(summary['clips'])} {args.kind} clips ({summary['frames']} frames, {size[0]}x{size[1]}) "
+    what = "layered scenes" if args.kind == "layers" else "clips"
+    print(f"wrote {len(summary['clips'])} {what} ({summary['frames']} frames, {size[0]}x{size[1]}) "
           f"to {args.out} in {summary['seconds']:.1f} s ({summary['fps']:.0f} frames/s)")
     return 0
 
