@@ -1,5 +1,5 @@
 """The workbench dashboard: ``workbench dashboard [--runs DIR] [--port N]`` (or ``streamlit run dashboard/app.py
--- --runs DIR [--root DIR]``). It only displays what the library computed: run records (DESIGN.md §4) and sweeps;
+-- --runs DIR [--root DIR]``). It only displays what the library computed: run records (docs/conventions.md) and sweeps;
 it reads runs and writes only under ``--root`` (default: the ``--runs`` folder)."""
 
 from __future__ import annotations

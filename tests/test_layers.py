@@ -1,4 +1,4 @@
-"""The import layers of DESIGN.md §2, checked on the source: lower layers never import higher ones.
+"""The import layers (README, *Layout*), checked on the source: lower layers never import higher ones.
 
 config → io, ops, metrics, viz → data, flow, seg, decision → pipeline, train → runs, bench, cards, cli.
 Also: only ``ops`` imports CuPy; only ``viz`` imports matplotlib/plotly; nothing in ``workbench`` imports

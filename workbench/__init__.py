@@ -2,7 +2,7 @@
 
 Re-implements FUNet (flow + U-Net head-and-shoulders segmentation, arXiv 2104.09752) and DVSNet
 (dynamic video segmentation with a decision network, arXiv 1804.00931) in PyTorch. See ``README.md`` and
-``DESIGN.md``-style notes in each subpackage's docstring.
+design notes (docs/conventions.md) in each subpackage's docstring.
 """
 
 __version__ = "0.1.0"

@@ -18,7 +18,7 @@
     feature size (N=1, C=32, H/4 × W/4, max displacement 4) for 320×192 and 640×384 inputs: median ms,
     GB/s and GFLOP/s from ``correlation_flops_bytes`` (minimal traffic, so GB/s is a lower bound).
 
-Timing (DESIGN.md §6): torch and OpenCV are pinned to ``threads`` threads (restored afterwards) and the
+Timing (docs/conventions.md): torch and OpenCV are pinned to ``threads`` threads (restored afterwards) and the
 count is reported; each method first runs once untimed (allocations, lazy set-up); ``ms/frame`` is the
 median over ``repeat`` passes of the wall time of ``estimate`` alone, divided by the number of pairs — frames
 are generated beforehand, so no rendering or file I/O is timed. Compare methods as ratios within one run.

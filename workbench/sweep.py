@@ -5,7 +5,7 @@ with the fast network (the practitioner's alternative), ``fixed`` at each interv
 target (decision network), ``oracle`` at each target (true scores: an upper bound) and ``flow-only``. Each run
 is a run record under ``<out>/runs/`` (summaries and rows only, no stored frames). Writes:
 
-- ``sweep.csv`` — DESIGN.md §4 columns ``method, param, mean_iou, fps, key_fraction, run_id`` plus ``seg``,
+- ``sweep.csv`` — docs/conventions.md columns ``method, param, mean_iou, fps, key_fraction, run_id`` plus ``seg``,
   ``clip``, ``frames``, ``ms_per_frame``, ``min_iou``: one row per (method, param, network, clip) and one
   aggregate row per (method, param, network) with ``clip = all`` (IoU averaged over all frames, fps = all
   frames / all compute time, run_id empty);

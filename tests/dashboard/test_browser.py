@@ -3,7 +3,7 @@ it in headless Chromium (Debian's package, driven by Playwright through ``execut
 slider, switch views, save screenshots and time how long a frame change takes to reach every panel.
 
 Screenshots and timings go to ``$WORKBENCH_SCREENSHOTS`` (default: the test's temporary folder). Times are
-recorded, not asserted (DESIGN.md §6); the closing notes report them.
+recorded, not asserted (docs/conventions.md); the closing notes report them.
 """
 
 from __future__ import annotations

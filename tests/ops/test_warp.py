@@ -1,4 +1,4 @@
-"""Backward warping (DESIGN.md §3): ``warp(img, flow)`` samples ``img`` at ``x + flow(x)``, bilinear, with a
+"""Backward warping (docs/conventions.md): ``warp(img, flow)`` samples ``img`` at ``x + flow(x)``, bilinear, with a
 validity mask that is 1 inside the image (between the outermost pixel centres) and 0 outside."""
 
 from __future__ import annotations

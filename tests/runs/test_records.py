@@ -1,4 +1,4 @@
-"""Run records: the on-disk contract of DESIGN.md §4, validation on load, nothing half-written."""
+"""Run records: the on-disk contract of docs/conventions.md, validation on load, nothing half-written."""
 
 from __future__ import annotations
 

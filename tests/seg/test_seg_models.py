@@ -42,7 +42,7 @@ def test_input_channels_of_the_variants():
 def test_seed_unet_size_and_gradients():
     model = create_model("funet")
     params = sum(p.numel() for p in model.parameters())
-    assert 1.5e6 < params < 2.0e6  # depth 3, 64/128/256, no batch norm (DESIGN.md: the seed's is 1.74 M)
+    assert 1.5e6 < params < 2.0e6  # depth 3, 64/128/256, no batch norm (the FUNet seed reports 1.74 M)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
     small = create_model("fastseg")
     assert sum(p.numel() for p in small.parameters()) < 0.3e6

@@ -41,7 +41,7 @@ def pair_portraits(images: str | Path, masks: str | Path) -> list[tuple[Path, Pa
 
 
 def load_portrait(image_path: Path, mask_path: Path, matte: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """→ (``uint8 (H, W, 3)`` RGB, ``float32 (H, W)`` alpha in [0, 1]) with every check of DESIGN.md."""
+    """→ (``uint8 (H, W, 3)`` RGB, ``float32 (H, W)`` alpha in [0, 1]) with every check of docs/conventions.md."""
     image, _ = read_image_alpha(image_path)
     mask = read_mask(mask_path)
     if mask.shape != image.shape[:2]:

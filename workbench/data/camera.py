@@ -6,7 +6,7 @@ camera per clip from a :class:`CameraConfig` (a probability and a parameter rang
 frame by frame. Everything is photometric or optical: the output has the input's size and the ground truth
 (masks, flow) stays valid, even where defocus or resolution loss blurs the image.
 
-Conventions (DESIGN.md §3): input ``float32 (H, W, 3)`` RGB in ``[0, 1]`` (values outside are clipped where a
+Conventions (docs/conventions.md): input ``float32 (H, W, 3)`` RGB in ``[0, 1]`` (values outside are clipped where a
 sensor would clip); output ``uint8 (H, W, 3)`` RGB. The renders are display-referred (their colours are
 sRGB-like values), so the sensor stages first decode them to linear light with ``x ** gamma`` (``gamma = 2``
 by default: ``x * x``, a cheap stand-in for sRGB's ≈2.2; a choice) and the tone curve encodes back.

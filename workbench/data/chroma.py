@@ -5,7 +5,7 @@ real footage, and :func:`green_screen_backdrop` makes unevenly lit screens so th
 scored against the exact masks of the synthetic generator (``TalkingHeadClip(..., backgrounds=[png])``).
 
 Frames are ``uint8 (H, W, 3)`` RGB, masks ``uint8 (H, W)`` 0/1 (1 = foreground), alpha ``float32 (H, W)``
-in [0, 1] (DESIGN.md §3). Everything is vectorised numpy/OpenCV: a 320×192 frame takes a few milliseconds.
+in [0, 1] (docs/conventions.md). Everything is vectorised numpy/OpenCV: a 320×192 frame takes a few milliseconds.
 
 Method
 ------

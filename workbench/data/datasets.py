@@ -4,7 +4,7 @@ One item of :class:`FramePairDataset` is frame t of a sequence with what a flow-
 
 - ``frame_prev``, ``frame``: ``float32 (3, H, W)`` RGB in ``[0, 1]`` (frames t−1 and t);
 - ``mask``: ``int64 (H, W)`` class ids of frame t (255 = ignore);
-- ``flow_bwd``: ``float32 (2, H, W)`` in pixels, from frame t into frame t−1 (DESIGN.md §3); unknown
+- ``flow_bwd``: ``float32 (2, H, W)`` in pixels, from frame t into frame t−1 (docs/conventions.md); unknown
   (NaN) vectors are 0.
 
 Splits are made by clip, never by frame: neighbouring frames are near-duplicates, so a per-frame split

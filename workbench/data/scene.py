@@ -7,7 +7,7 @@ only its transform, the optical flow of every pixel follows analytically from th
 (the lighting changes of harder clips are applied globally, on purpose, on top).
 
 Canvas units: ``u`` = the person's scale in pixels (about the frame height), so a person looks the same at
-any output size. Part labels (DESIGN.md §3): 1 head (with hair and neck), 2 torso, 3 hand/arm.
+any output size. Part labels (docs/conventions.md): 1 head (with hair and neck), 2 torso, 3 hand/arm.
 """
 
 from __future__ import annotations

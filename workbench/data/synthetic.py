@@ -1,6 +1,6 @@
 """Synthetic head-and-shoulders video calls with exact ground-truth masks and optical flow.
 
-``workbench data synth`` writes clip folders (DESIGN.md §4). Each clip is a layered scene
+``workbench data synth`` writes clip folders (docs/conventions.md). Each clip is a layered scene
 (``workbench.data.scene``: a room or a user's background image, a person with torso, head with hair and
 face, and optionally a hand and forearm that can wave or cross the face) moved by a webcam-like motion
 model (``workbench.data.motion``) and rendered with exact per-frame class ids and forward/backward flow

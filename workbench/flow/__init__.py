@@ -1,6 +1,6 @@
 """Optical flow: one interface (:class:`FlowEstimator`), one registry, several methods.
 
-Convention (DESIGN.md §3): ``estimate(frame_a, frame_b)`` takes two ``uint8`` RGB ``(H, W, 3)`` frames of
+Convention (docs/conventions.md): ``estimate(frame_a, frame_b)`` takes two ``uint8`` RGB ``(H, W, 3)`` frames of
 the same size and returns ``float32 (2, H, W)`` flow **from a to b** in pixels — channel 0 = dx (+right),
 channel 1 = dy (+down) — so that ``frame_a(x) ≈ frame_b(x + flow(x))``; NaN marks unknown vectors (only the
 ground truth has them). Every estimator checks its inputs with :func:`check_pair`.

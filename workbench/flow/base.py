@@ -1,6 +1,6 @@
 """One interface for every optical-flow method, and the registry that builds them by name.
 
-Convention (DESIGN.md §3): ``estimate(frame_a, frame_b)`` takes two ``uint8`` RGB ``(H, W, 3)`` frames of the
+Convention (docs/conventions.md): ``estimate(frame_a, frame_b)`` takes two ``uint8`` RGB ``(H, W, 3)`` frames of the
 same size and returns ``float32 (2, H, W)`` flow **from a to b** in pixels (channel 0 = dx, +right;
 channel 1 = dy, +down), so that ``frame_a(x) ≈ frame_b(x + flow(x))``. Hence ``flow_fwd[t] =
 estimate(frame_t, frame_{t+1})`` and ``flow_bwd[t] = estimate(frame_t, frame_{t−1})``, and

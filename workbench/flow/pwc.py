@@ -265,7 +265,7 @@ def multiscale_epe_loss(flows: list[torch.Tensor], target: torch.Tensor, flow_sc
 
 
 def save_checkpoint(path: str | Path, model: PWCNet, metrics: dict, extra: dict | None = None) -> None:
-    """Checkpoint dict of DESIGN.md §3 (``arch``, ``config``, ``state_dict``, ``metrics``, version), atomically.
+    """Checkpoint dict of docs/conventions.md (``arch``, ``config``, ``state_dict``, ``metrics``, version), atomically.
 
     For resumable training state (float32 weights, optimiser, step) see :mod:`workbench.train.flow`.
     """

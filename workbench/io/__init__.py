@@ -1,7 +1,7 @@
 """Readers and writers: images, masks, flow files, clip folders, seed dataset layouts, video files.
 
 Everything leaves this package as ``uint8`` RGB ``(H, W, 3)`` frames, ``uint8 (H, W)`` masks and
-``float32 (2, H, W)`` flow in pixels (DESIGN.md §3); OpenCV's BGR order stays inside.
+``float32 (2, H, W)`` flow in pixels (docs/conventions.md); OpenCV's BGR order stays inside.
 """
 
 from workbench.io.atomic import atomic_dir, atomic_file, write_bytes_atomic, write_text_atomic

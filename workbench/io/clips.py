@@ -1,4 +1,4 @@
-"""The native clip folder (DESIGN.md §4): reading and writing.
+"""The native clip folder (docs/conventions.md): reading and writing.
 
 ```
 <root>/<clip>/frames/000000.png      RGB
@@ -82,7 +82,7 @@ class ClipFolder(FileSequence):
         if not self.root.is_dir():
             raise InputError(f"{self.root}: folder not found (expected a clip folder with frames/)")
         if not (self.root / "frames").is_dir():
-            raise InputError(f"{self.root}: no frames/ folder (expected a clip folder, DESIGN.md §4)")
+            raise InputError(f"{self.root}: no frames/ folder (expected a clip folder, docs/conventions.md)")
         self.name = self.root.name
         self.frame_files = list_images(self.root / "frames")
         self.meta = self._read_meta()

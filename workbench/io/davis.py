@@ -1,4 +1,4 @@
-"""The DAVIS layout (DESIGN.md §4, "Seed layouts").
+"""The DAVIS layout (docs/conventions.md).
 
 ```
 <root>/JPEGImages/<resolution>/<seq>/00000.jpg     RGB frames

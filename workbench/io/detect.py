@@ -1,6 +1,6 @@
 """Open any supported dataset by looking at what is on disk.
 
-Layouts, checked in this order (DESIGN.md §4):
+Layouts, checked in this order (docs/conventions.md):
 
 ==================  ==============================================================  ==================
 layout              how it is recognised                                            sequences

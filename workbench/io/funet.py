@@ -1,4 +1,4 @@
-"""The FUNet seed layout (DESIGN.md §4, "Seed layouts").
+"""The FUNet seed layout (docs/conventions.md).
 
 ```
 <root>/original_training/original{seq}_{n}.jpg      RGB frames

@@ -4,7 +4,7 @@ A sequence is one clip (one continuous shot). Readers for every layout (clip fol
 layout, DAVIS, image folders, video files) return lists of sequences, so that datasets, splits, the
 pipeline and ``workbench data info`` never care where frames came from.
 
-Shapes (DESIGN.md §3): ``frame(i)`` → ``uint8 (H, W, 3)`` RGB; ``mask(i)`` → ``uint8 (H, W)`` class ids
+Shapes (docs/conventions.md): ``frame(i)`` → ``uint8 (H, W, 3)`` RGB; ``mask(i)`` → ``uint8 (H, W)`` class ids
 (0 background, 255 ignore); ``flow_fwd(i)`` (t → t+1) and ``flow_bwd(i)`` (t → t−1) → ``float32 (2, H, W)``
 in pixels, or ``None`` when the sequence has no ground-truth flow.
 """

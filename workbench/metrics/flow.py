@@ -1,6 +1,6 @@
 """Optical-flow errors: end-point error (EPE) and the KITTI outlier rate Fl-all.
 
-Conventions (DESIGN.md §3): flow is ``float32 (2, H, W)`` — or a batch ``(N, 2, H, W)`` — in pixels,
+Conventions (docs/conventions.md): flow is ``float32 (2, H, W)`` — or a batch ``(N, 2, H, W)`` — in pixels,
 channel 0 = dx (+right), channel 1 = dy (+down). A ground-truth vector with a non-finite component (NaN,
 as ``workbench.io.read_flo`` returns unknown vectors) is unknown and excluded; an optional boolean
 ``valid`` mask ``(H, W)`` (``(N, H, W)`` for a batch) excludes more, e.g. KITTI's sparse valid map.

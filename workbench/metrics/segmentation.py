@@ -1,6 +1,6 @@
 """Per-frame segmentation metrics: confusion matrix, IoU / mIoU, foreground IoU, Dice, pixel accuracy.
 
-Conventions (DESIGN.md §3): predictions and ground truth are integer class ids of equal shape, ``(H, W)``
+Conventions (docs/conventions.md): predictions and ground truth are integer class ids of equal shape, ``(H, W)``
 for one frame or ``(N, H, W)`` for a batch (then every pixel of every frame is pooled). ``0`` is background;
 pixels where the **ground truth** equals ``ignore_index`` (``255`` by default, ``None`` disables it) are
 excluded from every count. In the binary task ``1`` = person and the foreground is ``label > 0``.
@@ -132,7 +132,7 @@ def pixel_accuracy(pred: Any, gt: Any, ignore_index: int | None = IGNORE_INDEX) 
 
 
 def frame_iou(pred: Any, gt: Any, num_classes: int = 2, ignore_index: int | None = IGNORE_INDEX) -> float:
-    """The per-frame IoU that run records average (DESIGN.md §4 ``mean_iou``).
+    """The per-frame IoU that run records average (``mean_iou`` of docs/conventions.md).
 
     Foreground IoU (:func:`foreground_iou`) for the binary task (``num_classes == 2``), otherwise mIoU
     (:func:`mean_iou`).

@@ -1,7 +1,7 @@
 """Temporal stability of a predicted label sequence ("flicker").
 
 Conventions: ``preds`` and ``gts`` are sequences of integer label maps ``(H, W)`` (one per frame, a list
-or a ``(T, H, W)`` array); ``255`` in the ground truth = ignore. ``flows_bwd`` follows DESIGN.md §3: element
+or a ``(T, H, W)`` array); ``255`` in the ground truth = ignore. ``flows_bwd`` follows docs/conventions.md: element
 ``t`` is the ``float32 (2, H, W)`` flow in pixels from frame ``t`` to frame ``t−1``, so that
 ``frame_t(x) ≈ frame_{t−1}(x + flows_bwd[t](x))``; element 0 is not used (``None`` is fine); NaN = unknown.
 

@@ -1,6 +1,6 @@
 """Low-level differentiable ops shared by the flow and segmentation code.
 
-``warp`` — bilinear backward warping in pixel units with a validity mask (DESIGN.md §3).
+``warp`` — bilinear backward warping in pixel units with a validity mask (docs/conventions.md).
 ``correlation`` / ``Correlation`` — PWC-Net's cost volume with an exact PyTorch reference and a CuPy CUDA
 kernel (``kernels/correlation.cu``), chosen by ``use_backend`` / ``$WORKBENCH_CORR_BACKEND`` (auto|torch|cupy).
 Only this package may import CuPy, and only lazily.

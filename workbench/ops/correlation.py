@@ -1,7 +1,7 @@
 """PWC-Net correlation (cost volume) with a PyTorch reference and a CuPy CUDA kernel behind one switch.
 
 Semantics (PWC-Net, Sun et al., "PWC-Net: CNNs for Optical Flow Using Pyramid, Warping, and Cost Volume",
-arXiv:1709.02371, §3 "cost volume layer"; DESIGN.md §5): for features ``f1, f2 (N, C, H, W)`` and maximum
+arXiv:1709.02371, §3 "cost volume layer"): for features ``f1, f2 (N, C, H, W)`` and maximum
 displacement ``d`` (PWC-Net uses 4), stride 1,
 
     out[n, k, y, x] = mean_c f1[n, c, y, x] · f2[n, c, y + dy, x + dx],   dy = k // (2d+1) − d,  dx = k % (2d+1) − d

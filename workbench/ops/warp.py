@@ -1,6 +1,6 @@
 """Backward warping by optical flow.
 
-Convention (DESIGN.md §3): flow is in pixels, channel 0 = dx (+right), channel 1 = dy (+down);
+Convention (docs/conventions.md): flow is in pixels, channel 0 = dx (+right), channel 1 = dy (+down);
 ``warp(img, flow)`` samples ``img`` at ``x + flow(x)`` with bilinear interpolation, so warping frame t−1
 by ``flow_bwd[t]`` predicts frame t. Pixel centres sit at integer coordinates (0 … W−1), which is what
 ``grid_sample(align_corners=True)`` expects after normalising by ``W − 1``.

@@ -1,6 +1,6 @@
 """``run_video``: one pass of the streaming pipeline over a sequence, with metrics and per-region rows.
 
-Rows follow the run-record contract (DESIGN.md §4): one per (frame, region) with ``frame, region, decision,
+Rows follow the run-record contract (docs/conventions.md): one per (frame, region) with ``frame, region, decision,
 score_pred, score_true, target, iou, t_flow_ms, t_decision_ms, t_seg_ms, t_warp_ms, t_total_ms`` plus
 ``key_frame`` (the frame index the region's output comes from), ``score_cum`` (under the cumulative rule: the
 compound score compared with the target; NaN otherwise) and ``t_stitch_ms``. A row's times are its
@@ -108,7 +108,7 @@ class Rows(SequenceABC):
 
 
 class RunSummary:
-    """The run summary (DESIGN.md §4) accumulated frame by frame: ``update(...)`` once per frame, ``result()``.
+    """The run summary (docs/conventions.md) accumulated frame by frame: ``update(...)`` once per frame, ``result()``.
 
     Equals the batch computation over all rows and frames to float rounding. Only the per-frame times are kept
     (8 bytes a frame), for the exact median.

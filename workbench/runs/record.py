@@ -1,4 +1,4 @@
-"""``record_run``: run the pipeline over one sequence and write its run record (DESIGN.md §4)."""
+"""``record_run``: run the pipeline over one sequence and write its run record (docs/conventions.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run records (DESIGN.md §4): write atomically, load with validation, list.
+"""Run records (docs/conventions.md): write atomically, load with validation, list.
 
 ```
 <root>/<run_id>/run.json          run_id, created, workbench_version, git_commit, method, config, source,

@@ -1,6 +1,6 @@
 """Segmentation checkpoints: the network, and everything prediction needs to feed it as in training.
 
-A checkpoint (DESIGN.md §3) is a ``torch.save`` dict: ``arch`` (registered model name), ``options`` (the
+A checkpoint (docs/conventions.md) is a ``torch.save`` dict: ``arch`` (registered model name), ``options`` (the
 ``create_model`` keywords that rebuild it, e.g. ``size``/``num_classes``), ``config`` (the network's config,
 checked on load), ``state_dict`` (float32), ``input`` (``rgb`` | ``funet`` | ``funet_flow``), ``flow`` (the
 flow method the network was trained with; ``None`` for RGB networks), ``scale`` (frames are resized by it

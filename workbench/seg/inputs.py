@@ -1,7 +1,7 @@
 """Network inputs of the segmentation variants, built the same way in training and in prediction.
 
 Tensors: frames ``float32 (N, 3, H, W)`` RGB in [0, 1]; ``flow_bwd`` ``(N, 2, H, W)`` in pixels from frame t to
-frame t−1 (DESIGN.md §3), so it lives on frame t's pixel grid; ``prev_probs`` ``(N, K, H, W)`` class
+frame t−1 (docs/conventions.md), so it lives on frame t's pixel grid; ``prev_probs`` ``(N, K, H, W)`` class
 probabilities of the previous frame's prediction (K = 1: the sigmoid of the binary logit).
 
 - ``rgb``: RGB (``unet`` and the fast network).

@@ -1,6 +1,6 @@
 """Pictures of flow fields and label maps, returned as arrays (nothing is shown or written here).
 
-Conventions (DESIGN.md §3): flow is ``float32 (2, H, W)`` in pixels, channel 0 = dx (+right), channel 1 =
+Conventions (docs/conventions.md): flow is ``float32 (2, H, W)`` in pixels, channel 0 = dx (+right), channel 1 =
 dy (+down); NaN (or a component with magnitude > 1e9, the ``.flo`` unknown marker) = unknown. Images in and
 out are ``uint8`` RGB ``(H, W, 3)``; masks / labels are integer class ids ``(H, W)`` with ``255`` = ignore.
 
