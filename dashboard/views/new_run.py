@@ -48,7 +48,9 @@ with st.form("new_run"):
     cols = st.columns(4)
     shipped = sorted(p.parent.name for p in MODELS_DIR.glob("*/checkpoint.pt"))
     seg_models = [m for m in shipped if not m.startswith(("decision", "pwc"))] or ["unet"]
-    seg = cols[0].selectbox("segmentation network", seg_models + available_teachers(), key="new_seg",
+    seg_choices = seg_models + available_teachers()
+    seg = cols[0].selectbox("segmentation network", seg_choices, key="new_seg",
+                            index=seg_choices.index("unet") if "unet" in seg_choices else 0,  # the CLI's default
                             help="mediapipe: MediaPipe Selfie Segmentation, the real-video teacher (make teacher)")
     decision = cols[1].selectbox("decision network", [m for m in shipped if m.startswith("decision")] or ["decision"],
                                  key="new_decision")

@@ -136,6 +136,7 @@ def test_worst_frames_open(app, dashboard_runs):
 @pytest.mark.skipif(not (MODELS_DIR / "unet" / "checkpoint.pt").is_file(), reason="no shipped unet checkpoint")
 def test_new_run_appears(app, dashboard_runs):
     open_page(app, "new_run")
+    assert app.selectbox(key="new_seg").value == "unet"  # the same default as `workbench dvs run --seg`
     before = len(app.sidebar.selectbox(key="run").options)
     app.selectbox(key="new_source").set_value(str(dashboard_runs["clips"] / "clip_0000"))
     app.selectbox(key="new_policy").set_value("oracle")
