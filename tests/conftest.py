@@ -18,3 +18,16 @@ def easy_clips(tmp_path_factory) -> Path:
     synthesize(out, SynthConfig(clips=3, frames=16, size=(320, 192), seed=11, classes="parts", difficulty="easy"),
                progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_unet():
+    """A tiny untrained U-Net (seed 0, eval mode) for tests of plumbing, not accuracy; never modify it."""
+    import torch
+
+    from workbench.seg.checkpoint import build_network
+
+    torch.manual_seed(0)
+    net = build_network("unet", {"size": "tiny"})
+    net.model.eval()
+    return net

@@ -93,14 +93,14 @@ def test_layered_scenes_are_held_out_and_scored_like_the_clips(result):
             assert row["epe_diff_dis_medium"] == pytest.approx(row["epe"] - reference["epe"], abs=1e-6)
 
 
-def test_clip_interval_resamples_whole_clips():
+def test_clip_interval_of_per_clip_values():
     from workbench.bench import clip_interval
 
-    same = clip_interval([1.0, 3.0, 1.0, 3.0, 1.0, 3.0], pairs_per_clip=2)
-    assert same == (2.0, 2.0)  # clips that agree leave no uncertainty, however much their pairs differ
-    lo, hi = clip_interval([1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0], pairs_per_clip=2)
+    assert clip_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)  # clips that agree leave no uncertainty
+    lo, hi = clip_interval([1.0, 2.0, 3.0, 4.0])
     assert 1.0 <= lo < 2.5 < hi <= 4.0
-    assert clip_interval([1.0, 2.0, 3.0, 4.0], 2) == clip_interval([1.0, 2.0, 3.0, 4.0], 2)  # deterministic
+    assert clip_interval([1.0, 2.0, 3.0, 4.0]) == (lo, hi)  # deterministic
+    assert all(math.isnan(v) for v in clip_interval([3.0]))
 
 
 def test_moving_pixel_scores(monkeypatch):

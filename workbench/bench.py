@@ -163,11 +163,10 @@ def _pairs_of(clips: Iterable[Iterable[Any]]) -> list[tuple[np.ndarray, np.ndarr
 CI_RESAMPLES = 2000  # bootstrap resamples of the clips for a 95 % interval
 
 
-def clip_interval(per_pair: list[float], pairs_per_clip: int, resamples: int = CI_RESAMPLES,
-                  seed: int = 0) -> tuple[float, float]:
-    """95 % bootstrap interval of the mean of ``per_pair`` values, resampling whole clips (pairs of one clip
-    are not independent). Deterministic (``seed``); ``(nan, nan)`` with fewer than 2 clips."""
-    values = np.asarray(per_pair, np.float64).reshape(-1, pairs_per_clip).mean(axis=1)
+def clip_interval(per_clip: list[float], resamples: int = CI_RESAMPLES, seed: int = 0) -> tuple[float, float]:
+    """95 % bootstrap interval of the mean of one value per clip (whole clips are resampled: the pairs of one
+    clip are not independent). Deterministic (``seed``); ``(nan, nan)`` with fewer than 2 clips."""
+    values = np.asarray(per_clip, np.float64)
     if len(values) < 2:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
@@ -200,9 +199,11 @@ def _time_flows(estimator: FlowEstimator, pairs: list[tuple[np.ndarray, np.ndarr
 
 
 def _pooled(flows: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-            moving_only: bool) -> dict[str, float | int]:
-    """EPE and Fl-all pooled over the pixels of all pairs (pairs weighted by their valid pixels)."""
+            moving_only: bool) -> dict[str, Any]:
+    """EPE and Fl-all pooled over the pixels of all pairs (pairs weighted by their valid pixels), and each
+    pair's own EPE (``per_pair``; NaN for a pair without valid pixels)."""
     total = epe_sum = fl_sum = 0.0
+    per_pair = []
     for flow, (_, _, gt) in zip(flows, pairs, strict=True):
         valid = None
         if moving_only:
@@ -210,13 +211,14 @@ def _pooled(flows: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray, n
                 valid = np.sqrt((gt**2).sum(axis=0)) > MOVING_PX
         errors = flow_errors(flow, gt, valid)
         n = errors["num_valid"]
+        per_pair.append(errors["epe"] if n else float("nan"))
         if n:
             total += n
             epe_sum += errors["epe"] * n
             fl_sum += errors["fl_all"] * n
     if not total:
-        return {"epe": float("nan"), "fl_all": float("nan"), "num_valid": 0}
-    return {"epe": epe_sum / total, "fl_all": fl_sum / total, "num_valid": int(total)}
+        return {"epe": float("nan"), "fl_all": float("nan"), "num_valid": 0, "per_pair": per_pair}
+    return {"epe": epe_sum / total, "fl_all": fl_sum / total, "num_valid": int(total), "per_pair": per_pair}
 
 
 def _prefixed(progress: Callable[[str], None] | None, part: str) -> Callable[[str], None] | None:
@@ -253,9 +255,8 @@ def _bench_methods(config: BenchFlowConfig, estimators: dict[str, tuple[FlowEsti
         overall = _pooled(flows, pairs, moving_only=False)
         row.update(epe=overall["epe"], fl_all=overall["fl_all"], num_valid=overall["num_valid"])
         if pairs_per_clip:  # every pair has all its pixels valid: the pooled EPE is the mean of the pairs'
-            per_pair = [flow_errors(flow, gt)["epe"] for flow, (_, _, gt) in zip(flows, pairs, strict=True)]
-            row["epe_ci"] = list(clip_interval(per_pair, pairs_per_clip))
-            row["epe_clips"] = np.asarray(per_pair).reshape(-1, pairs_per_clip).mean(axis=1).tolist()
+            row["epe_clips"] = np.reshape(overall["per_pair"], (-1, pairs_per_clip)).mean(axis=1).tolist()
+            row["epe_ci"] = list(clip_interval(row["epe_clips"]))
         if moving:
             moved = _pooled(flows, pairs, moving_only=True)
             row.update(epe_moving=moved["epe"], fl_all_moving=moved["fl_all"], num_moving=moved["num_valid"])
@@ -265,7 +266,7 @@ def _bench_methods(config: BenchFlowConfig, estimators: dict[str, tuple[FlowEsti
         if reference is not None and "epe_clips" in row and row is not reference:
             diff = np.subtract(row["epe_clips"], reference["epe_clips"]).tolist()
             row["epe_diff_dis_medium"] = float(np.mean(diff))
-            row["epe_diff_dis_medium_ci"] = list(clip_interval(diff, 1))
+            row["epe_diff_dis_medium_ci"] = list(clip_interval(diff))
     return rows
 
 

@@ -23,6 +23,13 @@ from workbench.errors import InputError
 
 
 def cmd_data_synth(args: argparse.Namespace) -> int:
+    foreign = _CALL_ONLY if args.kind == "layers" else _LAYERS_ONLY
+    given = [name for name in foreign if getattr(args, name) != args.synth_defaults[name]]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise InputError(f"{option}: a video-call option; --kind layers takes --clips, --frames, --size, --seed, "
+                         "--difficulty, --photo-split, --layers and --max-motion" if args.kind == "layers" else
+                         f"{option}: an option of --kind layers (generic layered scenes), not of video calls")
     if args.kind == "layers":
         summary, size = _synth_layers(args)
     else:
@@ -42,18 +49,15 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-#: data synth options that shape a video call and mean nothing to generic layered scenes
-_CALL_ONLY = {"classes": "binary", "backgrounds": None, "camouflage": None, "photo_backgrounds": 0.0,
-              "photo_textures": 0.0, "hats": 0.0, "clutter": 0.0, "camera": "none"}
+#: data synth options of one kind only (compared with the parser's own defaults: a given one is refused)
+_CALL_ONLY = ("classes", "backgrounds", "camouflage", "fps", "photo_backgrounds", "photo_textures", "hats", "clutter",
+              "camera", "camera_prob")
+_LAYERS_ONLY = ("layers", "max_motion")
 
 
 def _synth_layers(args: argparse.Namespace) -> tuple[dict, tuple[int, int]]:
     from workbench.data.flying import FlyingConfig, synthesize_flying
 
-    given = [k for k, default in _CALL_ONLY.items() if getattr(args, k) != default]
-    if given:
-        raise InputError(f"--{given[0].replace('_', '-')}: a video-call option; --kind layers takes --clips, "
-                         "--frames, --size, --seed, --difficulty, --photo-split, --layers and --max-motion")
     config = FlyingConfig(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed,
                           layers=args.layers, max_motion=args.max_motion, difficulty=args.difficulty,
                           photo_split=args.photo_split)
@@ -164,7 +168,8 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     _add_camera(synth)
     synth.add_argument("--overwrite", action="store_true", help="replace existing clip folders")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
-    synth.set_defaults(func=cmd_data_synth)
+    synth.set_defaults(func=cmd_data_synth,
+                       synth_defaults={name: synth.get_default(name) for name in _CALL_ONLY + _LAYERS_ONLY})
 
     anim = dsub.add_parser("animate", help="turn (portrait, mask) stills into clips with exact mask and flow",
                            description="Move each portrait's cut-out over a background with the synthetic motion "

@@ -107,3 +107,6 @@ def test_cli_writes_clip_folders_and_refuses_call_options(tmp_path, capsys):
     assert main(["data", "synth", "--kind", "layers", "--photo-backgrounds", "0.5", "--out", str(tmp_path / "x")]) == 2
     assert not (tmp_path / "x").exists()
     assert "--photo-backgrounds: a video-call option" in capsys.readouterr().err
+    assert main(["data", "synth", "--max-motion", "0.3", "--out", str(tmp_path / "y")]) == 2  # calls: refused too
+    assert not (tmp_path / "y").exists()
+    assert "--max-motion: an option of --kind layers" in capsys.readouterr().err

@@ -24,18 +24,14 @@ from workbench.pipeline import PipelineConfig, VideoSegmenter, run_video
 from workbench.pipeline.labels import LabelConfig, clip_labels
 from workbench.pipeline.run import Rows, summarize
 from workbench.pipeline.streaming import estimate_flow
-from workbench.seg.checkpoint import build_network
 from workbench.seg.segmenter import frame_tensor, logits_to_probs, probs_to_labels
 
 W, H = 64, 48
 
 
 @pytest.fixture(scope="module")
-def net():
-    torch.manual_seed(0)
-    net = build_network("unet", {"size": "tiny"})
-    net.model.eval()
-    return net
+def net(tiny_unet):
+    return tiny_unet
 
 
 @pytest.fixture(scope="module")

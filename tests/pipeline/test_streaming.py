@@ -16,11 +16,8 @@ from workbench.seg.segmenter import Segmenter
 
 
 @pytest.fixture(scope="module")
-def net():
-    torch.manual_seed(0)
-    net = build_network("unet", {"size": "tiny"})
-    net.model.eval()
-    return net
+def net(tiny_unet):
+    return tiny_unet
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,15 +86,12 @@ class PairBank:
 
     @classmethod
     def synthetic(cls, clips: int, frames: int, size: tuple[int, int], seed: int, progress: bool) -> PairBank:
+        """Video calls (:mod:`workbench.data.synthetic`)."""
         from workbench.data.synthetic import SynthConfig, TalkingHeadClip
 
-        bank = cls()
         config = SynthConfig(clips=clips, frames=frames, size=size, seed=seed)
-        for index in tqdm(range(clips), desc=f"clips (seed {seed})", unit="clip", disable=not progress,
-                          leave=False):
-            items = list(TalkingHeadClip(config, index))
-            bank.add([i.frame for i in items], [i.flow_fwd for i in items[:-1]], [i.flow_bwd for i in items[1:]])
-        return bank
+        return cls.rendered((TalkingHeadClip(config, i) for i in range(clips)), clips, f"clips (seed {seed})",
+                            progress)
 
     @classmethod
     def layered(cls, clips: int, frames: int, size: tuple[int, int], seed: int, max_motion: float,
@@ -102,12 +99,17 @@ class PairBank:
         """Generic layered scenes (:mod:`workbench.data.flying`), train-split photographs only."""
         from workbench.data.flying import FlyingClip, FlyingConfig
 
-        bank = cls()
         config = FlyingConfig(clips=clips, frames=frames, size=size, seed=seed, max_motion=max_motion)
         config.validate()
-        for index in tqdm(range(clips), desc=f"layered scenes (seed {seed})", unit="clip", disable=not progress,
-                          leave=False):
-            items = list(FlyingClip(config, index))
+        return cls.rendered((FlyingClip(config, i) for i in range(clips)), clips, f"layered scenes (seed {seed})",
+                            progress)
+
+    @classmethod
+    def rendered(cls, clips: Iterable[Iterable[Any]], count: int, desc: str, progress: bool) -> PairBank:
+        """Frames and exact flows of generated clips (each an iterable of ``FrameData``), rendered one by one."""
+        bank = cls()
+        for clip in tqdm(clips, total=count, desc=desc, unit="clip", disable=not progress, leave=False):
+            items = list(clip)
             bank.add([i.frame for i in items], [i.flow_fwd for i in items[:-1]], [i.flow_bwd for i in items[1:]])
         return bank
 
@@ -252,6 +254,8 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
 
         start_from = load_pwc(config.load)
         with fitting(Path(config.load), f"weights do not fit a {config.variant!r} network (--variant)"):
+            if start_from.config.to_dict() != model.config.to_dict():  # same shapes can still mean another network
+                raise ValueError(f"its config {start_from.config.to_dict()} is not {config.variant!r}'s")
             model.load_state_dict(start_from.state_dict())
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 7]))
