@@ -684,7 +684,8 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     pred.add_argument("-t", "--mask-threshold", type=T.THRESHOLD, default=None,
                       help="foreground probability threshold (default: the checkpoint's, 0.5)")
     pred.add_argument("-s", "--scale", type=T.SCALE, default=None,
-                      help="resize frames by this factor before the network (default: the checkpoint's)")
+                      help="resize frames by this factor before the network (default: the checkpoint's, or "
+                           "down to the frame width it was trained at, e.g. 0.5 for a 640-wide call)")
     pred.add_argument("-g", "--gpu", type=T.GPU, default=None, metavar="INDEX", help="CUDA device (default CPU)")
     pred.add_argument("--no-viz", action="store_true", help="do not write the side-by-side pictures")
     pred.add_argument("--no-save", action="store_true", help="do not write masks and composites")

@@ -144,3 +144,18 @@ def test_transfer_from_unet_starts_as_the_unet():
         torch.testing.assert_close(target.model(torch.cat(parts, dim=1)), expected)
     with pytest.raises(InputError, match="cannot start"):
         transfer_weights(source, build_network("funet_flow", {"size": "small"}))
+
+
+def test_input_scale_brings_wide_frames_back_to_the_training_width():
+    """A network trained on generated 320-wide frames runs a 640-wide call at scale 0.5 (a person twice as
+    large in pixels as in training is not recognised); frames near the training width, checkpoints trained on
+    clip folders (width unknown) and an explicit scale keep theirs."""
+    net = build_network("fastseg", {})
+    assert net.input_scale(640) == 1.0  # no training record: the checkpoint's own scale
+    net.extra = {"train_config": {"frame_size": [320, 192]}}
+    assert net.input_scale(640) == 0.5 and net.input_scale(1280) == 0.25
+    assert net.input_scale(320) == net.input_scale(352) == 1.0
+    net.scale = 0.5  # trained at 160 wide
+    assert net.input_scale(320) == 0.5 and net.input_scale(640) == 0.25
+    net.extra = {"train_config": {"frame_size": [320, 192], "data": "my_clips"}}
+    assert net.input_scale(640) == 0.5  # clip folders: the width is not recorded, the checkpoint's scale stays

@@ -37,7 +37,7 @@ from workbench.viz.composite import BackgroundSpec, error_map, make_background, 
 @dataclass
 class PredictOptions:
     threshold: float | None = None  # None: the checkpoint's
-    scale: float | None = None  # None: the checkpoint's
+    scale: float | None = None  # None: the checkpoint's, or back to its training width (SegNetwork.input_scale)
     flow: str | None = None  # None: the checkpoint's flow method
     background: BackgroundSpec | None = None
     save: bool = True  # masks + composite
@@ -68,7 +68,8 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
     """
     from tqdm import tqdm
 
-    segmenter = Segmenter(net, flow=options.flow, scale=options.scale, device=options.device)
+    scale = options.scale if options.scale is not None else net.input_scale(seq.size[0])
+    segmenter = Segmenter(net, flow=options.flow, scale=scale, device=options.device)
     threshold = net.threshold if options.threshold is None else options.threshold
     if not 0 < threshold < 1:
         raise InputError(f"--mask-threshold {threshold}: expected a probability in (0, 1)")
