@@ -160,6 +160,8 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
     row = bench["rows"][0]
     cfg = bench["config"]
     crop = "x".join(str(v) for v in tc["crop"]) + " crops" if tc.get("crop") else "whole frames"
+    if tc.get("zoom"):
+        crop += f" zoomed ×{tc['zoom'][0]:g}–{tc['zoom'][1]:g} (log-uniform)"
     data = (f"`{tc['data']}`" if tc.get("data") else
             f"{tc.get('train_clips')} synthetic clips × {tc.get('frames')} frames at "
             f"{'x'.join(str(v) for v in tc.get('frame_size', []))}, difficulty {tc.get('difficulty')}, "

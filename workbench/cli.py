@@ -472,7 +472,8 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
                             difficulty=args.difficulty, classes=args.classes, seed=args.seed, epochs=args.epochs,
                             batch_size=args.batch_size, optimizer=args.optimizer, lr=args.learning_rate, loss=args.loss,
                             scale=args.scale,
-                            crop=None if args.crop == (0, 0) else args.crop, val_percent=args.validation,
+                            crop=None if args.crop == (0, 0) else args.crop, zoom=args.zoom,
+                            val_percent=args.validation,
                             val_frames=args.val_frames, load=args.load,
                             device="cpu" if args.gpu is None else str(args.gpu), threads=args.threads,
                             resume=args.resume, photo_backgrounds=args.photo_backgrounds,
@@ -543,6 +544,10 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                      help="binary loss (default bce, the seed's); more than two classes use cross-entropy")
     seg.add_argument("--crop", type=T.CROP, default=(160, 96),
                      help="training crop WIDTHxHEIGHT (default 160x96; 0x0: whole frames)")
+    seg.add_argument("--zoom", type=T.ZOOM, default=None, metavar="MIN:MAX",
+                     help="scale augmentation: each sample shows the frame zoomed by a random factor in MIN:MAX "
+                          "(log-uniform; e.g. 0.5:2 — below 1 only as far as the crop is smaller than the frame; "
+                          "default none)")
     seg.add_argument("--train-clips", type=T.COUNT, default=40, help="generated clips before the split (default 40)")
     seg.add_argument("--frames", type=T.COUNT, default=40, help="frames per generated clip (default 40)")
     seg.add_argument("--frame-size", type=T.SIZE, default=(320, 192), help="generated frame size (default 320x192)")

@@ -109,24 +109,25 @@ def grid(text: str) -> tuple[int, int]:
 grid.__name__ = "ROWSxCOLS"
 
 
-class IntRange:
-    """``MIN:MAX`` (inclusive) whole numbers, each an ``item``, MIN ≤ MAX; a single ``N`` means ``N:N``."""
+class Range:
+    """``MIN:MAX`` (inclusive), each an ``item`` (whole numbers if its kind is int), MIN ≤ MAX; ``N`` means ``N:N``."""
 
     __name__ = "MIN:MAX"
 
     def __init__(self, item: Number) -> None:
         self.item = item
 
-    def __call__(self, text: str) -> tuple[int, int]:
+    def __call__(self, text: str) -> tuple[float, float]:
         text = str(text).strip()
         expected = f"expected MIN:MAX (or N), each {self.item.expected}, MIN ≤ MAX"
+        kind = self.item.kind
         try:
-            lo, hi = (int(v) for v in text.split(":")) if ":" in text else (int(text),) * 2
+            lo, hi = (kind(v) for v in text.split(":")) if ":" in text else (kind(text),) * 2
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r}: {expected}") from None
-        if lo > hi:
+        if not lo <= hi:
             raise argparse.ArgumentTypeError(f"{text!r}: {expected}")
-        return int(self.item.check(lo, repr(text))), int(self.item.check(hi, repr(text)))
+        return kind(self.item.check(lo, repr(text))), kind(self.item.check(hi, repr(text)))
 
 
 class NumberList:
@@ -197,5 +198,6 @@ SIZE = Size()
 CROP = Size(lo=8, allow_zero=True)
 TARGETS = NumberList(SCORE)
 INTERVALS = NumberList(Number(int, 1, MAX_COUNT))
-RANGE = IntRange(Number(int, 0, 32))
+RANGE = Range(Number(int, 0, 32))
+ZOOM = Range(Number(float, 0.25, 4))
 """A count range, e.g. foreground layers per generated scene."""

@@ -46,7 +46,8 @@ class Config:
             origin = typing.get_origin(hint)
             if isinstance(hint, type) and issubclass(hint, Config) and isinstance(value, dict):
                 value = hint.from_dict(value)
-            elif (origin is tuple or hint is tuple) and isinstance(value, list):
+            elif isinstance(value, list) and (origin is tuple or hint is tuple or any(
+                    a is tuple or typing.get_origin(a) is tuple for a in typing.get_args(hint))):  # also X | None
                 value = tuple(value)
             values[name] = value
         return cls(**values)

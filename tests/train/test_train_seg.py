@@ -11,7 +11,7 @@ import torch
 from workbench.errors import InputError
 from workbench.seg import FLOW_NORM
 from workbench.seg.checkpoint import build_network, load_seg_checkpoint
-from workbench.train.seg import SegBank, SegTrainConfig, degraded_prev, sample_batch, seg_loss, train_seg
+from workbench.train.seg import SegBank, SegTrainConfig, degraded_prev, sample_batch, seg_loss, train_seg, zoomed
 
 
 def tiny_bank(flow_u: float = 2.0) -> SegBank:
@@ -43,6 +43,38 @@ def test_flip_negates_the_horizontal_flow():
         assert len(u) == 1 and x[0, 4].abs().max() == 0
         seen.add(round(u[0] * FLOW_NORM, 4))
     assert seen == {2.0, -2.0}  # both orientations occur, with u's sign following the mirror
+
+
+def test_zoom_resamples_frame_mask_flow_and_previous_prediction_consistently():
+    H, W = 48, 64
+    frame = np.zeros((H, W, 3), np.float32)
+    mask = np.zeros((H, W), np.uint8)
+    mask[12:36, 16:48] = 1  # a 32x24 box
+    frame[mask == 1] = 1.0
+    flow = np.stack([np.full((H, W), 2.0), np.full((H, W), -1.0)]).astype(np.float32)
+    prev = mask[None].astype(np.float32)
+    scales = []
+    for seed in range(40):
+        f, m, fl, p = zoomed(np.random.default_rng(seed), (0.5, 2.0), (32, 24), frame, mask, flow, prev)
+        assert f.shape == (24, 32, 3) and m.shape == (24, 32) and fl.shape == (2, 24, 32) and p.shape == (1, 24, 32)
+        assert set(np.unique(m)) <= {0, 1}  # labels stay labels (nearest neighbour)
+        s = fl[0].mean() / 2.0  # the flow scaled with the picture (per axis, as the window was resampled)
+        assert -fl[1].mean() == pytest.approx(s, rel=0.1) and fl[0].std() < 1e-5 and fl[1].std() < 1e-5
+        assert ((f[..., 0] > 0.5) == (m == 1)).mean() > 0.9 and ((p[0] > 0.5) == (m == 1)).mean() > 0.9
+        scales.append(s)
+    assert min(scales) >= 0.5 - 1e-6 and max(scales) <= 2.0 + 0.1  # zoom out only as far as the frame allows
+    assert min(scales) < 0.8 and max(scales) > 1.5
+    whole, *_ = zoomed(np.random.default_rng(0), (0.25, 0.5), (W, H), frame, mask, None, None)
+    assert np.array_equal(whole, frame)  # a frame-sized output cannot zoom out: the frame itself
+
+
+def test_sample_batch_with_zoom_keeps_shapes_and_draws_scales():
+    net = build_network("funet", {"size": "tiny"})
+    x, y = sample_batch(tiny_bank(), [(0, 1), (0, 2)], np.random.default_rng(0), net, crop=(16, 8), zoom=(1, 3))
+    assert x.shape == (2, 4, 8, 16) and y.shape == (2, 8, 16)
+    x, y = sample_batch(tiny_bank(), [(0, 1)], np.random.default_rng(0), net, crop=None, zoom=(2, 2))
+    blocks = y[0, ::2, ::2].repeat_interleave(2, 0).repeat_interleave(2, 1)
+    assert x.shape == (1, 4, 24, 32) and torch.equal(y[0], blocks)  # a 16x12 window, every label pixel doubled
 
 
 def test_degraded_previous_mask_is_close_but_not_exact():
@@ -117,6 +149,10 @@ def test_config_errors(tmp_path):
         train_seg(config(tmp_path, val_percent=0), progress=False)
     with pytest.raises(InputError, match="no training state"):
         train_seg(config(tmp_path, resume=True), progress=False)
+    with pytest.raises(InputError, match="--zoom 2:1: expected MIN:MAX"):
+        train_seg(config(tmp_path, zoom=(2.0, 1.0)), progress=False)
+    with pytest.raises(InputError, match="--crop 128x128 is larger"):
+        train_seg(config(tmp_path, crop=(128, 128), zoom=(1.0, 2.0), epochs=1), progress=False)
     with pytest.raises(InputError, match="--crop 128x128 is larger"):
         train_seg(config(tmp_path, crop=(128, 128), epochs=1), progress=False)
     with pytest.raises(InputError, match="--flow gt needs ground-truth flow"):

@@ -7,10 +7,11 @@ Frames, masks and flows are resized by ``scale`` once, when loaded; the flow fro
 per frame pair with the network's flow method (``flow``; ``gt`` uses the ground truth), at that size.
 
 One epoch visits every training frame t ≥ 1 once, in a shuffled order, as a random ``crop`` (or the whole
-frame) with a random horizontal flip (the flow's u negated) and photometric jitter of the frame. The
-``funet_flow`` input needs the previous frame's prediction: training uses the previous ground-truth mask,
-degraded as a real prediction would be (shifted, eroded or dilated, blurred, softened; on 10 % of samples
-none at all, as on a sequence's first frame), then warped by the flow exactly as in prediction.
+frame; with ``zoom``, a window of a random scale resampled to that size) with a random horizontal flip (the
+flow's u negated) and photometric jitter of the frame. The ``funet_flow`` input needs the previous frame's
+prediction: training uses the previous ground-truth mask, degraded as a real prediction would be (shifted,
+eroded or dilated, blurred, softened; on 10 % of samples none at all, as on a sequence's first frame), then
+warped by the flow exactly as in prediction.
 
 The seed's recipe is the default: RMSprop (lr 1e-4, momentum 0.9, weight decay 1e-8), gradient values
 clipped at 0.1, BCE-with-logits (``dice_bce`` adds a soft Dice term; more than two classes use CE),
@@ -93,6 +94,7 @@ class SegTrainConfig(Config):
     loss: str = "bce"  # bce | dice_bce (binary); ce is used for more than two classes
     scale: float = 1.0
     crop: tuple[int, int] | None = (160, 96)  # (W, H) training crops; None: whole frames
+    zoom: tuple[float, float] | None = None  # (MIN, MAX) random scale of each sample, log-uniform; None: no zoom
     val_percent: float = 10.0
     val_frames: int | None = None  # frames per validation clip (None: all)
     prev_none_prob: float = 0.3  # funet_flow: share of samples with no previous prediction (a first frame)
@@ -121,6 +123,8 @@ class SegTrainConfig(Config):
             raise InputError(f"--portrait-share {self.portrait_share}: expected a share in [0, 1]")
         if self.portrait_share > 0 and not self.portraits:
             raise InputError("--portrait-share needs --portraits (astronaut, or a folder of images and masks)")
+        if self.zoom is not None and not 0.25 <= self.zoom[0] <= self.zoom[1] <= 4:
+            raise InputError(f"--zoom {self.zoom[0]:g}:{self.zoom[1]:g}: expected MIN:MAX with 0.25 <= MIN <= MAX <= 4")
         if self.portraits and self.classes != "binary":
             raise InputError("--portraits: real portraits have person masks only; use --classes binary")
 
@@ -339,13 +343,48 @@ def own_prediction(net: SegNetwork, bank: SegBank, clip: int, t: int, rng: np.ra
     return (torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, 1))[0].numpy()
 
 
+def zoomed(rng: np.random.Generator, zoom: tuple[float, float], out: tuple[int, int], frame: np.ndarray,
+           mask: np.ndarray, flow: np.ndarray | None, prev: np.ndarray | None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """A random window of the sample resampled to ``out`` (W, H): the person appears ``s`` times larger.
+
+    ``s`` is drawn log-uniformly from ``zoom``; the window (``out / s``) never leaves the frame, so zooming out
+    (``s < 1``) is only possible down to the frame's own size (``out`` = a crop smaller than the frame). The frame
+    and the previous prediction are resampled bilinearly (area when shrinking), the mask by nearest neighbour,
+    and the flow is resampled and multiplied by the scale, as if the video had been filmed at that size.
+    """
+    H, W = mask.shape
+    ow, oh = out
+    lo = max(zoom[0], ow / W, oh / H)
+    s = math.exp(rng.uniform(math.log(lo), math.log(max(zoom[1], lo))))
+    w, h = min(W, max(1, round(ow / s))), min(H, max(1, round(oh / s)))
+    y0, x0 = int(rng.integers(H - h + 1)), int(rng.integers(W - w + 1))
+    if (w, h) == (ow, oh):
+        cut = (slice(y0, y0 + h), slice(x0, x0 + w))
+        return (frame[cut], mask[cut], None if flow is None else flow[(slice(None), *cut)],
+                None if prev is None else prev[(slice(None), *cut)])
+    smooth = cv2.INTER_AREA if w > ow else cv2.INTER_LINEAR
+
+    def resize(a: np.ndarray, how: int) -> np.ndarray:
+        return cv2.resize(np.ascontiguousarray(a[y0:y0 + h, x0:x0 + w]), (ow, oh), interpolation=how)
+
+    frame, mask = resize(frame, smooth), resize(mask, cv2.INTER_NEAREST)
+    if flow is not None:
+        flow = (resize(flow.transpose(1, 2, 0), smooth).transpose(2, 0, 1)
+                * np.float32([ow / w, oh / h])[:, None, None])
+    if prev is not None:
+        prev = resize(prev.transpose(1, 2, 0), smooth).reshape(oh, ow, -1).transpose(2, 0, 1)
+    return frame, mask, flow, prev
+
+
 def sample_batch(bank: SegBank, items: list[tuple[int, int]], rng: np.random.Generator, net: SegNetwork,
-                 crop: tuple[int, int] | None, prev_none_prob: float = 0.3, prev_own_prob: float = 0.0
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+                 crop: tuple[int, int] | None, prev_none_prob: float = 0.3, prev_own_prob: float = 0.0,
+                 zoom: tuple[float, float] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Network inputs ``(N, C, h, w)`` and targets ``int64 (N, h, w)`` for ``items`` (augmented).
 
     ``funet_flow``: the previous prediction is nothing (``prev_none_prob``), the network's own output on frame
-    t−1 (``prev_own_prob``), or else the degraded ground truth of t−1.
+    t−1 (``prev_own_prob``), or else the degraded ground truth of t−1. ``zoom``: each sample is a window
+    resampled to ``crop`` (or to the frame's size) by :func:`zoomed` instead of a plain crop.
     """
     xs, ys = [], []
     for clip, t in items:
@@ -369,11 +408,18 @@ def sample_batch(bank: SegBank, items: list[tuple[int, int]], rng: np.random.Gen
         gain = rng.uniform(0.85, 1.15, 3).astype(np.float32)
         bias = np.float32(rng.uniform(-0.06, 0.06))
         frame = np.clip(frame * gain + bias, 0, 1)
+        cut = crop
+        if zoom is not None:
+            H, W = mask.shape
+            if crop is not None and (crop[0] > W or crop[1] > H):
+                raise InputError(f"--crop {crop[0]}x{crop[1]} is larger than the training frames ({W}x{H})")
+            frame, mask, flow, prev = zoomed(rng, zoom, crop or (W, H), frame, mask, flow, prev)
+            cut = None
         x = build_input(net.input, _tensor(frame.transpose(2, 0, 1)), None if flow is None else _tensor(flow),
                         None if prev is None else _tensor(prev), num_classes=net.num_classes)[0]
         y = torch.from_numpy(np.ascontiguousarray(mask).astype(np.int64))
-        if crop is not None:
-            cw, ch = crop
+        if cut is not None:
+            cw, ch = cut
             H, W = y.shape
             if cw > W or ch > H:
                 raise InputError(f"--crop {cw}x{ch} is larger than the training frames ({W}x{H})")
@@ -511,7 +557,8 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
             for b in range(steps_per_epoch):
                 batch = [items[i] for i in order[b * config.batch_size:(b + 1) * config.batch_size]]
                 own = config.prev_own_prob if epoch >= 1 else 0.0  # once the network predicts something
-                x, y = sample_batch(train_bank, batch, rng, net, config.crop, config.prev_none_prob, own)
+                x, y = sample_batch(train_bank, batch, rng, net, config.crop, config.prev_none_prob, own,
+                                    config.zoom)
                 loss = seg_loss(net.model(x.to(device)), y.to(device), loss_name)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
