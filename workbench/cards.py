@@ -187,7 +187,8 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
     best = {k: _fmt(payload["metrics"].get(k), "{:.4f}") for k in ("val_dice", "val_iou")}
     opts = payload["options"]
     variant = opts.get("size") if "size" in opts else ", ".join(
-        [f"width {opts['width']}"] * ("width" in opts) + ["global context"] * bool(opts.get("context")))
+        [f"width {opts['width']}"] * ("width" in opts) + ["to 1/32"] * bool(opts.get("deep"))
+        + ["global context"] * bool(opts.get("context")))
     lines = [
         f"# {checkpoint.parent.name} — {arch}" + (f" ({variant})" if variant else ""),
         "",

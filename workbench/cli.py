@@ -466,7 +466,7 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
 
     out = _train_seg_out(args)
     config = SegTrainConfig(out=out, model=args.model, size=args.size, batch_norm=args.batch_norm, flow=args.flow,
-                            width=args.width, context=args.context,
+                            width=args.width, context=args.context, deep=args.deep,
                             data=args.data,
                             train_clips=args.train_clips, frames=args.frames, frame_size=args.frame_size,
                             difficulty=args.difficulty, classes=args.classes, seed=args.seed, epochs=args.epochs,
@@ -538,6 +538,8 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
     seg.add_argument("--context", action="store_true",
                      help="fastseg: gate the 1/16 features by their average over the frame (LR-ASPP's global "
                           "context)")
+    seg.add_argument("--deep", action="store_true",
+                     help="fastseg: one more encoder stage, to 1/32, fused back at 1/16 (a wider receptive field)")
     seg.add_argument("--optimizer", choices=["rmsprop", "adam"], default="rmsprop",
                      help="rmsprop (the seed's, momentum 0.9, weight decay 1e-8) or adam (default rmsprop)")
     seg.add_argument("--loss", choices=["bce", "dice_bce"], default="bce",

@@ -35,28 +35,34 @@ def test_checkpoint_round_trip(tmp_path, arch):
         assert torch.equal(net.model(x), loaded.model(x))
 
 
-def test_fastseg_width_and_context_round_trip_and_older_checkpoints_load(tmp_path):
-    """``--width`` / ``--context`` travel in the checkpoint's options; a checkpoint written before ``context``
-    existed (its config lacks the field) still loads, as the network it was; an unknown field does not."""
+@pytest.mark.parametrize("deep", [False, True])
+def test_fastseg_width_and_context_round_trip_and_older_checkpoints_load(tmp_path, deep):
+    """``--width`` / ``--context`` / ``--deep`` travel in the checkpoint's options; a checkpoint written before
+    ``context`` and ``deep`` existed (its config lacks the fields) still loads, as the network it was; an unknown
+    field does not."""
     torch.manual_seed(0)
-    net = build_network("fastseg", {"width": 8, "context": True}).model.eval()
+    net = build_network("fastseg", {"width": 8, "context": True, "deep": deep}).model.eval()
     plain = build_network("fastseg", {"width": 8}).model.eval()
     assert sum(p.numel() for p in net.parameters()) > sum(p.numel() for p in plain.parameters())
-    wrapped = build_network("fastseg", {"width": 8, "context": True})
+    wrapped = build_network("fastseg", {"width": 8, "context": True, "deep": deep})
     wrapped.model.load_state_dict(net.state_dict())
     save_seg_checkpoint(tmp_path / "ctx.pt", wrapped)
     loaded = load_seg_checkpoint(tmp_path / "ctx.pt")
-    assert (loaded.model.config.width, loaded.model.config.context) == (8, True)
+    assert (loaded.model.config.width, loaded.model.config.context, loaded.model.config.deep) == (8, True, deep)
+    with torch.no_grad():  # any frame size: the 1/32 features are brought back to the 1/16 grid's own size
+        assert net(torch.rand(1, 3, 50, 70)).shape == (1, 1, 50, 70)
     x = torch.rand(1, 3, 32, 48)
     with torch.no_grad():
         assert torch.equal(loaded.model.eval()(x), net(x))
     old = build_network("fastseg", {"width": 8})
     save_seg_checkpoint(tmp_path / "old.pt", old)
     payload = torch.load(tmp_path / "old.pt", weights_only=True)
-    del payload["config"]["context"]  # as written before the field existed
-    payload["options"].pop("context", None)
+    for field in ("context", "deep"):  # as written before the fields existed
+        del payload["config"][field]
+        payload["options"].pop(field, None)
     torch.save(payload, tmp_path / "old.pt")
-    assert load_seg_checkpoint(tmp_path / "old.pt").model.config.context is False
+    old_config = load_seg_checkpoint(tmp_path / "old.pt").model.config
+    assert old_config.context is False and old_config.deep is False
     payload["config"]["depth"] = 3
     torch.save(payload, tmp_path / "future.pt")
     with pytest.raises(InputError, match="future.pt: weights do not fit"):

@@ -143,7 +143,7 @@ def test_training_learns(tmp_path):
 
 
 def test_config_errors(tmp_path):
-    with pytest.raises(InputError, match="--width / --context shape fastseg, not 'unet'"):
+    with pytest.raises(InputError, match="--width / --context / --deep shape fastseg, not 'unet'"):
         train_seg(config(tmp_path, model="unet", context=True), progress=False)
     with pytest.raises(InputError, match="--validation 0"):
         train_seg(config(tmp_path, val_percent=0), progress=False)

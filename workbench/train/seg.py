@@ -66,7 +66,8 @@ class SegTrainConfig(Config):
     size: str = "small"  # U-Net widths: seed | small | tiny | deep (ignored by fastseg)
     batch_norm: bool = False  # U-Net: batch norm after each conv (the seed has none)
     width: int = 16  # fastseg: channels after the stem (the encoder doubles them twice)
-    context: bool = False  # fastseg: gate the 1/16 features by their frame average (LR-ASPP)
+    context: bool = False  # fastseg: gate the deepest features by their frame average (LR-ASPP)
+    deep: bool = False  # fastseg: one more encoder stage, to 1/32
     flow: str = "dis"  # flow method for funet / funet_flow inputs: dis | farneback | pwc | gt | zero
     data: str | None = None  # a dataset path; None: generate synthetic clips in memory
     train_clips: int = 40
@@ -105,8 +106,8 @@ class SegTrainConfig(Config):
     resume: bool = False
 
     def validate(self) -> None:
-        if self.model != "fastseg" and (self.width != 16 or self.context):
-            raise InputError(f"--width / --context shape fastseg, not {self.model!r} (its widths: --size)")
+        if self.model != "fastseg" and (self.width != 16 or self.context or self.deep):
+            raise InputError(f"--width / --context / --deep shape fastseg, not {self.model!r} (its widths: --size)")
         if self.epochs < 1 or self.batch_size < 1:
             raise InputError(f"--epochs {self.epochs} --batch-size {self.batch_size}: expected positive numbers")
         if not self.lr > 0:
@@ -508,7 +509,7 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
     if config.resume and not state_path.is_file():
         raise InputError(f"{state_path}: no training state to resume from")
     torch.manual_seed(config.seed)
-    options = ({"width": config.width, "context": config.context} if config.model == "fastseg"
+    options = ({"width": config.width, "context": config.context, "deep": config.deep} if config.model == "fastseg"
                else {"size": config.size, "batch_norm": config.batch_norm})
 
     init = load_seg_checkpoint(config.load) if config.load else None  # a bad file fails before the data work
