@@ -194,7 +194,7 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
         "",
         f"Segmentation network: {SEG_DESCRIPTIONS.get(arch, arch)}. Built by `create_model({arch!r})` "
         f"(`workbench/seg/`), "
-        + (f"continued from `{tc['load']}` (see *Reproduce* for the whole chain)" if tc.get("load") else
+        + (f"continued from `{tc['load']}` (how that was made: its own card)" if tc.get("load") else
            "trained from scratch")
         + " by `workbench train seg` on "
         + (f"the clip folders of `{tc['data']}`. " if tc.get("data") else "clips our own generator makes. ")
@@ -232,7 +232,8 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
         f"- Training time: {train.get('seconds', 0) / 60:.1f} min with {tc.get('threads')} torch threads "
         f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs), data generation and flow included",
         "",
-        "Reproduce (one command, CPU, writes this folder including this card):",
+        "Reproduce (one command, CPU, writes this folder including this card"
+        + (f"; it starts from `{tc['load']}`, made as its card says" if tc.get("load") else "") + "):",
         "", "```bash", command.strip(), "```", "",
         f"## Held-out synthetic clips ({cfg['size'][0]}x{cfg['size'][1]}, {cfg['threads']} threads)",
         "",
