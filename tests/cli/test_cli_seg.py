@@ -150,6 +150,15 @@ def test_train_seg_cli_writes_checkpoint_card_and_logs(tmp_path):
         {p.name for p in out.iterdir()}
     card = (out / "MODEL_CARD.md").read_text()
     assert "SHA-256" in card and "workbench train seg --model unet" in card and "ms/frame 640x360" in card
+    # a continued run (unet -> funet) with scale augmentation: the card says where it starts and how it zoomed
+    result = run("train", "seg", "--model", "funet", "--size", "tiny", "--train-clips", "3", "--frames", "4",
+                 "--frame-size", "64x48", "--crop", "32x32", "--zoom", "1:1.5", "-e", "1", "-b", "4", "-v", "34",
+                 "--load", str(out / "checkpoint.pt"), "--out", str(tmp_path / "f"), "--eval-clips", "1",
+                 "--eval-frames", "3", "--quiet")
+    assert result.returncode == 0, result.stderr
+    card = (tmp_path / "f" / "MODEL_CARD.md").read_text()
+    assert f"it starts from `{out / 'checkpoint.pt'}`" in card and "32x32 crops zoomed ×1–1.5" in card
+    assert_user_error(run("train", "seg", "--zoom", "0.1:2", "--out", str(tmp_path / "z")), "--zoom")
     assert_user_error(run("train", "seg", "--model", "unet", "-v", "0", "--out", str(tmp_path / "v")), "--validation")
     assert_user_error(run("train", "seg", "--model", "unet", "--resume", "--out", str(tmp_path / "r")),
                       "no training state")
