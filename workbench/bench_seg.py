@@ -112,8 +112,9 @@ def score_network(net: SegNetwork, clips: list[dict[str, Any]]) -> dict[str, Any
 
 
 def time_network(net: SegNetwork, frames: list[np.ndarray], repeat: int) -> float:
-    """Median over ``repeat`` passes of the mean ms/frame (flow + network) over ``frames``, no I/O."""
-    segmenter = Segmenter(net)
+    """Median over ``repeat`` passes of the mean ms/frame (flow + network) over ``frames``, no I/O — the network
+    at the checkpoint's own scale, so that each size measures the network at that size."""
+    segmenter = Segmenter(net, scale=net.scale)
     for frame in frames[:2]:  # untimed: allocations, lazy set-up
         segmenter.step(frame)
     passes = []

@@ -165,3 +165,26 @@ def test_input_scale_brings_wide_frames_back_to_the_training_width():
     assert net.input_scale(320) == 0.5 and net.input_scale(640) == 0.25
     net.extra = {"train_config": {"frame_size": [320, 192], "data": "my_clips"}}
     assert net.input_scale(640) == 0.5  # clip folders: the width is not recorded, the checkpoint's scale stays
+
+
+def test_segmenter_chooses_the_scale_per_sequence_and_the_pipeline_for_the_whole_frame():
+    """Without ``scale`` every consumer of a Segmenter (predict, bench seg --real, data label with a checkpoint
+    teacher) runs a wide sequence at the training width, chosen again after each reset; an explicit scale wins;
+    the adaptive pipeline segments its regions at the whole frame's scale, not the region's."""
+    from workbench.pipeline.streaming import PipelineConfig, VideoSegmenter
+
+    net = build_network("fastseg", {})
+    net.extra = {"train_config": {"frame_size": [64, 48]}}
+    segmenter = Segmenter(net)
+    probs = segmenter.step(np.zeros((96, 128, 3), np.uint8))
+    assert segmenter.scale == 0.5 and probs.shape[-2:] == (96, 128)  # the output keeps the frame's size
+    segmenter.reset()
+    segmenter.step(np.zeros((48, 64, 3), np.uint8))
+    assert segmenter.scale == 1.0  # a new sequence, its own width
+    fixed = Segmenter(net, scale=1.0)
+    fixed.step(np.zeros((96, 128, 3), np.uint8))
+    assert fixed.scale == 1.0
+    pipeline = VideoSegmenter(net, PipelineConfig(policy="per-frame", regions=(1, 2), overlap=8))
+    pipeline.step(np.zeros((96, 128, 3), np.uint8))  # 72-px-wide regions of a 128-px frame
+    assert pipeline.segmenter.scale == 0.5
+

@@ -91,6 +91,8 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
     if config.features == "flow+fast" and fast_net is None:
         raise InputError("--features flow+fast needs the fast network (--fast)")
     fast = Segmenter(fast_net) if config.features == "flow+fast" else None
+    if fast is not None:
+        fast.fit(W)  # the whole frame's scale, as the pipeline's fast network uses
     # Frames t − max_offset … t: per frame, per region, the crop, its logits and the fast network's logits (or
     # None). Pairs reach back max_offset frames at most, so nothing older is kept: memory does not grow with
     # the clip (only the labelled pairs, the output, do).

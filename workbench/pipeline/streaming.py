@@ -242,6 +242,9 @@ class VideoSegmenter:
             rows, cols = self.config.regions
             self._regions = region_grid(width, height, rows, cols, self.config.overlap)
             self._size = (width, height)
+            for segmenter in (self.segmenter, self._fast):  # regions are segmented at the whole frame's scale
+                if segmenter is not None:
+                    segmenter.fit(width)
         return self._regions
 
     def initial_state(self) -> StreamState:

@@ -2,8 +2,9 @@
 
 In the spirit of real-time portrait segmenters (MobileNet-style blocks, Howard et al., arXiv 1704.04861;
 the encoder–decoder of MediaPipe Selfie Segmentation): a stride-4 stem, inverted-residual blocks down to 1/16
-(optionally 1/32), and a decoder that fuses the 1/4 features before upsampling bilinearly to the input size. This is the
-per-frame baseline that adaptive key-frame scheduling of a slower network has to beat. Outputs are logits.
+(optionally 1/32), and a decoder that fuses the 1/4 features before upsampling bilinearly to the input size.
+This is the per-frame baseline that adaptive key-frame scheduling of a slower network has to beat. Outputs are
+logits.
 """
 
 from __future__ import annotations

@@ -68,8 +68,7 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
     """
     from tqdm import tqdm
 
-    scale = options.scale if options.scale is not None else net.input_scale(seq.size[0])
-    segmenter = Segmenter(net, flow=options.flow, scale=scale, device=options.device)
+    segmenter = Segmenter(net, flow=options.flow, scale=options.scale, device=options.device)
     threshold = net.threshold if options.threshold is None else options.threshold
     if not 0 < threshold < 1:
         raise InputError(f"--mask-threshold {threshold}: expected a probability in (0, 1)")

@@ -6,9 +6,12 @@ t to t−1 with the network's flow method when it needs one, builds the input wi
 :func:`workbench.seg.inputs.build_input`, and returns class probabilities at the frame's full size. The
 sigmoid is applied once (the FUNet seed applied it twice, which moved its 0.5 threshold to ≈1/255).
 
-Frames are resized by the network's ``scale`` before the flow and the network (as in training); logits
-are resized back bilinearly. ``step`` also records its stage times (``last_times``: flow and network, in
-milliseconds, no I/O) so that callers can report fps without reading or writing files.
+Frames are resized by ``scale`` before the flow and the network (as in training); logits are resized back
+bilinearly. Without an explicit ``scale`` it is chosen per sequence from its frame width
+(:meth:`SegNetwork.input_scale`: the checkpoint's own, or back to the width it was trained at) — at the first
+:meth:`step` after :meth:`reset`, or by :meth:`fit` for callers that segment parts of a frame. ``step`` also
+records its stage times (``last_times``: flow and network, in milliseconds, no I/O) so that callers can report
+fps without reading or writing files.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class Segmenter:
     def __init__(self, net: SegNetwork, flow: FlowEstimator | str | None = None, scale: float | None = None,
                  device: torch.device | str = "cpu"):
         self.net = net
+        self.auto_scale = scale is None  # chosen per sequence from the frame width (fit)
         self.scale = float(net.scale if scale is None else scale)
         if not self.scale > 0:
             raise InputError(f"--scale {scale}: expected a positive factor")
@@ -75,6 +79,13 @@ class Segmenter:
     def reset(self) -> None:
         self.prev_frame: np.ndarray | None = None
         self.prev_probs: torch.Tensor | None = None
+        self._fitted = False
+
+    def fit(self, width: int) -> None:
+        """Choose the scale for a sequence whose frames are ``width`` wide (no-op with an explicit ``scale``)."""
+        if self.auto_scale:
+            self.scale = self.net.input_scale(width)
+        self._fitted = True
 
     @torch.inference_mode()
     def logits(self, frame: np.ndarray, prev_frame: np.ndarray | None = None,
@@ -118,6 +129,8 @@ class Segmenter:
         ``flow_bwd`` (optional, ``(2, h, w)`` at the network's resolution, from t to t−1) replaces the
         estimate — training validation passes precomputed flows this way.
         """
+        if not self._fitted:
+            self.fit(frame.shape[1])
         logits, probs_small = self.logits(frame, self.prev_frame, self.prev_probs, flow_bwd)
         t_net = time.perf_counter()
         probs = probs_small if logits.shape[-2:] == probs_small.shape[-2:] else logits_to_probs(logits)

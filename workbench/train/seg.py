@@ -409,21 +409,16 @@ def sample_batch(bank: SegBank, items: list[tuple[int, int]], rng: np.random.Gen
         gain = rng.uniform(0.85, 1.15, 3).astype(np.float32)
         bias = np.float32(rng.uniform(-0.06, 0.06))
         frame = np.clip(frame * gain + bias, 0, 1)
-        cut = crop
-        if zoom is not None:
-            H, W = mask.shape
-            if crop is not None and (crop[0] > W or crop[1] > H):
-                raise InputError(f"--crop {crop[0]}x{crop[1]} is larger than the training frames ({W}x{H})")
+        H, W = mask.shape
+        if crop is not None and (crop[0] > W or crop[1] > H):
+            raise InputError(f"--crop {crop[0]}x{crop[1]} is larger than the training frames ({W}x{H})")
+        if zoom is not None:  # a window of a random scale, resampled to the crop: no plain crop after it
             frame, mask, flow, prev = zoomed(rng, zoom, crop or (W, H), frame, mask, flow, prev)
-            cut = None
         x = build_input(net.input, _tensor(frame.transpose(2, 0, 1)), None if flow is None else _tensor(flow),
                         None if prev is None else _tensor(prev), num_classes=net.num_classes)[0]
         y = torch.from_numpy(np.ascontiguousarray(mask).astype(np.int64))
-        if cut is not None:
-            cw, ch = cut
-            H, W = y.shape
-            if cw > W or ch > H:
-                raise InputError(f"--crop {cw}x{ch} is larger than the training frames ({W}x{H})")
+        if crop is not None and zoom is None:
+            cw, ch = crop
             y0, x0 = int(rng.integers(H - ch + 1)), int(rng.integers(W - cw + 1))
             x, y = x[:, y0:y0 + ch, x0:x0 + cw], y[y0:y0 + ch, x0:x0 + cw]
         xs.append(x)
