@@ -6,7 +6,8 @@ predict`` does (:class:`workbench.seg.Segmenter`: its own flow method estimated 
 prediction), and is scored per frame against the exact masks:
 
 - **IoU** and **Dice** of the foreground, and **boundary F** (DAVIS-style, tolerance 0.8 % of the diagonal),
-  averaged over frames;
+  averaged over frames, and the **IoU of each clip** (its frames' mean; the table shows the worst clip — a
+  mean over clips hides a background the network fails on);
 - **flicker**: the share of pixels whose label changes between consecutive frames while the ground truth
   does not (:func:`workbench.metrics.temporal_flicker`), averaged over clips — lower is steadier;
 - the **fast-motion subset**: frames where the person moves fast — the 90th percentile of the true motion
@@ -15,10 +16,10 @@ prediction), and is scored per frame against the exact masks:
   of that size after one untimed pass), with ``threads`` torch/OpenCV threads.
 
 **Real material** (``real``: clip folders of real video labelled by a teacher, ``workbench data label``):
-the same IoU, boundary F, flicker and worst frame against the teacher's masks, and — when the teacher is a
-network that runs here (``mediapipe``) and is among the benchmarked ones — its row is marked, so that every
-network's speed reads as a ratio to the teacher's, measured in the same run. Real clips may be any layout
-:func:`workbench.io.open_dataset` reads, with masks (255 = ignore).
+the same IoU (overall and per clip), boundary F, flicker and worst frame against the teacher's masks, and —
+when the teacher is a network that runs here (``mediapipe``) and is among the benchmarked ones — its row is
+marked, so that every network's speed reads as a ratio to the teacher's, measured in the same run. Real clips
+may be any layout :func:`workbench.io.open_dataset` reads, with masks (255 = ignore).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def held_out_clips(clips: int, frames: int, size: tuple[int, int], seed: int, di
     out = []
     for index in range(clips):
         items = list(TalkingHeadClip(config, index))
-        out.append({"frames": [d.frame for d in items], "masks": [(d.mask > 0).astype(np.uint8) for d in items],
+        out.append({"name": f"clip_{index:04d}", "frames": [d.frame for d in items],
+                    "masks": [(d.mask > 0).astype(np.uint8) for d in items],
                     "fast": [fast_motion(d.mask, d.flow_bwd, size) for d in items]})
     return out
 
@@ -92,10 +94,10 @@ def real_clips(paths: list[str | Path]) -> tuple[list[dict[str, Any]], list[str]
 def score_network(net: SegNetwork, clips: list[dict[str, Any]]) -> dict[str, Any]:
     """Accuracy of ``net`` on ``clips`` (module docstring)."""
     segmenter = Segmenter(net)
-    ious, dices, bfs, fast_ious, flickers = [], [], [], [], []
+    ious, dices, bfs, fast_ious, flickers, clip_ious = [], [], [], [], [], []
     for clip in clips:
         segmenter.reset()
-        preds = []
+        preds, first = [], len(ious)
         for frame, gt, fast in zip(clip["frames"], clip["masks"], clip["fast"], strict=True):
             pred = segmenter.labels(segmenter.step(frame))
             preds.append(pred)
@@ -105,10 +107,11 @@ def score_network(net: SegNetwork, clips: list[dict[str, Any]]) -> dict[str, Any
             if fast:
                 fast_ious.append(ious[-1])
         flickers.append(temporal_flicker(preds, clip["masks"]))
+        clip_ious.append(float(np.nanmean(ious[first:])))
     mean = lambda v: float(np.nanmean(v)) if v else float("nan")  # noqa: E731
     return {"iou": mean(ious), "dice": mean(dices), "boundary_f": mean(bfs), "flicker": mean(flickers),
             "iou_fast": mean(fast_ious), "fast_frames": len(fast_ious), "frames": len(ious),
-            "iou_min": float(np.nanmin(ious)) if ious else float("nan")}
+            "iou_min": float(np.nanmin(ious)) if ious else float("nan"), "clip_iou": clip_ious}
 
 
 def time_network(net: SegNetwork, frames: list[np.ndarray], repeat: int) -> float:
@@ -198,16 +201,16 @@ def format_bench_seg(result: dict[str, Any]) -> str:
             f"of the person's true motion ≥ {config['fast_px']:g} px): {100 * result['fast_fraction']:.1f} %. Frame "
             "by frame as `workbench predict` runs; ms/frame = flow + network, no I/O, median of "
             f"{config['repeat']} passes.", "",
-            "| model | input | flow | params | IoU | Dice | boundary F | flicker (%) | IoU fast | worst-frame IoU | "
-            + " | ".join(f"ms/frame {s}" for s in sizes) + " |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(sizes),
+            "| model | input | flow | params | IoU | Dice | boundary F | flicker (%) | IoU fast | worst-clip IoU | "
+            "worst-frame IoU | " + " | ".join(f"ms/frame {s}" for s in sizes) + " |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(sizes),
         ]
         for r in rows:
             lines.append(
                 f"| {r['model']} | {r['input']} | {r['flow'] or '—'} | {r['parameters'] / 1e6:.3f} M | "
                 f"{_num(r['iou'], '.4f')} | "
                 f"{_num(r['dice'], '.4f')} | {_num(r['boundary_f'], '.4f')} | {_num(100 * r['flicker'], '.3f')} | "
-                f"{_num(r['iou_fast'], '.4f')} | {_num(r['iou_min'], '.4f')} | "
+                f"{_num(r['iou_fast'], '.4f')} | {_num(min(r['clip_iou']), '.4f')} | {_num(r['iou_min'], '.4f')} | "
                 + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes) + " |")
     teacher = next((r for r in rows if r.get("teacher")), None)
     for k, real in enumerate(result.get("real", [])):
@@ -217,17 +220,18 @@ def format_bench_seg(result: dict[str, Any]) -> str:
             f"{', '.join(real['teachers']) or '(not recorded)'} — agreement with a teacher, not ground truth."
             + (f" Speed as a ratio to the teacher `{teacher['model']}` in the same run (> 1: faster)."
                if teacher else ""), "",
-            "| model | IoU | Dice | boundary F | flicker (%) | worst-frame IoU | "
+            "| model | IoU | IoU per clip | Dice | boundary F | flicker (%) | worst-frame IoU | "
             + " | ".join(f"ms/frame {s}" for s in sizes)
             + ("".join(f" | × teacher {s}" for s in sizes) if teacher else "") + " |",
-            "|---|---:|---:|---:|---:|---:|" + "---:|" * len(sizes) * (2 if teacher else 1),
+            "|---|---:|---|---:|---:|---:|---:|" + "---:|" * len(sizes) * (2 if teacher else 1),
         ]
         for r in rows:
             m = r["real"][k]
             name = f"{r['model']} (teacher)" if r.get("teacher") else r["model"]
             ratios = "".join(f" | {_num(teacher[f'ms_{s}'] / r[f'ms_{s}'], '.2f')}" for s in sizes) if teacher else ""
             lines.append(
-                f"| {name} | {_num(m['iou'], '.4f')} | {_num(m['dice'], '.4f')} | {_num(m['boundary_f'], '.4f')} | "
+                f"| {name} | {_num(m['iou'], '.4f')} | {' / '.join(_num(v, '.3f') for v in m['clip_iou'])} | "
+                f"{_num(m['dice'], '.4f')} | {_num(m['boundary_f'], '.4f')} | "
                 f"{_num(100 * m['flicker'], '.3f')} | {_num(m['iou_min'], '.4f')} | "
                 + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes) + ratios + " |")
     return "\n".join(lines) + "\n"

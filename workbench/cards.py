@@ -254,8 +254,10 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
         lines += [
             f"## Real material: `{_shown(real['path'])}` ({real['frames']} frames)", "",
             "Against the teacher's masks (" + (", ".join(real["teachers"]) or "MediaPipe") + "), not ground truth.",
-            "", "| IoU | Dice | boundary F | flicker (%) | worst-frame IoU |", "|---:|---:|---:|---:|---:|",
-            f"| {_fmt(m['iou'], '{:.4f}')} | {_fmt(m['dice'], '{:.4f}')} | {_fmt(m['boundary_f'], '{:.4f}')} | "
+            "", "| IoU | IoU per clip | Dice | boundary F | flicker (%) | worst-frame IoU |",
+            "|---:|---|---:|---:|---:|---:|",
+            f"| {_fmt(m['iou'], '{:.4f}')} | {' / '.join(_fmt(v) for v in m.get('clip_iou', []))} | "
+            f"{_fmt(m['dice'], '{:.4f}')} | {_fmt(m['boundary_f'], '{:.4f}')} | "
             f"{_fmt(100 * m['flicker'], '{:.3f}')} | {_fmt(m['iou_min'], '{:.4f}')} |", ""]
     lines += [
         "## Limitations",

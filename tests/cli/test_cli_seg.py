@@ -179,6 +179,7 @@ def test_bench_seg_writes_table_and_json(tmp_path, checkpoints):
     assert [r["model"] for r in data["rows"]] == ["unet", "funet_flow"]
     for row in data["rows"]:
         assert 0 <= row["iou"] <= 1 and row["frames"] == 3 and row["ms_320x192"] > 0 and row["ms_640x360"] > 0
+        assert row["clip_iou"] == [pytest.approx(row["iou"])]  # one clip: its mean is the mean
     assert "| unet | rgb |" in (tmp_path / "bench_seg.md").read_text()
     assert_user_error(run("bench", "seg", str(checkpoints["unet"]), "--seed", "5", "--out", str(tmp_path / "b")),
                       "held-out seeds")
@@ -202,7 +203,8 @@ def test_bench_seg_on_real_material_marks_the_teacher(tmp_path, checkpoints, cli
     assert 0 <= funet_flow["real"][0]["iou"] <= 1 and "iou" not in unet  # --clips 0: no synthetic scoring
     assert unet["ms_160x120"] > 0
     md = (tmp_path / "b" / "bench_seg.md").read_text()
-    assert "## Real material" in md and "| unet (teacher) | 1.0000 |" in md and "× teacher 160x120" in md
+    assert unet["real"][0]["clip_iou"] == [pytest.approx(1.0)]
+    assert "## Real material" in md and "| unet (teacher) | 1.0000 | 1.000 |" in md and "× teacher 160x120" in md
     unlabelled = tmp_path / "frames_only"
     unlabelled.mkdir()
     for f in sorted((clip / "frames").iterdir())[:3]:
