@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from workbench.viz.panels import (
+    compared_score,
     error_panel,
     flow_panel,
     key_frame_panel,
@@ -89,9 +90,15 @@ if data is not None:
         elif name == "regions" and len(rows):
             if len(boxes) == len(rows):
                 key_frames = list(rows["key_frame"]) if "key_frame" in rows else None  # older records lack it
-                pictures.append((regions_panel(image, boxes, list(rows["decision"]), list(rows["score_pred"]),
-                                               list(rows["target"]), key_frames, region),
-                                 "regions: orange re-segmented, blue warped; predicted score vs target"))
+                nan = [float("nan")] * len(rows)
+                compared = [compared_score(p, q, c) for p, q, c in zip(
+                    rows["score_pred"], rows["score_true"], rows["score_cum"] if "score_cum" in rows else nan,
+                    strict=True)]
+                pictures.append((regions_panel(image, boxes, list(rows["decision"]), [v for v, _ in compared],
+                                               list(rows["target"]), key_frames, region,
+                                               names=[n for _, n in compared]),
+                                 "regions: orange re-segmented, blue warped; the score each decision compared "
+                                 "with the target"))
             else:
                 pictures.append((None, "regions (the record has no region boxes)"))
         elif name == "flow":
@@ -99,7 +106,8 @@ if data is not None:
                 finite = np.isfinite(data["flow"]).all(axis=0)
                 peak = float(np.abs(data["flow"][:, finite]).max()) if finite.any() else 0.0
                 pictures.append((flow_panel(data["flow"], arrows), f"flow to the key frame (max {peak:.1f} px; "
-                                 "black: region re-segmented, no flow)"))
+                                 "black: no flow estimated — a region segmented without a decision, as "
+                                 "per-frame and fixed key frames are; adaptive regions always have one)"))
             else:
                 pictures.append((None, "flow (none this frame: every region was segmented)"))
         elif name in ("key frame", "warped key segmentation") and len(boxes):

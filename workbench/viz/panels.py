@@ -20,8 +20,9 @@ KEY_COLOR = (255, 215, 0)
 
 def _text(canvas: np.ndarray, text: str, origin: tuple[int, int], color=(255, 255, 255), scale: float = 0.4) -> None:
     """Readable text: a dark outline under the coloured glyphs."""
-    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
+    glyph = max(1, round(2 * scale))
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), glyph + 2, cv2.LINE_AA)
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, glyph, cv2.LINE_AA)
 
 
 def prediction_panel(image: np.ndarray, seg: np.ndarray) -> np.ndarray:
@@ -54,26 +55,54 @@ def flow_panel(flow: np.ndarray, arrows: bool = False, max_flow: float | None = 
     return picture
 
 
+def compared_score(score_pred: float, score_true: float, score_cum: float) -> tuple[float, str]:
+    """The score a region's decision compared with its target, and its name: the compound score under the
+    cumulative rule (``score_cum``), else the decision network's prediction (adaptive), else the true score
+    (the oracle looks ahead). NaN and ``""`` where nothing was compared (per-frame, fixed, flow-only)."""
+    for value, name in ((score_cum, "compound"), (score_pred, "predicted"), (score_true, "true")):
+        if value is not None and np.isfinite(value):
+            return float(value), name
+    return float("nan"), ""
+
+
+def region_label(decision: str, key_frame: int | None, score: float, name: str, target: float) -> list[str]:
+    """A region's label lines: its decision (and key frame), then ``name score </>= target`` — the comparison
+    that made the decision (``target`` NaN: the score alone; ``score`` NaN: no second line)."""
+    lines = [decision + ("" if key_frame is None else f" (key {key_frame})")]
+    if score is not None and np.isfinite(score):
+        text = f"{name} {score:.1f}".strip()
+        if target is not None and np.isfinite(target):
+            text += f" {'<' if score < target else '>='} {target:.1f}"
+        lines.append(text)
+    return lines
+
+
 def regions_panel(image: np.ndarray, boxes: Sequence[Sequence[int]], decisions: Sequence[str],
                   scores: Sequence[float], targets: Sequence[float], key_frames: Sequence[int] | None = None,
-                  selected: int | None = None) -> np.ndarray:
-    """The frame with each region's box tinted by its decision and labelled ``pred ≥/< target``."""
-    canvas = image.copy()
+                  selected: int | None = None, names: Sequence[str] | None = None, min_width: int = 640
+                  ) -> np.ndarray:
+    """The frame with each region's box tinted by its decision and labelled ``name score </>= target``.
+
+    ``scores`` are the scores each decision compared with its target (:func:`compared_score`; ``names`` say
+    which). The picture is enlarged to at least ``min_width`` pixels so that the labels stay readable when
+    the panel is projected; the text is white on a dark outline, the decision's colour on the box."""
+    factor = max(1, int(np.ceil(min_width / image.shape[1])))
+    canvas = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST) if factor > 1 \
+        else image.copy()
+    boxes = [[int(v) * factor for v in box] for box in boxes]
     tint = canvas.copy()
     for (x0, y0, x1, y1), decision in zip(boxes, decisions, strict=True):
         inner = (slice(y0 + 1, y1 - 1), slice(x0 + 1, x1 - 1))
         tint[inner] = DECISION_COLORS[decision]
     canvas = cv2.addWeighted(canvas, 0.78, tint, 0.22, 0)
-    for i, ((x0, y0, x1, y1), decision, score, target) in enumerate(zip(boxes, decisions, scores, targets,
-                                                                       strict=True)):
+    names = names if names is not None else [""] * len(boxes)
+    for i, ((x0, y0, x1, y1), decision, score, target, name) in enumerate(zip(boxes, decisions, scores, targets,
+                                                                             names, strict=True)):
         color = DECISION_COLORS[decision]
-        cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), color, 3 if i == selected else 1)
-        lines = [decision + ("" if key_frames is None else f" (key {key_frames[i]})")]
-        if score is not None and np.isfinite(score):
-            sign = "<" if np.isfinite(target) and score < target else ">="
-            lines.append(f"{score:.1f} {sign} {target:.1f}" if np.isfinite(target) else f"{score:.1f}")
+        cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), color, 2 * factor if i == selected else factor)
+        lines = region_label(decision, None if key_frames is None else key_frames[i], score, name, target)
         for j, line in enumerate(lines):
-            _text(canvas, line, (x0 + 6, y0 + 14 + 14 * j), color)
+            _text(canvas, line, (x0 + 4 * factor, y0 + (14 + 14 * j) * factor), scale=0.4 * factor)
     return canvas
 
 

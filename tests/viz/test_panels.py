@@ -1,0 +1,35 @@
+"""The dashboard's frame panels: the region labels state the comparison that was made."""
+
+import numpy as np
+
+from workbench.viz.panels import compared_score, region_label, regions_panel
+
+NAN = float("nan")
+
+
+def test_compared_score_is_the_number_the_rule_compared():
+    # cumulative rule: the compound score, not the decision network's prediction for this frame
+    assert compared_score(80.4, NAN, 49.9) == (49.9, "compound")
+    assert compared_score(80.4, 70.0, NAN) == (80.4, "predicted")  # threshold rule, adaptive
+    assert compared_score(NAN, 70.0, NAN) == (70.0, "true")  # oracle
+    value, name = compared_score(NAN, NAN, NAN)  # per-frame, fixed, flow-only: nothing compared
+    assert np.isnan(value) and name == ""
+
+
+def test_region_label_agrees_with_the_decision():
+    score, name = compared_score(80.4, NAN, 49.9)
+    assert region_label("segment", 12, score, name, 60.0) == ["segment (key 12)", "compound 49.9 < 60.0"]
+    assert region_label("warp", 3, 91.0, "predicted", 90.0) == ["warp (key 3)", "predicted 91.0 >= 90.0"]
+    assert region_label("segment", None, NAN, "", NAN) == ["segment"]
+    assert region_label("warp", 0, 77.0, "true", NAN) == ["warp (key 0)", "true 77.0"]
+
+
+def test_regions_panel_is_enlarged_for_readable_labels():
+    image = np.full((192, 320, 3), 90, np.uint8)
+    boxes = [[0, 0, 176, 112], [144, 0, 320, 112], [0, 80, 176, 192], [144, 80, 320, 192]]
+    panel = regions_panel(image, boxes, ["segment", "warp", "warp", "segment"], [49.9, 95.0, NAN, 10.0],
+                          [60.0] * 4, [4, 0, 0, 4], selected=1, names=["compound"] * 4)
+    assert panel.shape == (384, 640, 3) and panel.dtype == np.uint8
+    assert (panel > 200).any(axis=2).sum() > 500  # white label glyphs were drawn
+    wide = regions_panel(np.zeros((360, 640, 3), np.uint8), [[0, 0, 640, 360]], ["warp"], [NAN], [NAN])
+    assert wide.shape == (360, 640, 3)  # already wide enough: not enlarged
