@@ -35,15 +35,22 @@ def set_frame_marker(fig, frame: int | None, rows: int = 1) -> None:
 def run_timelines(frames, frame: int | None = None, others: Mapping[str, object] | None = None,
                   label: str = "this run", height: int = 620):
     """Four linked rows: per-region predicted score (and, under the cumulative rule, the compound score that
-    was compared) with the target (as it moved), key-frame decisions
-    (raster: a mark where a region was re-segmented), IoU over time (this run and ``others``: label →
-    frames table), stage times stacked per frame."""
+    was compared; at key frames the true score, known there for free) with the target (as it moved), key-frame
+    decisions (raster: a mark where a region was re-segmented), IoU over time (this run and ``others``: label →
+    frames table), stage times stacked per frame.
+
+    The score axis fits the data (from 3 points below its lowest value to 100); the time axis fits the frames
+    whose total is within 5× the median, so that a slow frame (a first call's set-up) does not flatten the
+    others — its bar is cut, its hover text keeps the value."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.32, 0.16, 0.26, 0.26],
-                        subplot_titles=("predicted confidence score and target", "key-frame decisions (segment)",
-                                        "IoU", "time per frame (ms, no I/O)"))
+                        subplot_titles=("confidence score per region (line: predicted, dotted: compound, x: true at "
+                                        "a key frame) and the target (dashed): segment when below",
+                                        "key frames: a mark where a region was re-segmented",
+                                        "IoU of the frame (ground truth or teacher)",
+                                        "time per frame by stage (ms, no I/O)"))
     regions = sorted(frames["region"].unique())
     for r in regions:
         rows = frames[frames["region"] == r].sort_values("frame")
@@ -57,10 +64,15 @@ def run_timelines(frames, frame: int | None = None, others: Mapping[str, object]
                                      name=f"region {r} (true)", marker={"color": color, "size": 5, "symbol": "x"},
                                      legendgroup=f"r{r}"), row=1, col=1)
         if "score_cum" in rows and rows["score_cum"].notna().any():  # cumulative rule: what met the target
-            fig.add_trace(go.Scatter(x=rows["frame"], y=rows["score_cum"], mode="lines", name=f"region {r} cumulative",
-                                     line={"color": color, "width": 1, "dash": "dot"}, legendgroup=f"r{r}"),
-                          row=1, col=1)
+            fig.add_trace(go.Scatter(x=rows["frame"], y=rows["score_cum"], mode="lines", name=f"region {r} compound",
+                                     line={"color": color, "width": 1, "dash": "dot"}, legendgroup=f"r{r}",
+                                     showlegend=False), row=1, col=1)
         keys = rows[rows["decision"] == "segment"]
+        known = keys[keys["score_true"].notna()] if rows["score_pred"].notna().any() else keys.iloc[:0]
+        if len(known):  # a re-segmented region's true score costs nothing: both paths were computed
+            fig.add_trace(go.Scatter(x=known["frame"], y=known["score_true"], mode="markers",
+                                     name=f"region {r} true at keys", showlegend=False, legendgroup=f"r{r}",
+                                     marker={"color": color, "size": 7, "symbol": "x"}), row=1, col=1)
         fig.add_trace(go.Scatter(x=keys["frame"], y=[r] * len(keys), mode="markers", name=f"region {r} keys",
                                  marker={"color": color, "symbol": "line-ns-open", "size": 12,
                                          "line": {"width": 2, "color": color}},
@@ -84,7 +96,13 @@ def run_timelines(frames, frame: int | None = None, others: Mapping[str, object]
                       row=4, col=1)
     fig.update_layout(barmode="stack", height=height, margin={"l": 40, "r": 10, "t": 30, "b": 30},
                       legend={"orientation": "h", "y": -0.08}, clickmode="event+select", hovermode="closest")
-    fig.update_yaxes(range=[0, 101], row=1, col=1)
+    scores = frames[[c for c in ("score_pred", "score_true", "score_cum", "target") if c in frames]].to_numpy(float)
+    low = float(np.nanmin(scores)) if np.isfinite(scores).any() else 0.0
+    fig.update_yaxes(range=[max(0.0, np.floor(low) - 3), 100.5], row=1, col=1)
+    totals = stages[[f"t_{s}_ms" for s in present]].sum(axis=1).to_numpy(float)
+    if len(totals) and np.isfinite(totals).any():
+        typical = totals[totals <= 5 * np.nanmedian(totals)]  # without the outliers (set-up, a stalled frame)
+        fig.update_yaxes(range=[0, 1.15 * float(np.nanmax(typical)) + 1e-3], row=4, col=1)
     fig.update_yaxes(tickvals=regions, range=[-0.5, max(regions) + 0.5], row=2, col=1)
     fig.update_xaxes(title_text="frame", row=4, col=1)
     set_frame_marker(fig, frame, 4)
