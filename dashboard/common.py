@@ -254,11 +254,17 @@ def sidebar() -> None:
             good = table[table["error"].eq("")]
             st.session_state["run"] = (good["path"].iloc[0] if len(good) else paths[0])
         st.selectbox("run", paths, format_func=labels.get, key="run")
-        others = [p for p in paths if p != st.session_state["run"]]
+        clip = table.loc[table["path"] == st.session_state["run"], "clip"].iloc[0]
+        others = [p for p, c in zip(table["path"], table["clip"], strict=True)
+                  if p != st.session_state["run"] and c == clip]  # Compare: the same clip's frames only
         if others:
             if st.session_state.get("run_b") not in others:
                 st.session_state["run_b"] = others[0]
-            st.selectbox("second run (compare)", others, format_func=labels.get, key="run_b")
+            st.selectbox("second run (compare)", others, format_func=labels.get, key="run_b",
+                         help=f"another run of the same clip ({clip})")
+        else:
+            st.session_state.pop("run_b", None)
+            st.caption(f"No other run of `{clip}` to compare with.")
         meta = selected_meta(quiet=True)
         if meta is not None:
             frames = int(meta[0]["summary"]["frames"])

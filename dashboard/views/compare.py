@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.errors import InputError
-from workbench.viz.panels import difference_panel, prediction_panel
+from workbench.viz.panels import AGREEMENT_COLORS, agreement, agreement_panel, difference_panel, prediction_panel
 from workbench.viz.timeline import iou_curves, tradeoff
 
 import common
@@ -33,12 +33,21 @@ if data_a is not None and data_b is not None:
         iou = rows[rows["frame"] == t]["iou"]
         caption = f"{names[key]}: IoU {iou.iloc[0]:.3f}" if len(iou) and not np.isnan(iou.iloc[0]) else names[key]
         col.image(prediction_panel(data["image"], data["seg"]), caption=caption, width="stretch")
-    if data_a["seg"].shape == data_b["seg"].shape:
+    truth = data_a.get("gt")
+    if data_a["seg"].shape == data_b["seg"].shape and truth is not None and truth.shape == data_a["seg"].shape:
+        shares = {k: 100 * float(v.mean()) for k, v in agreement(data_a["seg"], data_b["seg"], truth).items()}
+        cols[2].image(agreement_panel(data_a["seg"], data_b["seg"], truth, data_a["image"]),
+                      caption=f"against the ground truth: magenta only {names['run']} right "
+                              f"({shares['only A right']:.2f} % of pixels), green only {names['run_b']} right "
+                              f"({shares['only B right']:.2f} %), red both wrong ({shares['both wrong']:.2f} %)",
+                      width="stretch")
+    elif data_a["seg"].shape == data_b["seg"].shape:  # no ground truth: where they differ, not who is right
         disagree = float((data_a["seg"] != data_b["seg"]).mean())
         cols[2].image(difference_panel(data_a["seg"], data_b["seg"], data_a["image"]),
-                      caption=f"difference: magenta only {names['run']}, green only {names['run_b']} "
-                              f"({100 * disagree:.2f} % of pixels)", width="stretch")
-st.plotly_chart(iou_curves({names["run"]: a[1], names["run_b"]: b[1]}, t), width="stretch",
+                      caption=f"difference (no ground truth): magenta only {names['run']} says person, green only "
+                              f"{names['run_b']} ({100 * disagree:.2f} % of pixels)", width="stretch")
+colors = ["#{:02x}{:02x}{:02x}".format(*AGREEMENT_COLORS[k]) for k in ("only A right", "only B right")]
+st.plotly_chart(iou_curves({names["run"]: a[1], names["run_b"]: b[1]}, t, colors=colors), width="stretch",
                 key="compare_iou", on_select=common.on_plot_select("compare_iou"), selection_mode="points")
 
 summary = pd.DataFrame([{"run": names[k], "mean IoU": m["summary"]["mean_iou"], "fps": m["summary"]["fps"],

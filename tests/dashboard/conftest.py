@@ -25,7 +25,7 @@ def make_runs(folder: Path, frames: int = 6, size: tuple[int, int] = (96, 64)) -
     net = build_network("unet", {"size": "tiny"})
     decider = Decider(DecisionNet())
     clips = folder / "clips"
-    synthesize(clips, SynthConfig(clips=1, frames=frames, size=size, seed=10005), progress=False)
+    synthesize(clips, SynthConfig(clips=2, frames=frames, size=size, seed=10005), progress=False)
     clip = ClipFolder(clips / "clip_0000")
     runs = folder / "runs"
     per_frame = record_run(VideoSegmenter(net, PipelineConfig(policy="per-frame")), clip, runs, progress=False,
@@ -36,11 +36,13 @@ def make_runs(folder: Path, frames: int = 6, size: tuple[int, int] = (96, 64)) -
                                            decider=decider), clip, runs, progress=False, run_id="d-cumulative")
     run_sweep(net, [clip], SweepConfig(targets=(60.0, 90.0), intervals=(1, 3), oracle=False), runs / "sweep",
               decider=decider, progress=False)
+    other = record_run(VideoSegmenter(net, PipelineConfig(policy="per-frame")), ClipFolder(clips / "clip_0001"), runs,
+                       progress=False, run_id="e-other-clip")
     broken = runs / "c-broken"
     shutil.copytree(per_frame.path, broken)
     (broken / "run.json").write_text("{ not json")
     return {"runs": runs, "per_frame": per_frame.path, "adaptive": adaptive.path, "broken": broken, "clips": clips,
-            "cumulative": cumulative.path}
+            "cumulative": cumulative.path, "other_clip": other.path}
 
 
 @pytest.fixture(scope="session")

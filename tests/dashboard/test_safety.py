@@ -139,8 +139,8 @@ def test_every_page_survives_the_zoo(zoo, monkeypatch, page):
         path = str(zoo["runs"] / name)
         at.sidebar.selectbox(key="run").set_value(path).run()
         check(at)
-        if page == "compare":
-            at.sidebar.selectbox(key="run_b").set_value(str(zoo["good" if name != "a-good-adaptive" else "good_b"]))
+        if page == "compare" and name == "a-good-adaptive":  # the copies count as other clips: no second run
+            at.sidebar.selectbox(key="run_b").set_value(str(zoo["good_b"]))
         at.switch_page(f"views/{page}.py")
         at.run()
         check(at)
@@ -169,7 +169,7 @@ def test_runs_folder_outside_the_root_is_refused(zoo, monkeypatch, tmp_path):
         check(at)
         assert "outside the dashboard's root" in errors(at), typed
         assert at.sidebar.text_input(key="runs_root_input").value == str(root / "runs")  # the field shows it again
-        assert [c.value for c in at.sidebar.caption] == [f"1 runs in `{root / 'runs'}`"]  # still the runs there
+        assert f"1 runs in `{root / 'runs'}`" in [c.value for c in at.sidebar.caption]  # still the runs there
         field = at.sidebar.text_input(key="runs_root_input")
     field.input(str(root / "empty")).run()  # inside: taken
     check(at)

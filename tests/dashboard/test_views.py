@@ -92,7 +92,7 @@ def test_timelines_of_a_cumulative_run(app, dashboard_runs):
     app.sidebar.selectbox(key="run").set_value(str(dashboard_runs["cumulative"])).run()
     open_page(app, "timelines")
     names = [t.get("name") or "" for t in charts(app)[0]["data"]]
-    assert "region 0 cumulative" in names and "target" in names
+    assert "region 0 compound" in names and "target" in names
     labels = app.sidebar.selectbox(key="run").options  # as shown
     assert any("adaptive-cumulative 80" in label for label in labels), labels
     app.sidebar.selectbox(key="run").set_value(str(dashboard_runs["adaptive"])).run()
@@ -101,8 +101,11 @@ def test_timelines_of_a_cumulative_run(app, dashboard_runs):
 
 def test_compare_with_sweep(app, dashboard_runs):
     app.sidebar.selectbox(key="run_b").set_value(str(dashboard_runs["adaptive"])).run()
+    offered = app.sidebar.selectbox(key="run_b").options
+    assert offered and not any("clip_0001" in o for o in offered)  # only runs of the selected run's clip
     open_page(app, "compare")
-    assert len(images(app)) == 3  # two predictions and their difference
+    assert len(images(app)) == 3  # two predictions and who is right where they differ
+    assert "against the ground truth: magenta only" in images(app)[2].proto.imgs[0].caption
     plots = charts(app)
     assert len(plots) == 3  # IoU curves + trade-off vs fps + trade-off vs key fraction (a sweep exists)
     assert any(t.get("marker", {}).get("symbol") == "circle-open" for t in plots[1]["data"])

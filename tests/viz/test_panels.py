@@ -2,7 +2,14 @@
 
 import numpy as np
 
-from workbench.viz.panels import compared_score, region_label, regions_panel
+from workbench.viz.panels import (
+    AGREEMENT_COLORS,
+    agreement,
+    agreement_panel,
+    compared_score,
+    region_label,
+    regions_panel,
+)
 
 NAN = float("nan")
 
@@ -33,3 +40,16 @@ def test_regions_panel_is_enlarged_for_readable_labels():
     assert (panel > 200).any(axis=2).sum() > 500  # white label glyphs were drawn
     wide = regions_panel(np.zeros((360, 640, 3), np.uint8), [[0, 0, 640, 360]], ["warp"], [NAN], [NAN])
     assert wide.shape == (360, 640, 3)  # already wide enough: not enlarged
+
+
+def test_agreement_says_who_is_right():
+    truth = np.array([[1, 1, 0, 0, 255]], np.uint8)
+    a = np.array([[1, 0, 0, 1, 1]], np.uint8)
+    b = np.array([[1, 1, 1, 1, 0]], np.uint8)
+    parts = agreement(a, b, truth)
+    assert parts["both right"].tolist() == [[True, False, False, False, False]]
+    assert parts["only A right"].tolist() == [[False, False, True, False, False]]
+    assert parts["only B right"].tolist() == [[False, True, False, False, False]]
+    assert parts["both wrong"].tolist() == [[False, False, False, True, False]]  # the ignored pixel: in none
+    panel = agreement_panel(a, b, truth, np.full((1, 5, 3), 90, np.uint8))
+    assert tuple(panel[0, 2]) == AGREEMENT_COLORS["only A right"] and tuple(panel[0, 0]) == (30, 30, 30)

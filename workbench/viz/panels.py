@@ -130,6 +130,28 @@ def region_output_panel(image: np.ndarray, prob: np.ndarray, box: Sequence[int],
     return canvas
 
 
+AGREEMENT_COLORS = {"only A right": (255, 0, 255), "only B right": (0, 220, 0), "both wrong": (255, 40, 40)}
+
+
+def agreement(seg_a: np.ndarray, seg_b: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+    """Masks of where two predictions are both right, only A is, only B is, both are wrong, against ``truth``
+    (0/1, 255 = ignore: in none of the masks)."""
+    valid = truth != 255
+    right_a, right_b = (seg_a > 0) == (truth == 1), (seg_b > 0) == (truth == 1)
+    return {"both right": valid & right_a & right_b, "only A right": valid & right_a & ~right_b,
+            "only B right": valid & ~right_a & right_b, "both wrong": valid & ~right_a & ~right_b}
+
+
+def agreement_panel(seg_a: np.ndarray, seg_b: np.ndarray, truth: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Which of two predictions is right where they differ from the truth: magenta only A, green only B, red
+    both wrong; the dimmed frame where both are right."""
+    canvas = (image // 3).copy()
+    for name, mask in agreement(seg_a, seg_b, truth).items():
+        if name in AGREEMENT_COLORS:
+            canvas[mask] = AGREEMENT_COLORS[name]
+    return canvas
+
+
 def difference_panel(seg_a: np.ndarray, seg_b: np.ndarray, image: np.ndarray) -> np.ndarray:
     """Where two predictions disagree: magenta where only A says person, green where only B does."""
     canvas = (image // 3).copy()

@@ -7,7 +7,7 @@ the frame index, so a click on any point names a frame (the dashboard moves its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -109,15 +109,18 @@ def run_timelines(frames, frame: int | None = None, others: Mapping[str, object]
     return fig
 
 
-def iou_curves(runs: Mapping[str, object], frame: int | None = None, height: int = 320):
-    """IoU over time of several runs (label → frames table), overlaid."""
+def iou_curves(runs: Mapping[str, object], frame: int | None = None, height: int = 320,
+               colors: Sequence[str] | None = None):
+    """IoU over time of several runs (label → frames table), overlaid; ``colors`` per run (the Compare page
+    gives each run the colour its pixels have in the agreement panel)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     for i, (name, frames) in enumerate(runs.items()):
         per_frame = frames.groupby("frame").agg(iou=("iou", "first")).reset_index()
         fig.add_trace(go.Scatter(x=per_frame["frame"], y=per_frame["iou"], mode="lines+markers", name=name,
-                                 line={"color": REGION_COLORS[i % len(REGION_COLORS)]}, marker={"size": 4}))
+                                 line={"color": (colors or REGION_COLORS)[i % len(colors or REGION_COLORS)]},
+                                 marker={"size": 4}))
     fig.update_layout(height=height, margin={"l": 40, "r": 10, "t": 10, "b": 30}, xaxis_title="frame",
                       yaxis_title="IoU", clickmode="event+select", legend={"orientation": "h", "y": -0.25})
     set_frame_marker(fig, frame)
