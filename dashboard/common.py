@@ -268,7 +268,10 @@ def sidebar() -> None:
         meta = selected_meta(quiet=True)
         if meta is not None:
             frames = int(meta[0]["summary"]["frames"])
-            st.session_state["frame"] = min(int(st.session_state.get("frame", 0)), frames - 1)
+            frame = int(st.session_state.get("frame", 0))
+            if st.session_state.pop("pending_step", 0):  # the explorer's player asked for the next frame
+                frame = (frame + 1) % frames
+            st.session_state["frame"] = min(frame, frames - 1)
             st.slider("frame", 0, max(frames - 1, 1), key="frame", disabled=frames < 2)
         st.caption(f"{len(table)} runs in `{root}`")
         broken = table[table["error"].ne("")]

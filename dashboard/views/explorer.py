@@ -35,19 +35,37 @@ def step(delta: int) -> None:
     common.set_frame((int(st.session_state.get("frame", 0)) + delta) % num_frames)
 
 
-controls = st.columns([1, 1, 1, 5])
+SPEEDS = [0.5, 1.0, 2.0, 4.0, 8.0]  # frames per second while playing (at most: a frame change costs its redraw)
+KEPT = {"panels": DEFAULT, "arrows": False, "region": 0, "speed": 2.0}  # settings that survive play and pages
+
+
+def keep(name: str) -> None:
+    """Copy a widget's value to a plain session key: widget keys are dropped when their page is left or a
+    rerun skips them; plain keys are not, and give the widget its value back."""
+    st.session_state[f"keep_{name}"] = st.session_state[name]
+
+
+for name, value in KEPT.items():
+    if name not in st.session_state:
+        st.session_state[name] = st.session_state.get(f"keep_{name}", value)
+
+controls = st.columns([1, 1, 1, 1, 4])
 controls[0].button("◀ step", on_click=step, args=(-1,), width="stretch")
 controls[1].button("step ▶", on_click=step, args=(1,), width="stretch")
 playing = controls[2].toggle("play", key="playing")
+speed = controls[3].selectbox("frames/s", SPEEDS, key="speed", on_change=keep, args=("speed",),
+                              label_visibility="collapsed", format_func=lambda v: f"{v:g} frames/s",
+                              help="play speed (at most; each frame change redraws the page)")
 
 
-@st.fragment(run_every=0.5 if playing else None)
+@st.fragment(run_every=1.0 / speed if playing else None)
 def player() -> None:
-    """While playing, advance one frame every half second (the whole page redraws)."""
+    """While playing, advance one frame every 1 / speed seconds (the whole page redraws)."""
     now = time.monotonic()
-    if st.session_state.get("playing") and num_frames > 1 and now - st.session_state.get("last_step", 0.0) >= 0.45:
+    if st.session_state.get("playing") and num_frames > 1 and \
+            now - st.session_state.get("last_step", 0.0) >= 0.9 / speed:
         st.session_state["last_step"] = now
-        step(1)
+        st.session_state["pending_step"] = 1  # applied before the frame slider is drawn (common.sidebar)
         st.rerun()
 
 
@@ -59,18 +77,20 @@ iou_text = "–" if np.isnan(iou) else f"{iou:.3f}"
 mean_text = common.number(s["mean_iou"], ".3f")
 param = meta["config"].get("param")
 method = common.method_name(meta)
-controls[3].markdown(f"**{meta['source'].get('name')}** · {method} {'' if param is None else param} · "
+controls[4].markdown(f"**{meta['source'].get('name')}** · {method} {'' if param is None else param} · "
                      f"frame **{t}** of {num_frames} · IoU **{iou_text}** · "
                      f"{int((rows['decision'] == 'segment').sum())}/{len(rows)} regions re-segmented · "
                      f"{rows['t_total_ms'].sum():.1f} ms · run: mean IoU {mean_text}, {common.number(s['fps'])} fps, "
                      f"key fraction {s['key_fraction']:.3f}")
 
 options = st.columns([4, 1, 1])
-chosen = options[0].multiselect("panels", PANELS, default=DEFAULT, key="panels")
+chosen = options[0].multiselect("panels", PANELS, key="panels", on_change=keep, args=("panels",))
 boxes = meta["config"].get("regions_px") or []
-region = options[1].selectbox("region", list(range(len(boxes))), key="region",
+if st.session_state.get("region") not in range(len(boxes)):  # a run with fewer regions than the last one
+    st.session_state["region"] = 0 if boxes else None
+region = options[1].selectbox("region", list(range(len(boxes))), key="region", on_change=keep, args=("region",),
                               help="the region whose key frame and warped segmentation are shown")
-arrows = options[2].checkbox("flow arrows", key="arrows")
+arrows = options[2].checkbox("flow arrows", key="arrows", on_change=keep, args=("arrows",))
 
 data = common.frame_data()
 if data is not None:

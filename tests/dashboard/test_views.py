@@ -58,6 +58,15 @@ def test_explorer_frame_and_panels(app, dashboard_runs):
     assert len(images(app)) == 2
     app.button[1].click().run()  # step ▶
     assert app.sidebar.slider(key="frame").value == 5
+    app.checkbox(key="arrows").check().run()
+    app.selectbox(key="speed").set_value(4.0).run()
+    app.toggle(key="playing").set_value(True).run()  # playing keeps every setting
+    assert app.multiselect(key="panels").value == ["input", "ground truth"] and app.checkbox(key="arrows").value
+    app.toggle(key="playing").set_value(False).run()
+    open_page(app, "timelines")
+    open_page(app, "explorer")  # and so does a visit to another page
+    assert app.multiselect(key="panels").value == ["input", "ground truth"] and app.checkbox(key="arrows").value
+    assert app.selectbox(key="speed").value == 4.0 and len(images(app)) == 2
     (timeline,) = charts(app)
     names = {trace.get("name") for trace in timeline["data"]}
     assert {"target", "region 0", "flow", "seg"} <= names  # scores vs target, stage times
