@@ -10,7 +10,7 @@ from workbench.flow import create_flow, list_flows
 from workbench.io import open_dataset
 from workbench.metrics import epe_map, flow_errors
 from workbench.runs import RunError
-from workbench.viz.panels import flow_panel
+from workbench.viz.panels import epe_panel, flow_panel
 from workbench.viz.timeline import flow_histogram
 
 import common
@@ -90,12 +90,13 @@ if flows:
 if gt is not None and chosen:
     st.subheader("Error against the ground truth")
     cols = st.columns(len(chosen))
+    errors = {name: epe_map(flows[name], gt) for name in chosen}
+    tops = [float(np.nanpercentile(e, 99)) for e in errors.values() if np.isfinite(e).any()]
+    scale = max([1.0, *tops])  # one scale for every method: the largest 99th percentile
     rows = []
     for col, name in zip(cols, chosen, strict=True):
-        error = epe_map(flows[name], gt)
-        scaled = np.clip(np.nan_to_num(error) / max(1.0, np.nanpercentile(error, 99)), 0, 1)
-        col.image((255 * scaled).astype(np.uint8), caption=f"{name}: EPE map (white = "
-                  f"{max(1.0, np.nanpercentile(error, 99)):.1f} px)", width="stretch", clamp=True)
+        col.image(epe_panel(errors[name], scale), caption=f"{name}: end-point error (px), the same scale for "
+                  f"every method (0 to {scale:.1f} px)", width="stretch")
         rows.append({"method": name, **flow_errors(flows[name], gt)})
     st.dataframe(rows, hide_index=True, width="stretch")
 elif gt is None:

@@ -130,7 +130,7 @@ def test_flow_inspector(app):
     assert not app.exception
     captions = [i.proto.imgs[0].caption for i in images(app)]
     assert any(c.startswith("ground truth") for c in captions) and any(c.startswith("dis") for c in captions)
-    assert any("EPE map" in c for c in captions)
+    assert any("end-point error (px), the same scale" in c for c in captions)
     assert len(app.dataframe) == 1  # EPE / Fl-all per method
     assert len(charts(app)) == 1  # magnitude histogram
 

@@ -7,6 +7,7 @@ from workbench.viz.panels import (
     agreement,
     agreement_panel,
     compared_score,
+    epe_panel,
     region_label,
     regions_panel,
 )
@@ -53,3 +54,13 @@ def test_agreement_says_who_is_right():
     assert parts["both wrong"].tolist() == [[False, False, False, True, False]]  # the ignored pixel: in none
     panel = agreement_panel(a, b, truth, np.full((1, 5, 3), 90, np.uint8))
     assert tuple(panel[0, 2]) == AGREEMENT_COLORS["only A right"] and tuple(panel[0, 0]) == (30, 30, 30)
+
+
+def test_epe_panel_shares_one_labelled_scale():
+    error = np.array([[0.0, 1.0, 2.0, np.nan]] * 8, np.float32)
+    panel = epe_panel(error, vmax=2.0)
+    assert panel.shape[1] == 4 and panel.shape[0] > 8  # the map, then the colour bar and its labels
+    assert tuple(panel[0, 3]) == (128, 128, 128)  # not estimated: grey
+    same = epe_panel(error * 0.5, vmax=2.0)  # half the error on the same scale: darker, not re-stretched
+    assert same[0, 2].sum() < panel[0, 2].sum()
+    assert (epe_panel(error * 5, vmax=2.0)[0, 1] == panel[0, 2]).all()  # saturates at vmax

@@ -55,6 +55,26 @@ def flow_panel(flow: np.ndarray, arrows: bool = False, max_flow: float | None = 
     return picture
 
 
+def epe_panel(error: np.ndarray, vmax: float, bar: int = 14) -> np.ndarray:
+    """An end-point-error map (px; NaN: not estimated, drawn grey) in the inferno colour map on the scale 0 to
+    ``vmax`` px (larger errors saturate), with the labelled colour bar beneath — so that two methods' maps
+    shown with the same ``vmax`` compare pixel by pixel."""
+    vmax = max(float(vmax), 1e-6)
+    valid = np.isfinite(error)
+    levels = (255 * np.clip(np.where(valid, error, 0) / vmax, 0, 1)).astype(np.uint8)
+    picture = cv2.cvtColor(cv2.applyColorMap(levels, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
+    picture[~valid] = 128
+    width = picture.shape[1]
+    strip = np.linspace(0, 255, width).astype(np.uint8)[None].repeat(bar, axis=0)
+    strip = cv2.cvtColor(cv2.applyColorMap(strip, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
+    labels = np.zeros((bar + 4, width, 3), np.uint8)
+    _text(labels, "0 px", (2, bar), scale=0.4)
+    text = f">= {vmax:.1f} px"
+    (w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)
+    _text(labels, text, (max(2, width - w - 4), bar), scale=0.4)
+    return np.vstack([picture, strip, labels])
+
+
 def compared_score(score_pred: float, score_true: float, score_cum: float) -> tuple[float, str]:
     """The score a region's decision compared with its target, and its name: the compound score under the
     cumulative rule (``score_cum``), else the decision network's prediction (adaptive), else the true score
