@@ -655,7 +655,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     sequences = open_dataset(args.img, masks=args.mask)
     _predict_out(args)
     options = PredictOptions(threshold=args.mask_threshold, scale=args.scale, flow=args.flow, background=background,
-                             save=not args.no_save, viz=not args.no_viz, evaluate=not args.no_eval, device=device)
+                             save=not args.no_save, viz=not args.no_viz, evaluate=not args.no_eval, device=device,
+                             video_format=args.video_format)
     report = (lambda line: None) if args.quiet else print
     summaries = predict(net, sequences, args.output, options, overwrite=args.overwrite, report=report,
                         progress=not args.quiet)
@@ -673,7 +674,7 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     pred = sub.add_parser("predict", help="segment a clip, an image folder or a video; masks, composite, viz",
                           description="Segment every frame in order with a trained network and write masks (PNG, "
                                       "0/255, named after the input frames), the person on a virtual background and "
-                                      "a side-by-side picture (mp4 for a video input); with ground truth, print "
+                                      "a side-by-side picture (videos for a video input); with ground truth, print "
                                       "per-frame and mean Dice and IoU. fps excludes reading and writing files.")
     pred.add_argument("-m", "--model", default="funet_flow",
                       help="checkpoint file, a shipped model name (unet, funet, funet_flow, fastseg) or the "
@@ -694,6 +695,9 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
                       help="resize frames by this factor before the network (default: the checkpoint's, or "
                            "down to the frame width it was trained at, e.g. 0.5 for a 640-wide call)")
     pred.add_argument("-g", "--gpu", type=T.GPU, default=None, metavar="INDEX", help="CUDA device (default CPU)")
+    pred.add_argument("--video-format", choices=("webm", "mp4"), default="webm",
+                      help="a video input's composite and side-by-side video: webm (VP8, plays in browsers) or mp4 "
+                           "(MPEG-4 Part 2, plays in VLC and most players, not in browsers) (default webm)")
     pred.add_argument("--no-viz", action="store_true", help="do not write the side-by-side pictures")
     pred.add_argument("--no-save", action="store_true", help="do not write masks and composites")
     pred.add_argument("--no-eval", action="store_true", help="do not score against ground truth")

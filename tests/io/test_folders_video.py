@@ -121,6 +121,20 @@ def test_video_writer_is_atomic(tmp_path):
     with pytest.raises(ValueError, match="no frames written"), VideoWriter(tmp_path / "empty.mp4", 10, (W, H)):
         pass
     assert list(tmp_path.iterdir()) == [path]
+    with pytest.raises(InputError, match=r"x\.mov: expected a video file name ending in \.webm, \.mp4, \.avi"):
+        VideoWriter(tmp_path / "x.mov", 10, (W, H))
+
+
+@pytest.mark.parametrize("suffix", [".webm", ".avi"])
+def test_video_writer_codec_follows_the_suffix(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    frames = [smooth_frame(i) for i in range(4)]
+    with VideoWriter(path, 10, (W, H)) as writer:
+        for frame in frames:
+            writer.write(frame)
+    seq = VideoSequence(path)
+    assert len(seq) == 4 and seq.size == (W, H)
+    assert np.abs(seq.frame(2).astype(int) - frames[2]).mean() < 8  # lossy, colours in RGB order
 
 
 def test_mask_video_is_binarised(tmp_path):

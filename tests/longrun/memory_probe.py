@@ -197,5 +197,5 @@ def dvs_run_argv(video: Path, masks: Path, out: Path) -> list[str]:
 
 
 def predict_argv(video: Path, masks: Path, out: Path, model: str = "fastseg") -> list[str]:
-    """``predict`` with ground truth: masks/, composite.mp4, viz.mp4, metrics.csv, summary with flicker."""
+    """``predict`` with ground truth: masks/, composite.webm, viz.webm, metrics.csv, summary with flicker."""
     return ["predict", "-m", model, "--img", str(video), "--mask", str(masks), "-o", str(out), "--quiet"]

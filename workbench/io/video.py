@@ -14,8 +14,10 @@ memory; memory does not depend on the video's length:
 Opening a video decodes it once (streaming) to count its frames exactly, because the frame count stored in
 containers is often wrong. The frame rate comes from the container (30 when it has none).
 
-:class:`VideoWriter` writes RGB frames to an mp4 (fourcc ``mp4v``) under a temporary name in the same
-folder and renames it into place only when the ``with`` block ends cleanly.
+:class:`VideoWriter` writes RGB frames under a temporary name in the same folder and renames it into place only
+when the ``with`` block ends cleanly. The codec follows the suffix (:data:`FOURCC`): ``.webm`` is VP8, which
+every browser plays (the dashboard, a notebook, a README); ``.mp4`` is MPEG-4 Part 2 (``mp4v``, the only mp4
+codec opencv-headless writes), which VLC and most players read but browsers do not; ``.avi`` is MJPG.
 """
 
 from __future__ import annotations
@@ -248,8 +250,30 @@ class VideoSequence(Sequence):
             self._mask_cursor.close()
 
 
+FOURCC = {".webm": "VP80", ".mp4": "mp4v", ".avi": "MJPG"}  # suffix → the codec VideoWriter uses
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence the process's stderr (file descriptor 2) for the block: OpenCV's FFmpeg backend prints a
+    harmless codec-tag warning for every WebM it opens, which no log level turns off."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class VideoWriter:
-    """Write ``uint8`` RGB ``(H, W, 3)`` (or gray ``(H, W)``) frames of ``size = (W, H)`` to an mp4.
+    """Write ``uint8`` RGB ``(H, W, 3)`` (or gray ``(H, W)``) frames of ``size = (W, H)`` to a video whose codec
+    follows the file's suffix (:data:`FOURCC`).
 
     Use as a context manager. The file appears under ``path`` only when the block ends without an
     exception and at least one frame was written; otherwise the temporary file is deleted.
@@ -263,6 +287,9 @@ class VideoWriter:
             raise ValueError(f"fps must be a positive number, got {fps}")
         if self.size[0] <= 0 or self.size[1] <= 0:
             raise ValueError(f"size must be (W, H) with positive values, got {size}")
+        if self.path.suffix.lower() not in FOURCC:
+            raise InputError(f"{self.path}: expected a video file name ending in {', '.join(FOURCC)}")
+        self.fourcc = FOURCC[self.path.suffix.lower()]
         self.num_frames = 0
         self._writer: cv2.VideoWriter | None = None
         self._stack: contextlib.ExitStack | None = None
@@ -270,9 +297,10 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         stack = contextlib.ExitStack()
         tmp = stack.enter_context(atomic_file(self.path))  # same folder, same suffix
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, self.size)
+        with _quiet_stderr() if self.fourcc == "VP80" else contextlib.nullcontext():
+            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*self.fourcc), self.fps, self.size)
         if not writer.isOpened():
-            error = InputError(f"{self.path}: cannot open an mp4v video writer for this file type")
+            error = InputError(f"{self.path}: cannot open a {self.fourcc} video writer for this file type")
             stack.__exit__(InputError, error, None)
             raise error
         stack.callback(writer.release)  # runs before the rename (exit callbacks run last-in first-out)

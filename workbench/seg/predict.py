@@ -4,8 +4,9 @@ For every frame, in order (the flow-guided networks need the previous frame): th
 0/255 for binary, class ids otherwise; ``<name>`` is the input frame's file stem, or the 6-digit frame index
 of a video), the person composited on a virtual background (``composite/``), and a side-by-side picture
 (``viz/``: input | prediction | composite, plus the error map when ground truth is known). A video input
-gives ``composite.mp4`` and ``viz.mp4`` instead of the two picture folders (``composite.mp4`` has the input's
-frame count and size). With ground truth, per-frame Dice and IoU go to ``metrics.csv`` and the means to
+gives ``composite.webm`` and ``viz.webm`` (VP8, which browsers play; ``video_format="mp4"`` for MPEG-4 files
+that VLC and most players read) instead of the two picture folders (the composite has the input's frame count
+and size). With ground truth, per-frame Dice and IoU go to ``metrics.csv`` and the means to
 ``summary.json``. The whole output folder is built under a temporary name and renamed when complete.
 """
 
@@ -44,6 +45,7 @@ class PredictOptions:
     viz: bool = True
     evaluate: bool = True
     device: str = "cpu"
+    video_format: str = "webm"  # a video input's composite and viz: webm (VP8) or mp4 (mp4v)
 
 
 def frame_names(seq: Sequence) -> list[str]:
@@ -87,11 +89,12 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
         composite_video = viz_video = None
         metrics: csv.DictWriter | None = None
         if out is not None and is_video:
+            suffix = f".{options.video_format}"
             if options.save:
-                composite_video = stack.enter_context(VideoWriter(out / "composite.mp4", seq.fps, (W, H)))
+                composite_video = stack.enter_context(VideoWriter(out / f"composite{suffix}", seq.fps, (W, H)))
             if options.viz:
                 panels = 4 if evaluate else 3
-                viz_video = stack.enter_context(VideoWriter(out / "viz.mp4", seq.fps, (W * panels, H)))
+                viz_video = stack.enter_context(VideoWriter(out / f"viz{suffix}", seq.fps, (W * panels, H)))
         frame_iter = stack.enter_context(contextlib.closing(seq.frames()))  # its capture closes with the block
         bar = tqdm(frame_iter, total=total, desc=f"predict {seq.name}", unit="frame", disable=not progress,
                    leave=False)
