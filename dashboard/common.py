@@ -206,6 +206,17 @@ def frame_arrays(path: str, index: int) -> dict[str, np.ndarray]:
     return load_run(path).frame_data(index)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def run_video_bytes(path: str) -> bytes:
+    """A run's stored frames as a WebM video (input | prediction | errors), for the download button."""
+    import tempfile
+
+    from workbench.runs import write_run_video
+
+    with tempfile.TemporaryDirectory() as folder:
+        return write_run_video(path, Path(folder) / "run.webm").read_bytes()
+
+
 def number(value: Any, spec: str = ".1f") -> str:
     """``value`` formatted, or "–" when it is missing (None, NaN)."""
     try:

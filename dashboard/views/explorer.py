@@ -7,11 +7,13 @@ import time
 import numpy as np
 import streamlit as st
 
+from workbench.io import encode_image
 from workbench.viz.panels import (
     compared_score,
     error_panel,
     flow_panel,
     key_frame_panel,
+    panel_sheet,
     prediction_panel,
     region_output_panel,
     regions_panel,
@@ -148,6 +150,19 @@ if data is not None:
                 column.info(f"{caption}: not available for this run")
             else:
                 column.image(picture, caption=caption, width="stretch")
+    shown = [(picture, caption) for picture, caption in pictures if picture is not None]
+    downloads = st.columns(3)
+    run_id = meta.get("run_id", "run")
+    downloads[0].download_button("panels (PNG)", lambda: encode_image(panel_sheet(shown)),  # built on click
+                                 file_name=f"{run_id}_frame{t:04d}.png", mime="image/png", disabled=not shown,
+                                 on_click="ignore", help="the panels shown above as one picture, with captions")
+    downloads[1].download_button("run table (CSV)", lambda: frames.to_csv(index=False), on_click="ignore",
+                                 file_name=f"{run_id}_frames.csv", mime="text/csv",
+                                 help="frames.parquet as CSV: one row per frame and region")
+    downloads[2].download_button("video (WebM)", lambda: common.run_video_bytes(st.session_state["run"]),
+                                 file_name=f"{run_id}.webm", mime="video/webm", on_click="ignore",
+                                 disabled=not meta.get("stored", True),
+                                 help="input | prediction | errors for every stored frame; plays in a browser")
 
 timeline = common.figure(("timelines", st.session_state["run"]), lambda: run_timelines(frames, label=method))
 set_frame_marker(timeline, t, 4)

@@ -56,6 +56,8 @@ def test_explorer_frame_and_panels(app, dashboard_runs):
     assert any("input, frame 4" in c for c in captions)
     app.multiselect(key="panels").set_value(["input", "ground truth"]).run()
     assert len(images(app)) == 2
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == ["panels (PNG)", "run table (CSV)", "video (WebM)"]
     app.button[1].click().run()  # step ▶
     assert app.sidebar.slider(key="frame").value == 5
     app.checkbox(key="arrows").check().run()

@@ -11,7 +11,7 @@ import torch
 
 from workbench.data.synthetic import SynthConfig, memory_clips
 from workbench.pipeline import PipelineConfig, VideoSegmenter
-from workbench.runs import COLUMNS, RunError, list_runs, load_run, record_run
+from workbench.runs import COLUMNS, RunError, list_runs, load_run, record_run, write_run_video
 from workbench.seg.checkpoint import build_network
 
 
@@ -106,3 +106,19 @@ def test_never_overwritten_and_listed(run, setup):
         record_run(VideoSegmenter(net, PipelineConfig(policy="per-frame")), clip, run.path.parent,
                    run_id=run.run_id, progress=False)
     assert list_runs(run.path.parent) == [run.path]
+
+
+def test_run_video_holds_every_stored_frame(run, setup, tmp_path):
+    from workbench.io import VideoSequence
+
+    path = write_run_video(run, tmp_path / "run.webm")
+    video = VideoSequence(path)
+    assert len(video) == 5 and video.size == (96 * 3, 64)  # input | prediction | errors (ground truth known)
+    first = video.frame(0)[:, :96].astype(int)
+    assert np.abs(first - run.frame_data(0)["image"]).mean() < 12  # the input on the left (lossy VP8)
+    net, clip = setup
+    light = record_run(VideoSegmenter(net, PipelineConfig(policy="per-frame")), clip, tmp_path / "light", store=False,
+                       progress=False)
+    with pytest.raises(RunError, match="stored no frames"):
+        write_run_video(light, tmp_path / "light.webm")
+    assert not (tmp_path / "light.webm").exists()

@@ -8,6 +8,7 @@ from workbench.viz.panels import (
     agreement_panel,
     compared_score,
     epe_panel,
+    panel_sheet,
     region_label,
     regions_panel,
 )
@@ -64,3 +65,11 @@ def test_epe_panel_shares_one_labelled_scale():
     same = epe_panel(error * 0.5, vmax=2.0)  # half the error on the same scale: darker, not re-stretched
     assert same[0, 2].sum() < panel[0, 2].sum()
     assert (epe_panel(error * 5, vmax=2.0)[0, 1] == panel[0, 2]).all()  # saturates at vmax
+
+
+def test_panel_sheet_lays_out_captioned_panels():
+    pictures = [(np.zeros((192, 320, 3), np.uint8), "input"), (np.zeros((96, 160), np.uint8), "gray"),
+                (np.zeros((384, 640, 3), np.uint8), "regions"), (np.zeros((192, 320, 3), np.uint8), "flow")]
+    sheet = panel_sheet(pictures, columns=3, width=240)
+    assert sheet.shape == (2 * (144 + 24), 3 * 240, 3)  # two rows of three columns, 24 px of caption each
+    assert (sheet[:24] < 128).any()  # caption text

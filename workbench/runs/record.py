@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import numpy as np
 from workbench.io.sequence import FileSequence, Sequence
 from workbench.pipeline import VideoSegmenter, run_video
 from workbench.pipeline.streaming import StepResult
-from workbench.runs.records import Run, RunWriter, frame_payload, load_run, new_run_id
+from workbench.runs.records import Run, RunError, RunWriter, frame_payload, load_run, new_run_id
 
 
 def source_info(seq: Sequence) -> dict[str, Any]:
@@ -76,3 +77,29 @@ def record_run(segmenter: VideoSegmenter, seq: Sequence, root: str | Path, store
         }
         writer.finish(record, output.rows.to_frame())
     return load_run(writer.path)
+
+
+def write_run_video(run: Run | str | Path, path: str | Path, fps: float | None = None) -> Path:
+    """The stored frames of a run as a video (WebM for a ``.webm`` path: browsers play it): each frame's input
+    beside its prediction overlaid, and the error map when the run had ground truth. ``fps`` defaults to the
+    source's rate (10 when unknown). Written atomically; ``RunError`` for a run that stored no frames."""
+    from workbench.io import VideoWriter
+    from workbench.viz.panels import error_panel, prediction_panel
+
+    run = run if isinstance(run, Run) else load_run(run)
+    if not run.stored:
+        raise RunError(f"{run.path}: the run stored no frames (dvs run --no-store): nothing to make a video of")
+    rate = float(fps or run.meta.get("source", {}).get("fps") or 10.0)
+    writer = None
+    with contextlib.ExitStack() as stack:
+        for index in range(run.num_frames):
+            data = run.frame_data(index)
+            image, gt = data["image"], data.get("gt")
+            panels = [image, prediction_panel(image, data["seg"])]
+            if gt is not None:
+                panels.append(error_panel(data["seg"], gt, image))
+            picture = np.hstack(panels)
+            if writer is None:
+                writer = stack.enter_context(VideoWriter(path, rate, (picture.shape[1], picture.shape[0])))
+            writer.write(picture)
+    return Path(path)

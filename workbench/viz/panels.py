@@ -75,6 +75,30 @@ def epe_panel(error: np.ndarray, vmax: float, bar: int = 14) -> np.ndarray:
     return np.vstack([picture, strip, labels])
 
 
+def panel_sheet(pictures: Sequence[tuple[np.ndarray, str]], columns: int = 3, width: int = 480) -> np.ndarray:
+    """The panels shown side by side as one picture (RGB ``uint8``): ``columns`` per row, each resized to
+    ``width`` pixels wide, its caption written above it — what the dashboard's *panels PNG* download holds."""
+    tiles = []
+    for picture, caption in pictures:
+        if picture.ndim == 2:
+            picture = np.repeat(picture[..., None], 3, axis=2)
+        height = max(1, round(picture.shape[0] * width / picture.shape[1]))
+        tile = np.full((height + 24, width, 3), 255, np.uint8)
+        tile[24:] = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA)
+        cv2.putText(tile, caption[:70], (4, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(tile)
+    if not tiles:
+        raise ValueError("panel_sheet needs at least one picture")
+    rows = []
+    for start in range(0, len(tiles), columns):
+        row = tiles[start:start + columns]
+        tallest = max(t.shape[0] for t in row)
+        row = [np.pad(t, ((0, tallest - t.shape[0]), (0, 0), (0, 0)), constant_values=255) for t in row]
+        row += [np.full((tallest, width, 3), 255, np.uint8)] * (min(columns, len(tiles)) - len(row))
+        rows.append(np.hstack(row))
+    return np.vstack(rows)
+
+
 def compared_score(score_pred: float, score_true: float, score_cum: float) -> tuple[float, str]:
     """The score a region's decision compared with its target, and its name: the compound score under the
     cumulative rule (``score_cum``), else the decision network's prediction (adaptive), else the true score
