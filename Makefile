@@ -42,6 +42,8 @@ demo: $(STAMP)
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy adaptive --target 90 --out $(DEMO)/runs
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy adaptive --rule cumulative --target 60 --out $(DEMO)/runs
 	$(BIN)/workbench dvs run --data $(DEMO)/clips --policy adaptive --target 90 --correct fastseg --out $(DEMO)/runs
+	$(BIN)/workbench dvs sweep --data $(DEMO)/clips --rule cumulative --targets 10,40,70,90 --intervals 1,3,8 \
+		--no-oracle --out $(DEMO)/runs/sweep --overwrite
 	$(BIN)/workbench dashboard --runs $(DEMO)/runs
 
 ## make lab: JupyterLab at notebooks/ in the project's environment (installs jupyterlab on first use)
