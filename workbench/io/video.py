@@ -254,9 +254,11 @@ FOURCC = {".webm": "VP80", ".mp4": "mp4v", ".avi": "MJPG"}  # suffix → the cod
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence the process's stderr (file descriptor 2) for the block: OpenCV's FFmpeg backend prints a
-    harmless codec-tag warning for every WebM it opens, which no log level turns off."""
+def quiet_stderr() -> Iterator[None]:
+    """Silence the process's stderr (file descriptor 2) for the block and restore it afterwards: for native
+    code that writes straight to the descriptor, which ``sys.stderr`` cannot catch and no log level turns off
+    (OpenCV's FFmpeg backend warns about the codec tag of every WebM it opens; MediaPipe prints its start-up).
+    Not thread-safe: another thread's stderr is silenced too while the block runs."""
     try:
         saved = os.dup(2)
     except OSError:  # no stderr to silence
@@ -297,7 +299,7 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         stack = contextlib.ExitStack()
         tmp = stack.enter_context(atomic_file(self.path))  # same folder, same suffix
-        with _quiet_stderr() if self.fourcc == "VP80" else contextlib.nullcontext():
+        with quiet_stderr() if self.fourcc == "VP80" else contextlib.nullcontext():
             writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*self.fourcc), self.fps, self.size)
         if not writer.isOpened():
             error = InputError(f"{self.path}: cannot open a {self.fourcc} video writer for this file type")

@@ -25,9 +25,7 @@ pool (TFLite XNNPACK), which the workbench's ``--threads`` does not control.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +34,7 @@ import torch.nn as nn
 
 from workbench.config import Config
 from workbench.errors import InputError
+from workbench.io.video import quiet_stderr
 
 #: teacher name → MediaPipe's ``model_selection`` (0: general 256×256, 1: landscape 144×256)
 TEACHERS = {"mediapipe": 0, "mediapipe_landscape": 1}
@@ -58,32 +57,11 @@ def available_teachers() -> list[str]:
     return list(TEACHERS) if mediapipe_available() else []
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence MediaPipe's C++ start-up lines (TFLite delegate, absl warnings) on the process's stderr.
-
-    They are written by native code straight to file descriptor 2, so ``sys.stderr`` cannot catch them; the
-    descriptor is pointed at /dev/null for the duration and restored afterwards.
-    """
-    try:
-        fd = os.dup(2)
-    except OSError:  # no stderr to redirect (a daemon): nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(fd, 2)
-        os.close(fd)
-
-
 def _solution():
     """MediaPipe's legacy ``selfie_segmentation`` solution module, or an InputError saying how to install it."""
     os.environ.setdefault("GLOG_minloglevel", "2")  # before the import: MediaPipe's own logging
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             from mediapipe.python.solutions import selfie_segmentation
     except ImportError:
         raise InputError(INSTALL_HINT) from None
@@ -105,14 +83,14 @@ class MediaPipeSelfie(nn.Module):
             raise InputError(f"MediaPipe model_selection {model_selection}: expected 0 (general) or 1 (landscape)")
         self.config = MediaPipeConfig(model_selection)
         module = _solution()
-        with _quiet_stderr():
+        with quiet_stderr():
             self._graph = module.SelfieSegmentation(model_selection=model_selection)
             # The first inference creates the TFLite delegate, which logs; do it here, silenced.
             self._graph.process(np.full((144, 256, 3), 128, np.uint8))
 
     def segment(self, frame: np.ndarray) -> np.ndarray:
         """``uint8 (H, W, 3)`` RGB → ``float32 (H, W)`` person probability."""
-        with _quiet_stderr():
+        with quiet_stderr():
             result = self._graph.process(np.ascontiguousarray(frame))
         return np.asarray(result.segmentation_mask, np.float32).copy()
 
