@@ -50,6 +50,7 @@ from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
 from workbench.flow import FlowEstimator, create_flow, list_flows
 from workbench.flow.classical import DIS_PRESETS
+from workbench.flow.pwc import FEATURE_FLOWS
 from workbench.io.atomic import write_text_atomic
 from workbench.metrics.flow import flow_errors
 
@@ -97,15 +98,17 @@ class BenchFlowConfig(Config):
 
 
 def method_specs(pwc_checkpoint: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
-    """``(label, registry name, options)`` of every method to benchmark: each DIS preset, then the others."""
+    """``(label, registry name, options)`` of every method to benchmark: each DIS preset, then the others; with
+    ``pwc_checkpoint`` (a candidate being carded), one learned-flow row, "pwc", with that checkpoint."""
     specs: list[tuple[str, str, dict[str, Any]]] = []
     for name in list_flows():
         if name in NO_GT_METHODS:
             continue
         if name == "dis":
             specs += [(f"dis ({preset})", "dis", {"preset": preset}) for preset in DIS_PRESETS]
-        elif name == "pwc" and pwc_checkpoint:
-            specs.append((name, name, {"checkpoint": pwc_checkpoint}))
+        elif name in FEATURE_FLOWS and pwc_checkpoint:  # one learned row: the given checkpoint, labelled pwc
+            if name == "pwc":
+                specs.append((name, name, {"checkpoint": pwc_checkpoint}))
         else:
             specs.append((name, name, {}))
     return specs

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import __version__
-from workbench.flow.pwc import LOSS_WEIGHTS
+from workbench.flow.pwc import FEATURE_FLOWS, LOSS_WEIGHTS
 from workbench.io.atomic import write_text_atomic
 from workbench.io.checkpoints import load_torch_file
 
@@ -48,14 +48,34 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
     synthetic = bench.get("synthetic", {})
     rows = synthetic.get("rows", [])
     weighting = ", picked with probability ∝ |flow|" if tc.get("moving_crop_weighting") == "magnitude" else ""
+    init = config.get("init_flow")
+    name = checkpoint.parent.name
+    trained_on = "synthetic video calls" + (" and generic layered scenes" if tc.get("layer_clips") else "")
     lines = [
-        f"# {checkpoint.parent.name} — PWC-Net (width {config['width']}, {config['num_levels']} levels"
-        f"{', cosine cost volume' if config.get('normalize_features') else ''}) trained on synthetic video calls",
+        f"# {name} — PWC-Net (width {config['width']}, {config['num_levels']} levels"
+        f"{', cosine cost volume' if config.get('normalize_features') else ''})"
+        + (f" refining `{init}`" if init else "") + f" trained on {trained_on}",
         "",
         "Optical flow network of Sun et al., *PWC-Net: CNNs for Optical Flow Using Pyramid, Warping, and Cost "
-        "Volume*, CVPR 2018 (arXiv 1709.02371), re-implemented in `workbench/flow/pwc.py` and trained from "
-        "scratch by `workbench train flow` on clips our own generator makes. Used by `create_flow(\"pwc\")`.",
+        "Volume*, CVPR 2018 (arXiv 1709.02371), re-implemented in `workbench/flow/pwc.py` and "
+        + (f"continued from `{tc['load']}`" if tc.get("load") else "trained from scratch")
+        + " by `workbench train flow` on data our own generator makes. Used by "
+        + (f"`create_flow({name!r})`." if name in FEATURE_FLOWS else
+           f"`create_flow(\"pwc\", checkpoint=\"{checkpoint}\")`."),
         "",
+    ]
+    if init:
+        lines += [
+            f"It does not estimate flow from zero: it refines the flow of `{init}` (`INIT_FLOWS` in "
+            "`workbench/flow/pwc.py`), a classical method run on the whole frames. At every pyramid level the "
+            "second frame's features are warped by that flow (area-averaged to the level) plus the residual "
+            "found so far, and the decoders predict the remaining residual; the output is the initial flow at full "
+            "resolution plus the residual upsampled from 1/4. A residual of zero returns the initial flow "
+            "unchanged, and the flow heads start at zero when a non-refining network's weights are loaded, so "
+            "training starts from the classical method's error.",
+            "",
+        ]
+    lines += [
         "## Checkpoint",
         f"- File: `{checkpoint.name}`, {checkpoint.stat().st_size / 1e6:.2f} MB, weights stored as float16 "
         "(loaded into float32)",
@@ -63,7 +83,8 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
         f"- Parameters: {params:,} ({params / 1e6:.2f} M)",
         f"- Architecture: pyramid levels {config['num_levels']}, output level {config['output_level']} "
         f"(1/{2 ** config['output_level']} resolution, bilinear upsampling), cost volume max displacement "
-        f"{config['max_displacement']}, channel multiplier {config['width']}",
+        f"{config['max_displacement']}, channel multiplier {config['width']}"
+        + (f", initial flow `{init}`" if init else ""),
         f"- workbench {payload.get('workbench_version', '?')}, step {payload['metrics'].get('step')}",
         "",
         "## Data",
@@ -125,10 +146,22 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
             row = _row(moto, label)
             if row:
                 lines.append(f"| {label} | {_fmt(row.get('epe'))} | {_fmt(row.get('fl_all'), '{:.1%}')} |")
-    lines += ["", "## Limitations",
-              "- Trained only on synthetic head-and-shoulders scenes (affine layer motion, stylised people): "
-              "expect worse flow on real footage (see the real-image row) and on non-rigid motion.",
-              "- Output at 1/4 resolution, upsampled bilinearly: motion boundaries are smoothed.",
+    lines += ["", "## Limitations"]
+    if tc.get("layer_clips"):
+        lines.append("- Trained only on generated data (video calls with stylised people, layered scenes in affine "
+                     "motion): no real footage, no non-rigid motion beyond the calls' animated people.")
+    else:
+        lines.append("- Trained only on synthetic head-and-shoulders scenes (affine layer motion, stylised people): "
+                     "expect worse flow on real footage (see the real-image row) and on non-rigid motion.")
+    if init:
+        lines.append(f"- Runs `{init}` first: its time adds to the network's (included in ms/frame above), and "
+                     "where the initial flow is wrong by more than the residual search reaches (4 px at each level, "
+                     "compounded over the pyramid) the network cannot recover the motion.")
+        lines.append("- The residual is predicted at 1/4 resolution and upsampled bilinearly; the initial flow "
+                     "keeps its own full-resolution motion boundaries.")
+    else:
+        lines.append("- Output at 1/4 resolution, upsampled bilinearly: motion boundaries are smoothed.")
+    lines += [
               "", f"Card written {datetime.now(timezone.utc).strftime('%Y-%m-%d')} by workbench {__version__}."]
     return "\n".join(lines) + "\n"
 

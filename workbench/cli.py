@@ -444,7 +444,7 @@ def cmd_train_flow(args: argparse.Namespace) -> int:
                              moving_crop_weighting=args.crop_weighting, threads=args.threads, resume=args.resume,
                              layer_clips=args.layer_clips, layer_frames=args.layer_frames,
                              layer_share=args.layer_share, max_motion=args.max_motion, load=args.load)
-    summary = train_flow(config, progress=not args.quiet)
+    summary = train_flow(config, progress=not args.quiet, stop_after=args.stop_after)
     print(f"best validation EPE {summary['best_val_epe']:.3f} px (DIS medium {summary['dis_medium_val']['epe']:.3f})"
           f" after {summary['steps']} steps in {summary['seconds'] / 60:.1f} min → {summary['out']}")
     if args.no_card:
@@ -598,7 +598,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                                        "--data clip folders), keep the best validation checkpoint, then benchmark it "
                                        "on held-out clips and write MODEL_CARD.md next to it.")
     flow.add_argument("--out", default="models/pwc_small/checkpoint.pt", help="checkpoint path (default %(default)s)")
-    flow.add_argument("--variant", default="pwc_small", choices=["pwc_small", "pwc"])
+    flow.add_argument("--variant", default="pwc_small", choices=["pwc_small", "pwc_dis", "pwc"],
+                      help="pwc_dis: pwc_small refining DIS-medium's flow (default %(default)s)")
     flow.add_argument("--data", help="clip folders with flow_fwd/flow_bwd (default: generate in memory)")
     flow.add_argument("--train-clips", type=T.COUNT, default=48, help="generated training clips (default 48)")
     flow.add_argument("--frames", type=T.COUNT, default=40, help="frames per generated clip (default 40)")
@@ -623,6 +624,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                       help="start from these weights (same --variant): the next stage of a curriculum")
     flow.add_argument("--threads", type=T.THREADS, default=2, help="torch threads (default 2)")
     flow.add_argument("--resume", action="store_true", help="continue from OUT.state.pt")
+    flow.add_argument("--stop-after", type=T.COUNT, metavar="N",
+                      help="end this call after N steps (state saved; --resume continues the same schedule): "
+                           "a long schedule in sessions, or a curriculum stage taken before its schedule ends")
     flow.add_argument("--overwrite", action="store_true",
                       help="replace an existing OUT (the default OUT is the shipped model: refused without it)")
     flow.add_argument("--eval-clips", type=T.COUNT, default=6, help="held-out clips for the model card (default 6)")

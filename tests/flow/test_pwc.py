@@ -78,3 +78,43 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
         load_pwc(tmp_path / "junk.pt")
     with pytest.raises(InputError, match="differ in size"):
         estimator.estimate(frame, frame[:20])
+
+
+def test_refining_network_with_zero_residual_returns_its_initial_flow():
+    """With ``init`` the decoders predict a residual: zero heads give back the initial flow exactly, at full
+    resolution (its detail is not lost to the 1/4-resolution output), at any input size (padding included)."""
+    torch.manual_seed(0)
+    model = PWCNet(PWCConfig(width=0.25, num_levels=4, output_level=2, init_flow="dis_medium")).eval()
+    for head in [d.predict for d in model.decoders.values()] + [model.context.net[-1]]:
+        torch.nn.init.zeros_(head.weight)
+        torch.nn.init.zeros_(head.bias)
+    a, b = torch.rand(1, 3, 45, 70), torch.rand(1, 3, 45, 70)
+    init = torch.randn(1, 2, 45, 70) * 5
+    with torch.no_grad():
+        assert torch.allclose(model.flow(a, b, init=init), init, atol=1e-5)
+        flows = model(torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64), init=torch.full((1, 2, 64, 64), 8.0))
+    assert all(torch.allclose(f, torch.full_like(f, 8.0 / 20)) for f in flows)  # every level: init in units
+
+
+def test_refining_estimator_runs_its_classical_flow_first(tmp_path, monkeypatch):
+    """``create_flow("pwc", checkpoint=<a refining network>)`` computes DIS medium's flow and refines it; the
+    refined flow differs from DIS only by the network's residual."""
+    from workbench.flow.pwc import INIT_FLOWS, init_estimator
+
+    torch.manual_seed(2)
+    model = create_pwc("pwc_dis").eval()
+    assert model.config.init_flow == "dis_medium" and "dis_medium" in INIT_FLOWS
+    for head in [d.predict for d in model.decoders.values()] + [model.context.net[-1]]:
+        torch.nn.init.zeros_(head.weight)  # no residual: the estimator must return DIS medium's flow
+    path = tmp_path / "pwc_dis" / "checkpoint.pt"
+    save_checkpoint(path, model, {})
+    rng = np.random.default_rng(0)
+    frame_a = (rng.random((48, 64, 3)) * 255).astype(np.uint8)
+    frame_b = np.roll(frame_a, 3, axis=1)
+    refined = create_flow("pwc", checkpoint=path, device="cpu").estimate(frame_a, frame_b)
+    dis = init_estimator("dis_medium").estimate(frame_a, frame_b)
+    assert refined.shape == dis.shape and np.abs(refined - dis).max() < 1e-4
+    with pytest.raises(InputError, match="unknown initial flow 'lk'"):
+        init_estimator("lk")
+    named = create_flow("pwc_dis", checkpoint=path, device="cpu")
+    assert named.name == "pwc_dis" and named.init is not None

@@ -35,8 +35,8 @@ def test_tiny_run_and_resume_equals_uninterrupted(tmp_path):
 def test_batches_are_augmented_pairs_with_consistent_flow():
     bank = PairBank.synthetic(clips=1, frames=3, size=(96, 64), seed=0, progress=False)
     rng = np.random.default_rng(0)
-    a, b, flow = sample_batch(bank, rng, batch=4, crop=(64, 64), moving_prob=1.0)
-    assert a.shape == b.shape == (4, 3, 64, 64) and flow.shape == (4, 2, 64, 64)
+    a, b, flow, init = sample_batch(bank, rng, batch=4, crop=(64, 64), moving_prob=1.0)
+    assert a.shape == b.shape == (4, 3, 64, 64) and flow.shape == (4, 2, 64, 64) and init is None
     assert 0.0 <= a.min() and a.max() <= 1.0 and torch.isfinite(flow).all()
 
 
@@ -66,7 +66,7 @@ def test_layered_scenes_mix_validate_and_a_curriculum_stage_loads(tmp_path):
     rng = np.random.default_rng(0)
     drawn = rng.choice(len(mixed.frames), size=4000, p=mixed.weights)
     assert abs(np.mean(drawn >= 2) - 0.25) < 0.03 and mixed.num_pairs() == 4 + 6
-    a, b, flow = sample_batch(mixed, rng, batch=3, crop=(64, 64), moving_prob=1.0)
+    a, b, flow, _ = sample_batch(mixed, rng, batch=3, crop=(64, 64), moving_prob=1.0)
     assert a.shape == (3, 3, 64, 64) and torch.isfinite(flow).all()
 
     first = tmp_path / "stage1" / "checkpoint.pt"
@@ -85,3 +85,37 @@ def test_layered_scenes_mix_validate_and_a_curriculum_stage_loads(tmp_path):
     wrong.load, wrong.variant = str(first), "pwc"
     with pytest.raises(InputError, match="weights do not fit a 'pwc' network"):
         train_flow(wrong, progress=False)
+
+
+def test_refining_variant_samples_initial_flow_of_whole_frames_and_starts_at_it(tmp_path):
+    """pwc_dis: each crop comes with the initial flow of its whole frames, cropped and mirrored like the ground
+    truth (an estimator that returns the ground truth proves the alignment); a pwc_small's weights load into it
+    with the flow heads reset, so it starts at the initial flow."""
+    from workbench.flow.base import FlowEstimator
+
+    bank = PairBank.synthetic(clips=1, frames=3, size=(96, 64), seed=0, progress=False)
+
+    class Oracle(FlowEstimator):
+        def estimate(self, a, b):
+            for t in range(len(bank.fwd[0])):
+                for reverse in (False, True):
+                    fa, fb, flow = bank.pair(0, t, reverse)
+                    if np.array_equal(fa, a) and np.array_equal(fb, b):
+                        return flow
+            raise AssertionError("not a pair of the bank")
+
+    a, b, flow, init = sample_batch(bank, np.random.default_rng(3), batch=6, crop=(64, 32), moving_prob=0.5,
+                                    init=Oracle())
+    assert init.shape == flow.shape == (6, 2, 32, 64) and torch.equal(init, flow)
+
+    first = tmp_path / "small" / "checkpoint.pt"
+    train_flow(_config(first, steps=2), progress=False)
+    refine = _config(tmp_path / "dis" / "checkpoint.pt", steps=1)
+    refine.load, refine.variant, refine.lr = str(first), "pwc_dis", 1e-12
+    summary = train_flow(refine, progress=False)
+    model = load_pwc(tmp_path / "dis" / "checkpoint.pt")
+    assert model.config.init_flow == "dis_medium"
+    heads = [d.predict for d in model.decoders.values()] + [model.context.net[-1]]
+    assert all(h.weight.abs().max() < 1e-4 and h.bias.abs().max() < 1e-4 for h in heads)
+    # starting at DIS (one vanishing step), the validation EPE is DIS medium's own
+    assert abs(summary["best"]["epe"] - summary["dis_medium_val"]["epe"]) < 1e-3

@@ -46,6 +46,8 @@ from workbench.registry import register_model
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_CHECKPOINT = MODELS / "pwc_small" / "checkpoint.pt"
+REFINE_CHECKPOINT = MODELS / "pwc_dis" / "checkpoint.pt"  # the shipped pwc_dis (refines DIS medium)
+FEATURE_FLOWS = ("pwc", "pwc_dis")  # flow methods with a network whose features the decision network can read
 
 
 @dataclass
@@ -60,6 +62,7 @@ class PWCConfig(Config):
     context_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)
     flow_scale: float = 20.0  # paper §4: ground truth scaled by 1/20
     normalize_features: bool = False  # cosine cost volume (ours; the paper correlates raw features)
+    init_flow: str | None = None  # refine a classical flow ("dis_medium", "dis_fast"): see PWCNet.forward (ours)
 
     def channels(self, values: tuple[int, ...]) -> list[int]:
         return [max(2, int(round(c * self.width))) for c in values]
@@ -155,15 +158,31 @@ class PWCNet(nn.Module):
             if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
                 nn.init.kaiming_normal_(module.weight, a=0.1, nonlinearity="leaky_relu")
                 nn.init.zeros_(module.bias)
-        # Flow heads start near zero: one unit is 20 px, so He-initialised heads would start by warping the
-        # features by random tens of pixels at every level, and the cost volumes would compare unrelated pixels.
+        self.reset_heads()
+
+    def reset_heads(self, std: float = 1e-3) -> None:
+        """Flow heads near zero (weights of standard deviation ``std``, zero bias). From scratch: one unit is
+        20 px, so He-initialised heads would start by warping the features by random tens of pixels at every
+        level, and the cost volumes would compare unrelated pixels. For a refining network started from a
+        non-refining one's weights, ``std=0``: the residual starts at exactly zero, so training starts from the
+        initial flow's error (the heads' own gradients are not zero, so they still learn from the first step)."""
         heads = [d.predict for d in self.decoders.values()] + [self.context.net[-1]]
         for head in heads:
-            nn.init.normal_(head.weight, std=1e-3)
+            if std:
+                nn.init.normal_(head.weight, std=std)
+            else:
+                nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
 
-    def forward(self, frame_a: torch.Tensor, frame_b: torch.Tensor, return_features: bool = False
-                ) -> list[torch.Tensor] | tuple[list[torch.Tensor], torch.Tensor]:
+    def forward(self, frame_a: torch.Tensor, frame_b: torch.Tensor, return_features: bool = False,
+                init: torch.Tensor | None = None) -> list[torch.Tensor] | tuple[list[torch.Tensor], torch.Tensor]:
         """``frame_*`` float ``(N, 3, H, W)`` in [0, 1] with H, W multiples of 2**num_levels.
+
+        With ``init`` (``(N, 2, H, W)`` pixel flow a → b, e.g. DIS's), the network refines it instead of
+        starting from zero: at every level the second frame's features are first warped by ``init``
+        (area-averaged to that level) plus the upsampled residual of the coarser levels, and the decoders
+        predict the *residual*; the returned flows are ``init`` + residual per level, so the paper's loss
+        applies unchanged. A network that learned nothing useful returns ``init``.
 
         With ``return_features``, also the coarsest decoder's output features (cost volume + dense
         layers) — the "deepest features" DVSNet's decision network reads."""
@@ -174,8 +193,10 @@ class PWCNet(nn.Module):
         flow = up_flow = up_feat = top = None
         for level in range(cfg.num_levels, cfg.output_level - 1, -1):
             f1, f2 = features[level - 1][:N], features[level - 1][N:]
-            if up_flow is not None:
-                f2, _ = warp(f2, up_flow * (cfg.flow_scale / 2**level))  # units → pixels at this level
+            base = None if init is None else self.init_at(init, f1.shape[-2:])
+            move = up_flow if base is None else base if up_flow is None else base + up_flow
+            if move is not None:
+                f2, _ = warp(f2, move * (cfg.flow_scale / 2**level))  # units → pixels at this level
             cost = F.leaky_relu(self.cost_volume(f1, f2), 0.1)  # (N, 81, h, w)
             x = cost if up_flow is None else torch.cat([cost, f1, up_flow, up_feat], dim=1)
             decoder = self.decoders[str(level)]
@@ -186,8 +207,12 @@ class PWCNet(nn.Module):
                 flow = flow + self.context(feat)
             else:
                 up_flow, up_feat = decoder.up_flow(flow), decoder.up_feat(feat)
-            flows.append(flow)
+            flows.append(flow if base is None else flow + base)
         return (flows, top) if return_features else flows
+
+    def init_at(self, init: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """A full-resolution pixel flow area-averaged to ``size``, in the decoders' units (pixels / flow_scale)."""
+        return F.adaptive_avg_pool2d(init, size) / self.config.flow_scale
 
     def cost_volume(self, f1: torch.Tensor, f2: torch.Tensor) -> torch.Tensor:
         """Correlation of the two feature maps; with ``normalize_features``, of unit-length feature vectors
@@ -198,27 +223,59 @@ class PWCNet(nn.Module):
             return correlation(f1, f2, self.config.max_displacement) * C
         return correlation(f1, f2, self.config.max_displacement)
 
-    def flow(self, frame_a: torch.Tensor, frame_b: torch.Tensor, return_features: bool = False
-             ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def flow(self, frame_a: torch.Tensor, frame_b: torch.Tensor, return_features: bool = False,
+             init: torch.Tensor | None = None) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Any-size ``(N, 3, H, W)`` frames in [0, 1] → ``(N, 2, H, W)`` flow in pixels (a → b); with
-        ``return_features`` also the coarsest decoder's features (of the padded frames)."""
+        ``return_features`` also the coarsest decoder's features (of the padded frames).
+
+        With ``init`` (see :meth:`forward`) the output is ``init`` at full resolution plus the upsampled
+        residual, so the initial flow keeps its full-resolution detail where the network does not correct it."""
         N, _, H, W = frame_a.shape
         multiple = 2**self.config.num_levels
         pad_h, pad_w = (-H) % multiple, (-W) % multiple
         if pad_h or pad_w:  # replicate the border rather than resize, so the flow needs no rescaling
             frame_a = F.pad(frame_a, (0, pad_w, 0, pad_h), mode="replicate")
             frame_b = F.pad(frame_b, (0, pad_w, 0, pad_h), mode="replicate")
-        flows, top = self(frame_a, frame_b, return_features=True)
+            if init is not None:
+                init = F.pad(init, (0, pad_w, 0, pad_h), mode="replicate")
+        flows, top = self(frame_a, frame_b, return_features=True, init=init)
         factor = 2**self.config.output_level
-        flow = F.interpolate(flows[-1], scale_factor=factor, mode="bilinear", align_corners=False)
-        flow = flow[:, :, :H, :W] * self.config.flow_scale
+        finest = flows[-1] if init is None else flows[-1] - self.init_at(init, flows[-1].shape[-2:])
+        flow = F.interpolate(finest, scale_factor=factor, mode="bilinear", align_corners=False)
+        flow = flow * self.config.flow_scale + (0 if init is None else init)
+        flow = flow[:, :, :H, :W]
         return (flow, top) if return_features else flow
 
 
+INIT_FLOWS = {"dis_medium": ("dis", {"preset": "medium"}), "dis_fast": ("dis", {"preset": "fast"})}
+"""Classical flows a PWC-Net can refine (``PWCConfig.init_flow``): name → (registry name, options)."""
+
+
+def init_estimator(name: str) -> FlowEstimator:
+    """The classical estimator behind ``PWCConfig.init_flow``."""
+    from workbench.flow import create_flow
+
+    if name not in INIT_FLOWS:
+        raise InputError(f"unknown initial flow {name!r}; expected one of {', '.join(INIT_FLOWS)}")
+    method, options = INIT_FLOWS[name]
+    return create_flow(method, **options)
+
+
+def initial_flows(estimator: FlowEstimator, frames_a: torch.Tensor, frames_b: torch.Tensor) -> torch.Tensor:
+    """``estimator``'s flow of float ``(N, 3, H, W)`` frames in [0, 1] (rounded to uint8 first), as a tensor."""
+    def images(x: torch.Tensor) -> list[np.ndarray]:
+        return list((x * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
+
+    flows = estimator.estimate_batch(images(frames_a), images(frames_b))
+    return torch.from_numpy(flows).to(frames_a.device)
+
+
 def create_pwc(name: str = "pwc_small", **overrides) -> PWCNet:
-    """Named variants: ``pwc`` (the paper's network) and ``pwc_small`` (CPU-friendly: width 0.5, 5 levels,
-    cosine cost volume — trainable from scratch in minutes on a CPU, see :meth:`PWCNet.cost_volume`)."""
-    variants = {"pwc": {}, "pwc_small": {"width": 0.5, "num_levels": 5, "normalize_features": True}}
+    """Named variants: ``pwc`` (the paper's network), ``pwc_small`` (CPU-friendly: width 0.5, 5 levels,
+    cosine cost volume — trainable from scratch in minutes on a CPU, see :meth:`PWCNet.cost_volume`) and
+    ``pwc_dis`` (``pwc_small`` refining DIS-medium's flow, see :meth:`PWCNet.forward`)."""
+    small = {"width": 0.5, "num_levels": 5, "normalize_features": True}
+    variants = {"pwc": {}, "pwc_small": small, "pwc_dis": {**small, "init_flow": "dis_medium"}}
     if name not in variants:
         raise InputError(f"unknown PWC-Net variant {name!r}; expected one of {', '.join(variants)}")
     return PWCNet(PWCConfig(**{**variants[name], **overrides}))
@@ -235,6 +292,11 @@ def pwc(**overrides) -> PWCNet:
 @register_model("pwc_small", task="flow")
 def pwc_small(**overrides) -> PWCNet:
     return create_pwc("pwc_small", **overrides)
+
+
+@register_model("pwc_dis", task="flow")
+def pwc_dis(**overrides) -> PWCNet:
+    return create_pwc("pwc_dis", **overrides)
 
 
 def multiscale_epe_loss(flows: list[torch.Tensor], target: torch.Tensor, flow_scale: float = 20.0,
@@ -304,25 +366,39 @@ class PWCFlow(FlowEstimator):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = load_pwc(checkpoint, map_location=self.device).to(self.device)
         self.checkpoint = Path(checkpoint)
+        init = self.model.config.init_flow
+        self.init = None if init is None else init_estimator(init)  # the classical flow the network refines
 
     def _tensor(self, frames: list[np.ndarray]) -> torch.Tensor:
         array = np.stack(frames).astype(np.float32) / 255.0
         return torch.from_numpy(array).permute(0, 3, 1, 2).to(self.device)
 
+    def _run(self, frames_a: list[np.ndarray], frames_b: list[np.ndarray], return_features: bool = False):
+        for a, b in zip(frames_a, frames_b, strict=True):
+            check_pair(a, b)
+        init = None
+        if self.init is not None:
+            init = torch.from_numpy(self.init.estimate_batch(frames_a, frames_b)).to(self.device)
+        return self.model.flow(self._tensor(frames_a), self._tensor(frames_b), return_features, init=init)
+
     @torch.inference_mode()
     def estimate(self, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
-        check_pair(frame_a, frame_b)
-        return self.model.flow(self._tensor([frame_a]), self._tensor([frame_b]))[0].cpu().numpy()
+        return self._run([frame_a], [frame_b])[0].cpu().numpy()
 
     @torch.inference_mode()
     def estimate_with_features(self, frame_a: np.ndarray, frame_b: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
         """The flow a → b and the coarsest decoder's features ``(1, C, h, w)`` of the same pass."""
-        check_pair(frame_a, frame_b)
-        flow, features = self.model.flow(self._tensor([frame_a]), self._tensor([frame_b]), return_features=True)
+        flow, features = self._run([frame_a], [frame_b], return_features=True)
         return flow[0].cpu().numpy(), features
 
     @torch.inference_mode()
     def estimate_batch(self, frames_a, frames_b) -> np.ndarray:
-        for a, b in zip(frames_a, frames_b, strict=True):
-            check_pair(a, b)
-        return self.model.flow(self._tensor(list(frames_a)), self._tensor(list(frames_b))).cpu().numpy()
+        return self._run(list(frames_a), list(frames_b)).cpu().numpy()
+
+
+@register_flow("pwc_dis")
+def pwc_dis_flow(checkpoint: str | Path = REFINE_CHECKPOINT, device: str | None = None) -> PWCFlow:
+    """The shipped ``pwc_dis``: DIS medium's flow refined by a PWC-Net (:meth:`PWCNet.forward`)."""
+    estimator = PWCFlow(checkpoint, device)
+    estimator.name = "pwc_dis"
+    return estimator

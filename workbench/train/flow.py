@@ -32,7 +32,8 @@ from tqdm import tqdm
 from workbench.config import Config
 from workbench.errors import InputError
 from workbench.flow import create_flow
-from workbench.flow.pwc import create_pwc, multiscale_epe_loss, save_checkpoint
+from workbench.flow.base import FlowEstimator
+from workbench.flow.pwc import create_pwc, init_estimator, multiscale_epe_loss, save_checkpoint
 from workbench.io.atomic import atomic_file
 from workbench.io.checkpoints import fitting, load_torch_file
 
@@ -155,10 +156,14 @@ STATE_SCHEMA = {"model": dict, "optimizer": dict, "step": int, "best": (int, flo
 """Keys of ``OUT.state.pt`` and their types (read weights-only, checked before use)."""
 
 def sample_batch(bank: PairBank, rng: np.random.Generator, batch: int, crop: tuple[int, int],
-                 moving_prob: float, weighting: str = "uniform") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Augmented crops → (frame_a, frame_b) float (N, 3, h, w) in [0, 1] and flow (N, 2, h, w) in pixels."""
+                 moving_prob: float, weighting: str = "uniform", init: FlowEstimator | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Augmented crops → (frame_a, frame_b) float (N, 3, h, w) in [0, 1], flow (N, 2, h, w) in pixels and, with
+    ``init``, that estimator's flow of the whole frames cropped and mirrored alike (else None). The initial flow
+    is estimated on the whole frames, as it is at run time: estimated on a crop it is worse at the borders, and a
+    refining network trained on it learns corrections that full frames do not need."""
     cw, ch = crop
-    As, Bs, flows = [], [], []
+    As, Bs, flows, inits = [], [], [], []
     for _ in range(batch):
         clip = int(rng.integers(len(bank.frames)) if bank.weights is None else rng.choice(len(bank.frames),
                                                                                           p=bank.weights))
@@ -178,13 +183,18 @@ def sample_batch(bank: PairBank, rng: np.random.Generator, batch: int, crop: tup
             x0 = int(np.clip(cx - cw // 2 + rng.integers(-cw // 4, cw // 4 + 1), 0, W - cw))
         else:
             y0, x0 = int(rng.integers(H - ch + 1)), int(rng.integers(W - cw + 1))
+        start = init.estimate(a, b)[:, y0:y0 + ch, x0:x0 + cw] if init is not None else None
         a, b = a[y0:y0 + ch, x0:x0 + cw], b[y0:y0 + ch, x0:x0 + cw]
         flow = flow[:, y0:y0 + ch, x0:x0 + cw]
         if rng.random() < 0.5:  # mirror: the horizontal component changes sign
-            a, b, flow = a[:, ::-1], b[:, ::-1], flow[:, :, ::-1] * np.array([-1.0, 1.0], np.float32)[:, None, None]
+            sign = np.array([-1.0, 1.0], np.float32)[:, None, None]
+            a, b, flow = a[:, ::-1], b[:, ::-1], flow[:, :, ::-1] * sign
+            start = None if start is None else start[:, :, ::-1] * sign
         As.append(a)
         Bs.append(b)
         flows.append(np.ascontiguousarray(flow))
+        if start is not None:
+            inits.append(np.ascontiguousarray(start, np.float32))
     frames = torch.from_numpy(np.stack(As + Bs).astype(np.float32) / 255.0).permute(0, 3, 1, 2)
     # Photometric jitter, identical for both frames of a pair (brightness constancy stays true), then noise.
     n = len(As)
@@ -199,7 +209,7 @@ def sample_batch(bank: PairBank, rng: np.random.Generator, batch: int, crop: tup
     noise = torch.from_numpy(rng.standard_normal((2, *a.shape)).astype(np.float32))
     a = (a + sigma * noise[0]).clamp(0, 1)
     b = (b + sigma * noise[1]).clamp(0, 1)
-    return a, b, torch.from_numpy(np.stack(flows))
+    return a, b, torch.from_numpy(np.stack(flows)), torch.from_numpy(np.stack(inits)) if inits else None
 
 
 def bank_epe(bank: PairBank, estimate: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -220,10 +230,13 @@ def bank_epe(bank: PairBank, estimate: Callable[[np.ndarray, np.ndarray], np.nda
 
 @torch.inference_mode()
 def evaluate(model: torch.nn.Module, bank: PairBank, stride: int = 3) -> dict[str, float]:
-    """:func:`bank_epe` of the network being trained."""
+    """:func:`bank_epe` of the network being trained (refining its initial flow, when it has one)."""
+    init = None if model.config.init_flow is None else init_estimator(model.config.init_flow)
+
     def estimate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         pair = torch.from_numpy(np.stack([a, b]).astype(np.float32) / 255.0).permute(0, 3, 1, 2)
-        return model.flow(pair[:1], pair[1:])[0].numpy()
+        start = None if init is None else torch.from_numpy(init.estimate(a, b))[None]
+        return model.flow(pair[:1], pair[1:], init=start)[0].numpy()
 
     model.eval()
     try:
@@ -254,9 +267,14 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
 
         start_from = load_pwc(config.load)
         with fitting(Path(config.load), f"weights do not fit a {config.variant!r} network (--variant)"):
-            if start_from.config.to_dict() != model.config.to_dict():  # same shapes can still mean another network
+            # Same shapes can still mean another network; only the initial flow may differ (a pwc_small's
+            # weights are a pwc_dis's starting point: its features and decoders already estimate flow).
+            theirs, ours = ({**c.to_dict(), "init_flow": None} for c in (start_from.config, model.config))
+            if theirs != ours:
                 raise ValueError(f"its config {start_from.config.to_dict()} is not {config.variant!r}'s")
             model.load_state_dict(start_from.state_dict())
+            if model.config.init_flow and not start_from.config.init_flow:
+                model.reset_heads(std=0.0)  # predicting a residual now: start at the initial flow itself
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 7]))
     step, best, history = 0, math.inf, []
@@ -293,6 +311,7 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
     def schedule(s: int) -> float:  # cosine decay from lr to lr_min over the run
         return config.lr_min + 0.5 * (config.lr - config.lr_min) * (1 + math.cos(math.pi * s / config.steps))
 
+    refine = None if model.config.init_flow is None else init_estimator(model.config.init_flow)
     model.train()
     bar = tqdm(total=config.steps, initial=step, desc="train flow", unit="step", disable=not progress)
     running = None
@@ -300,9 +319,9 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
     while step < last:
         for group in optimizer.param_groups:
             group["lr"] = schedule(step)
-        a, b, flow = sample_batch(bank, rng, config.batch_size, config.crop, config.moving_crop_prob,
-                                  config.moving_crop_weighting)
-        loss = multiscale_epe_loss(model(a, b), flow, model.config.flow_scale)
+        a, b, flow, init = sample_batch(bank, rng, config.batch_size, config.crop, config.moving_crop_prob,
+                                        config.moving_crop_weighting, init=refine)
+        loss = multiscale_epe_loss(model(a, b, init=init), flow, model.config.flow_scale)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
