@@ -91,9 +91,10 @@ def real_clips(paths: list[str | Path]) -> tuple[list[dict[str, Any]], list[str]
     return clips, sorted(set(teachers))
 
 
-def score_network(net: SegNetwork, clips: list[dict[str, Any]]) -> dict[str, Any]:
-    """Accuracy of ``net`` on ``clips`` (module docstring)."""
-    segmenter = Segmenter(net)
+def score_network(net: SegNetwork, clips: list[dict[str, Any]], flow: str | None = None) -> dict[str, Any]:
+    """Accuracy of ``net`` on ``clips`` (module docstring); ``flow`` replaces the flow method of a network that
+    reads flow (default: the one it was trained with)."""
+    segmenter = Segmenter(net, flow=flow)
     ious, dices, bfs, fast_ious, flickers, clip_ious = [], [], [], [], [], []
     for clip in clips:
         segmenter.reset()
@@ -114,10 +115,10 @@ def score_network(net: SegNetwork, clips: list[dict[str, Any]]) -> dict[str, Any
             "iou_min": float(np.nanmin(ious)) if ious else float("nan"), "clip_iou": clip_ious}
 
 
-def time_network(net: SegNetwork, frames: list[np.ndarray], repeat: int) -> float:
+def time_network(net: SegNetwork, frames: list[np.ndarray], repeat: int, flow: str | None = None) -> float:
     """Median over ``repeat`` passes of the mean ms/frame (flow + network) over ``frames``, no I/O — the network
     at the checkpoint's own scale, so that each size measures the network at that size."""
-    segmenter = Segmenter(net, scale=net.scale)
+    segmenter = Segmenter(net, flow=flow, scale=net.scale)
     for frame in frames[:2]:  # untimed: allocations, lazy set-up
         segmenter.step(frame)
     passes = []
@@ -134,10 +135,13 @@ def time_network(net: SegNetwork, frames: list[np.ndarray], repeat: int) -> floa
 def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 40, size: tuple[int, int] = (320, 192),
               seed: int = HELD_OUT_SEED, difficulty: str = "mixed", threads: int = 2, repeat: int = 3,
               timing_sizes: tuple[tuple[int, int], ...] = TIMING_SIZES, timing_frames: int = 8,
-              real: list[str | Path] | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+              real: list[str | Path] | None = None, progress: Callable[[str], None] | None = None,
+              flow: str | None = None) -> dict[str, Any]:
     """Score and time each ``label → checkpoint`` (module docstring) → a JSON-ready dict.
 
-    ``clips`` = 0 skips the synthetic held-out scoring (with ``real`` material only).
+    ``clips`` = 0 skips the synthetic held-out scoring (with ``real`` material only). ``flow`` replaces the flow
+    method of every network that reads flow (an ablation: e.g. ``funet_flow`` trained with DIS, run with a
+    learned flow); the others ignore it.
     """
     if clips < 0 or frames < 2 or (clips == 0 and not real):
         raise InputError(f"need at least 1 clip (or --real material) and 2 frames, got --clips {clips} "
@@ -152,7 +156,7 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
         "benchmark": "seg", "machine": machine_info(threads),
         "config": {"clips": clips, "frames": frames, "size": list(size), "seed": seed, "difficulty": difficulty,
                    "threads": threads, "repeat": repeat, "timing_sizes": [list(s) for s in timing_sizes],
-                   "fast_px": FAST_PX, "real": [str(p) for p in real or []]},
+                   "fast_px": FAST_PX, "real": [str(p) for p in real or []], "flow": flow},
         "rows": []}
     if real_sets:
         result["real"] = [{"path": path, "clips": [c["name"] for c in data], "teachers": names,
@@ -167,19 +171,20 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
             if progress:
                 progress(f"{label}: scoring")
             row = {"model": label, "arch": net.arch, "checkpoint": str(net.path) if net.path else net.arch,
-                   "parameters": net.parameters(), "input": net.input, "flow": net.flow, "scale": net.scale,
+                   "parameters": net.parameters(), "input": net.input,
+                   "flow": (flow or net.flow) if net.needs_flow else net.flow, "scale": net.scale,
                    "teacher": net.arch in teachers}
             if data:
-                row.update(score_network(net, data))
+                row.update(score_network(net, data, flow))
             if real_sets:
                 if progress:
                     progress(f"{label}: scoring on real material")
-                row["real"] = [{k: v for k, v in score_network(net, data).items()
+                row["real"] = [{k: v for k, v in score_network(net, data, flow).items()
                                 if k not in ("iou_fast", "fast_frames")} for _, data, _ in real_sets]
             for s, timing in timing_clips.items():
                 if progress:
                     progress(f"{label}: timing at {s[0]}x{s[1]}")
-                row[f"ms_{s[0]}x{s[1]}"] = time_network(net, timing, repeat)
+                row[f"ms_{s[0]}x{s[1]}"] = time_network(net, timing, repeat, flow)
             result["rows"].append(row)
     result["seconds"] = time.perf_counter() - started
     return result

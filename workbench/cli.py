@@ -371,7 +371,7 @@ def cmd_bench_seg(args: argparse.Namespace) -> int:
     checkpoints = _model_labels(args.models)
     result = bench_seg(checkpoints, clips=args.clips, frames=args.frames, size=args.size, seed=args.seed,
                        difficulty=args.difficulty, threads=args.threads, repeat=args.repeat, real=args.real,
-                       progress=_bench_progress)
+                       progress=_bench_progress, flow=args.flow)
     md, js = write_bench_seg(result, args.out)
     print(format_bench_seg(result), end="")
     print(f"\nwrote {md} and {js}")
@@ -418,6 +418,9 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     seg.add_argument("--real", nargs="+", default=None, metavar="DIR",
                      help="also score on real material: clip folders labelled by a teacher (workbench data label); "
                           "the teacher's own row, when benchmarked, gives the speed ratios")
+    seg.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
+                     help="run every network that reads flow with this method instead of its own (an ablation; "
+                          "default: each checkpoint's)")
     seg.add_argument("--clips", type=T.COUNT0, default=8, help="held-out synthetic clips (default 8; 0: only --real)")
     seg.add_argument("--frames", type=T.COUNT, default=40, help="frames per clip (default 40)")
     seg.add_argument("--size", type=T.SIZE, default=(320, 192), help="WIDTHxHEIGHT (default 320x192)")

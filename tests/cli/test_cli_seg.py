@@ -188,6 +188,13 @@ def test_bench_seg_writes_table_and_json(tmp_path, checkpoints):
         assert 0 <= row["iou"] <= 1 and row["frames"] == 3 and row["ms_320x192"] > 0 and row["ms_640x360"] > 0
         assert row["clip_iou"] == [pytest.approx(row["iou"])]  # one clip: its mean is the mean
     assert "| unet | rgb |" in (tmp_path / "bench_seg.md").read_text()
+    # --flow: the flow-reading network runs with another method (an ablation); the RGB network is untouched
+    zero = run("bench", "seg", str(checkpoints["unet"]), str(checkpoints["funet_flow"]), "--clips", "1",
+               "--frames", "3", "--repeat", "1", "--flow", "zero", "--out", str(tmp_path / "zero"))
+    assert zero.returncode == 0, zero.stderr
+    ablated = json.loads((tmp_path / "zero" / "bench_seg.json").read_text())
+    assert ablated["config"]["flow"] == "zero" and [r["flow"] for r in ablated["rows"]] == [None, "zero"]
+    assert ablated["rows"][0]["iou"] == data["rows"][0]["iou"]
     assert_user_error(run("bench", "seg", str(checkpoints["unet"]), "--seed", "5", "--out", str(tmp_path / "b")),
                       "held-out seeds")
 
