@@ -13,7 +13,8 @@ from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
 from workbench.flow import list_flows
 
-TINY = {"clips": 1, "frames": 3, "size": (64, 48), "repeat": 1, "layers": 2}
+TINY = {"clips": 1, "frames": 3, "size": (64, 48), "repeat": 1, "layers": 2, "timing_sizes": [(64, 48), (96, 64)],
+        "timing_pairs": 1}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_a_row_per_method(result):
         assert [row["method"] for row in result[part]["rows"]] == labels
     table = format_bench_flow(result)
     for label in labels:
-        assert table.count(f"| {label} |") == 3  # a row in the synthetic, the layered and the motorcycle table
+        assert table.count(f"| {label} |") == 4  # a row in the synthetic, layered, motorcycle and speed tables
     for row in result["synthetic"]["rows"]:  # a method that cannot be built says why (pwc without checkpoint)
         assert row["status"] == "ok" or (row["status"] == "skipped" and row["reason"] and row["reason"] in table)
 
@@ -50,6 +51,11 @@ def test_numbers_are_finite(result):
     assert "| — |" in format_bench_flow(result)
     for row in _ok_rows(result["motorcycle"]).values():
         assert math.isfinite(row["epe"]) and math.isfinite(row["ms_per_frame"])
+    speed = result["speed"]  # every method timed at each size in the same run
+    assert speed["sizes"] == [[64, 48], [96, 64]] and len(speed["rows"]) == len(result["synthetic"]["rows"])
+    for row in speed["rows"]:
+        assert row["status"] != "ok" or (row["ms_64x48"] >= 0 and row["ms_96x64"] >= 0)
+    assert "| method | ms/frame 64x48 | ms/frame 96x64 |" in format_bench_flow(result)
     corr = result["correlation"]
     if corr["status"] == "ok":
         assert {"320x192", "640x384"} <= {row["input"] for row in corr["rows"]}
@@ -147,7 +153,7 @@ def test_reference_pairs_are_scored_against_their_flow(tmp_path):
     write_flo(tmp_path / "ab.flo", items[0].flow_fwd)
     pair = (str(tmp_path / "a.png"), str(tmp_path / "b.png"), str(tmp_path / "ab.flo"))
     result = bench_flow(clips=1, frames=2, size=(64, 48), repeat=1, layers=0, motorcycle=False, correlation=False,
-                        pairs=[pair])
+                        pairs=[pair], timing_sizes=[])
     part = result["pairs"][0]
     assert part["size"] == [64, 48] and part["known_fraction"] == 1.0
     zero = _ok_rows(part)["zero"]
@@ -156,4 +162,4 @@ def test_reference_pairs_are_scored_against_their_flow(tmp_path):
     write_flo(tmp_path / "small.flo", items[0].flow_fwd[:, :40])
     with pytest.raises(InputError, match="small.flo: frames 64x48 and 64x48, flow 64x40: expected one size"):
         bench_flow(clips=1, frames=2, size=(64, 48), repeat=1, layers=0, motorcycle=False, correlation=False,
-                   pairs=[(pair[0], pair[1], str(tmp_path / "small.flo"))])
+                   pairs=[(pair[0], pair[1], str(tmp_path / "small.flo"))], timing_sizes=[])

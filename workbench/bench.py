@@ -81,6 +81,8 @@ class BenchFlowConfig(Config):
     pairs: list[tuple[str, str, str]] = field(default_factory=list)  # (frame A, frame B, reference .flo)
     correlation: bool = True
     pwc_checkpoint: str | None = None  # default: the shipped models/pwc_small/checkpoint.pt
+    timing_sizes: list[tuple[int, int]] = field(default_factory=lambda: [(320, 192), (640, 360)])  # (W, H)
+    timing_pairs: int = 4  # consecutive pairs of one held-out clip per timing size
 
     def validate(self) -> None:
         if self.clips < 1 or self.frames < 2:
@@ -335,6 +337,26 @@ def _bench_motorcycle(config: BenchFlowConfig, estimators: dict, progress: Calla
             "rows": rows}
 
 
+def _bench_speed(config: BenchFlowConfig, estimators: dict, progress: Callable[[str], None] | None
+                 ) -> dict[str, Any]:
+    """ms/frame of every method at each timing size, on the consecutive pairs of one held-out clip per size,
+    all in this run (so that ratios between methods and sizes come from one machine state)."""
+    sizes = [tuple(s) for s in config.timing_sizes]
+    rows = [{"method": label, "status": "ok" if est is not None else "skipped"} | ({"reason": why} if why else {})
+            for label, (est, why) in estimators.items()]
+    for W, H in sizes:
+        synth = SynthConfig(clips=1, frames=config.timing_pairs + 1, size=(W, H), seed=config.seed,
+                            difficulty=config.difficulty)
+        pairs = _pairs_of([TalkingHeadClip(synth, 0)])
+        for row, (estimator, _) in zip(rows, estimators.values(), strict=True):
+            if estimator is None:
+                continue
+            if progress:
+                progress(f"speed {W}x{H}: {row['method']}")
+            row[f"ms_{W}x{H}"] = _time_flows(estimator, pairs, config.repeat)[1]
+    return {"sizes": [list(s) for s in sizes], "pairs": config.timing_pairs, "rows": rows}
+
+
 def _bench_pairs(config: BenchFlowConfig, estimators: dict, progress: Callable[[str], None] | None
                  ) -> list[dict[str, Any]]:
     """One part per ``--pair``: EPE and Fl-all against its reference flow (NaN vectors = unknown, skipped)."""
@@ -387,6 +409,8 @@ def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], 
             result["motorcycle"] = _bench_motorcycle(config, estimators, progress)
         if config.pairs:
             result["pairs"] = _bench_pairs(config, estimators, progress)
+        if config.timing_sizes:
+            result["speed"] = _bench_speed(config, estimators, progress)
         if config.correlation:
             if progress:
                 progress("correlation")
@@ -454,6 +478,15 @@ def format_bench_flow(result: dict[str, Any]) -> str:
                   f"{pW}x{pH}, {100 * part['known_fraction']:.1f} % of pixels with a reference vector. When the "
                   "reference is another method's output (not ground truth), EPE is the distance to that method.", "",
                   *_pair_table(part["rows"])]
+    speed = result.get("speed")
+    if speed is not None:
+        sizes = [f"{w}x{h}" for w, h in speed["sizes"]]
+        lines += ["", f"## Speed ({speed['pairs']} consecutive pairs of one held-out clip per size, this run)", "",
+                  "| method | " + " | ".join(f"ms/frame {s}" for s in sizes) + " |",
+                  "|---|" + "---:|" * len(sizes)]
+        for row in speed["rows"]:
+            lines.append(f"| {row['method']} | " + " | ".join(
+                _num(row.get(f"ms_{s}"), ".1f") if row["status"] == "ok" else "skipped" for s in sizes) + " |")
     corr = result.get("correlation")
     if corr is not None:
         lines += ["", f"## Correlation (PWC-Net level 2: N=1, C={CORR_CHANNELS}, H/4 x W/4, "

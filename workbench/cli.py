@@ -345,6 +345,7 @@ def cmd_bench_flow(args: argparse.Namespace) -> int:
 
     result = bench_flow(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed, threads=args.threads,
                         repeat=args.repeat, layers=args.layers, pairs=[tuple(p) for p in args.pair or []],
+                        timing_sizes=[tuple(s) for s in args.timing_sizes],
                         progress=lambda step: print(f"bench: {step}", file=sys.stderr, flush=True))
     md, js = write_bench_flow(result, args.out)
     print(format_bench_flow(result), end="")
@@ -400,6 +401,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--pair", nargs=3, action="append", metavar=("FRAME_A", "FRAME_B", "FLOW"),
                       help="also score on two real frames against a reference .flo (ground truth, or another "
                            "method's output, e.g. the original PWC-Net's on a Sintel pair); repeatable")
+    flow.add_argument("--timing-sizes", type=T.SIZE, nargs="*", default=[(320, 192), (640, 360)], metavar="SIZE",
+                      help="frame sizes every method is timed at (default 320x192 640x360; none: skip)")
     flow.add_argument("--threads", type=T.THREADS, default=2, help="torch and OpenCV threads (default 2)")
     flow.add_argument("--repeat", type=T.COUNT, default=3, help="timed passes; the median is reported (default 3)")
     flow.add_argument("--out", default="data/bench", help="output folder (default data/bench)")

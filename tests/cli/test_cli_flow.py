@@ -119,9 +119,10 @@ def test_as_a_separate_process(pair, tmp_path):
 def test_bench_flow_command(tmp_path):
     out = tmp_path / "bench"
     result = run("bench", "flow", "--clips", "1", "--frames", "2", "--size", "64x48", "--repeat", "1",
-                 "--threads", "1", "--out", str(out))
+                 "--threads", "1", "--timing-sizes", "64x48", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "| dis (medium) |" in result.stdout and "**1 threads**" in result.stdout
+    assert "| method | ms/frame 64x48 |" in result.stdout
     assert f"wrote {out / 'bench_flow.md'}" in result.stdout
     assert (out / "bench_flow.md").read_text() in result.stdout
     assert json.loads((out / "bench_flow.json").read_text())["machine"]["threads"] == 1
