@@ -163,3 +163,27 @@ def test_reference_pairs_are_scored_against_their_flow(tmp_path):
     with pytest.raises(InputError, match="small.flo: frames 64x48 and 64x48, flow 64x40: expected one size"):
         bench_flow(clips=1, frames=2, size=(64, 48), repeat=1, layers=0, motorcycle=False, correlation=False,
                    pairs=[(pair[0], pair[1], str(tmp_path / "small.flo"))], timing_sizes=[])
+
+
+def test_flow_card_reports_every_part_of_the_benchmark(tmp_path, result):
+    """The model card of a flow checkpoint carries every table of its benchmark, its own row marked, the
+    architecture (a refining network says what it refines) and the SHA-256 of the file."""
+    import hashlib
+
+    import torch
+
+    from workbench.cards import flow_card
+    from workbench.flow.pwc import create_pwc, save_checkpoint
+
+    torch.manual_seed(0)
+    path = tmp_path / "pwc_dis" / "checkpoint.pt"
+    save_checkpoint(path, create_pwc("pwc_dis"), {"step": 3},
+                    extra={"train_config": {"steps": 5, "layer_clips": 2, "load": "stage1.pt", "threads": 2}})
+    card = flow_card(path, {"pairs": 10, "seconds": 60.0}, result, "workbench train flow --variant pwc_dis",
+                     label="dis (fast)")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in card
+    assert "refining `dis_medium`" in card and "continued from `stage1.pt`" in card and "create_flow('pwc_dis')" in card
+    for part in ("## Held-out synthetic video calls", "## Held-out layered scenes", "## Real imagery", "## Speed"):
+        assert part in card
+    assert card.count("| **pwc_dis** (this card) |") == 4  # synthetic, layered, motorcycle, speed
+    assert "| dis (medium) |" in card and "workbench train flow --variant pwc_dis" in card

@@ -453,14 +453,14 @@ def format_bench_flow(result: dict[str, Any]) -> str:
         "",
     ]
     skipped = [row for row in synth["rows"] if row["status"] != "ok"]
-    lines += _moving_table(synth["rows"])
+    lines += moving_table(synth["rows"])
     layers = result.get("layers")
     if layers is not None:
         lines += ["", f"## Held-out layered scenes ({layers['clips']} scenes, {layers['pairs']} pairs, {W}x{H}, "
                       f"{layers['seeds']})", "",
                   "Generic layers of photographs and procedural textures in independent affine motion "
                   "(`workbench data synth --kind layers`): flow that is not a video call's.", ""]
-        lines += _moving_table(layers["rows"])
+        lines += moving_table(layers["rows"])
     moto = result.get("motorcycle")
     if moto is not None:
         lines += ["", "## Motorcycle stereo pair (real, Middlebury 2014 via scikit-image)", ""]
@@ -470,14 +470,14 @@ def format_bench_flow(result: dict[str, Any]) -> str:
             mW, mH = moto["size"]
             lines += [f"{mW}x{mH}, flow = (−disparity, 0), {100 * moto['known_fraction']:.1f} % of pixels with known "
                       "ground truth; EPE over those.", "",
-                      *_pair_table(moto["rows"])]
+                      *pair_table(moto["rows"])]
     for part in result.get("pairs", []):
         pW, pH = part["size"]
         lines += ["", f"## Pair `{Path(part['frames'][0]).name}` → `{Path(part['frames'][1]).name}` against "
                       f"`{part['reference']}`", "",
                   f"{pW}x{pH}, {100 * part['known_fraction']:.1f} % of pixels with a reference vector. When the "
                   "reference is another method's output (not ground truth), EPE is the distance to that method.", "",
-                  *_pair_table(part["rows"])]
+                  *pair_table(part["rows"])]
     speed = result.get("speed")
     if speed is not None:
         sizes = [f"{w}x{h}" for w, h in speed["sizes"]]
@@ -510,7 +510,7 @@ def format_bench_flow(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pair_table(rows: list[dict[str, Any]]) -> list[str]:
+def pair_table(rows: list[dict[str, Any]]) -> list[str]:
     """Markdown rows for one image pair: EPE, Fl-all and speed per method."""
     lines = ["| method | EPE (px) | Fl-all | ms/frame |", "|---|---:|---:|---:|"]
     for row in rows:
@@ -522,7 +522,7 @@ def _pair_table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _moving_table(rows: list[dict[str, Any]]) -> list[str]:
+def moving_table(rows: list[dict[str, Any]]) -> list[str]:
     """Markdown rows: EPE and Fl-all over all and over moving pixels, and speed, per method."""
     lines = ["| method | EPE all (px) | 95 % interval (clips) | − DIS medium, paired (95 %) | Fl-all all | "
              "EPE moving (px) | Fl-all moving | ms/frame |", "|---|---:|---:|---:|---:|---:|---:|---:|"]

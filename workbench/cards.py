@@ -28,25 +28,21 @@ def sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _row(rows: list[dict[str, Any]], label: str) -> dict[str, Any] | None:
-    return next((r for r in rows if r.get("method") == label and r.get("status") == "ok"), None)
-
-
 def _fmt(value: Any, pattern: str = "{:.3f}") -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "—"
     return pattern.format(value)
 
 
-def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str) -> str:
-    """Markdown model card of a PWC-Net checkpoint."""
+def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str,
+              label: str = "pwc") -> str:
+    """Markdown model card of a PWC-Net checkpoint; ``label`` is its row in ``bench`` (``bench flow``'s result)."""
     checkpoint = Path(checkpoint)
     payload = load_torch_file(checkpoint, "checkpoint")
     params = sum(v.numel() for v in payload["state_dict"].values())
     config = payload["config"]
     tc = payload.get("train_config", {})
     synthetic = bench.get("synthetic", {})
-    rows = synthetic.get("rows", [])
     weighting = ", picked with probability ∝ |flow|" if tc.get("moving_crop_weighting") == "magnitude" else ""
     init = config.get("init_flow")
     name = checkpoint.parent.name
@@ -110,10 +106,14 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
         f"{synthetic.get('seeds', '?')} — seeds ≥ 10 000 are never used for training",
         "",
         "## Recipe",
-        f"- {tc.get('steps', '?')} steps of Adam, batch {tc.get('batch_size', '?')}, random "
+        f"- Adam, batch {tc.get('batch_size', '?')}, random "
         f"{'x'.join(str(v) for v in tc.get('crop', []))} crops ({int(100 * tc.get('moving_crop_prob', 0))} % "
-        f"centred on a moving pixel{weighting}), learning rate {tc.get('lr', '?')} → {tc.get('lr_min', '?')} (cosine)",
-        "- Augmentation: random pair direction, horizontal flips, brightness/contrast/colour gain and noise",
+        f"centred on a moving pixel{weighting}), learning rate {tc.get('lr', '?')} → {tc.get('lr_min', '?')} "
+        f"(cosine over {tc.get('steps', '?')} steps); this checkpoint: the best validation point, step "
+        f"{payload['metrics'].get('step')}, of {train.get('steps', '?')} steps run",
+        "- Augmentation: random pair direction, horizontal flips, brightness/contrast/colour gain and noise"
+        + (f"; the initial flow (`{init}`) is estimated on the whole frames, then cropped and mirrored with them"
+           if init else ""),
         "- Loss: the paper's multi-scale EPE (Σ α_l Σ_x ‖flow_l − gt_l‖₂, ground truth scaled by 1/20), α = "
         + " / ".join(str(w) for w in LOSS_WEIGHTS[-(config["num_levels"] - config["output_level"] + 1):])
         + f" for levels {config['num_levels']}..{config['output_level']} (the paper's α for those levels)",
@@ -126,26 +126,8 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
         command.strip(),
         "```",
         "",
-        f"## Held-out synthetic clips ({synthetic.get('size', ['?', '?'])[0]}x{synthetic.get('size', ['?', '?'])[1]}, "
-        f"{bench.get('machine', {}).get('threads', '?')} threads, ms/frame = median)",
-        "",
-        "| method | EPE all (px) | Fl-all | EPE moving (px) | ms/frame |",
-        "|---|---:|---:|---:|---:|",
     ]
-    for label in ("pwc", "dis (medium)", "dis (fast)", "farneback", "zero"):
-        row = _row(rows, label)
-        if row:
-            lines.append(f"| {label} | {_fmt(row.get('epe'))} | {_fmt(row.get('fl_all'), '{:.1%}')} | "
-                         f"{_fmt(row.get('epe_moving'))} | {_fmt(row.get('ms_per_frame'), '{:.1f}')} |")
-    moto = bench.get("motorcycle", {}).get("rows", [])
-    if moto:
-        lines += ["", "## Real imagery: Middlebury motorcycle stereo pair (scikit-image), disparity as flow", "",
-                  "No bar on this number: it shows how far synthetic training carries to real images.", "",
-                  "| method | EPE (px) | Fl-all |", "|---|---:|---:|"]
-        for label in ("pwc", "dis (medium)", "zero"):
-            row = _row(moto, label)
-            if row:
-                lines.append(f"| {label} | {_fmt(row.get('epe'))} | {_fmt(row.get('fl_all'), '{:.1%}')} |")
+    lines += _flow_tables(bench, label, name)
     lines += ["", "## Limitations"]
     if tc.get("layer_clips"):
         lines.append("- Trained only on generated data (video calls with stylised people, layered scenes in affine "
@@ -166,9 +148,52 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
     return "\n".join(lines) + "\n"
 
 
-def write_flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str) -> Path:
+def _flow_tables(bench: dict[str, Any], label: str, name: str) -> list[str]:
+    """Every part of a ``bench flow`` result, with this checkpoint's row (``label``) renamed to ``name``."""
+    from workbench.bench import moving_table, pair_table
+
+    def rows(part: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{**r, "method": f"**{name}** (this card)"} if r["method"] == label else r for r in part["rows"]]
+
+    machine = bench.get("machine", {})
+    lines = ["", f"All numbers: one `workbench bench flow` run, {machine.get('threads', '?')} threads, "
+                 f"{machine.get('cpu_count', '?')} CPUs ({machine.get('processor', '?')}); ms/frame = median of "
+                 f"{bench.get('config', {}).get('repeat', '?')} passes."]
+    synthetic = bench.get("synthetic")
+    if synthetic:
+        W, H = synthetic["size"]
+        lines += ["", f"## Held-out synthetic video calls ({synthetic['clips']} clips, {synthetic['pairs']} pairs, "
+                      f"{W}x{H}, {synthetic['seeds']})", "",
+                  "Intervals: 95 % bootstrap over whole clips; the paired column is each method's EPE minus DIS "
+                  "medium's on the same clips (an interval that excludes 0 is a stable difference).", "",
+                  *moving_table(rows(synthetic))]
+    layers = bench.get("layers")
+    if layers:
+        lines += ["", f"## Held-out layered scenes ({layers['clips']} scenes, {layers['pairs']} pairs, "
+                      f"{layers['seeds']})", "", *moving_table(rows(layers))]
+    moto = bench.get("motorcycle")
+    if moto and moto.get("status") == "ok":
+        lines += ["", "## Real imagery: Middlebury motorcycle stereo pair (scikit-image), disparity as flow", "",
+                  "Evaluation only: never trained on.", "", *pair_table(rows(moto))]
+    for part in bench.get("pairs", []):
+        lines += ["", f"## Pair `{Path(part['frames'][0]).name}` → `{Path(part['frames'][1]).name}` against "
+                      f"`{Path(part['reference']).name}`", "",
+                  "Where the reference is another method's output (the original PWC-Net's), EPE is the distance "
+                  "to it. Evaluation only: never trained on.", "", *pair_table(rows(part))]
+    speed = bench.get("speed")
+    if speed:
+        sizes = [f"{w}x{h}" for w, h in speed["sizes"]]
+        lines += ["", "## Speed", "", "| method | " + " | ".join(f"ms/frame {s}" for s in sizes) + " |",
+                  "|---|" + "---:|" * len(sizes)]
+        lines += [f"| {r['method']} | " + " | ".join(_fmt(r.get(f"ms_{s}"), "{:.1f}") for s in sizes) + " |"
+                  for r in rows(speed) if r["status"] == "ok"]
+    return lines
+
+
+def write_flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str,
+                    label: str = "pwc") -> Path:
     path = Path(checkpoint).parent / "MODEL_CARD.md"
-    write_text_atomic(path, flow_card(checkpoint, train, bench, command))
+    write_text_atomic(path, flow_card(checkpoint, train, bench, command, label))
     return path
 
 
