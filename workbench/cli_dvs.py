@@ -67,9 +67,8 @@ def _add_rule(parser: argparse.ArgumentParser) -> None:
     from workbench.pipeline import RULES
 
     parser.add_argument("--rule", choices=RULES, default="threshold",
-                        help="adaptive/oracle: threshold = segment when this frame's score is below the target "
-                             "(DVSNet); cumulative = when 100 x the product of score/100 over the warps since the "
-                             "region's key frame is below it, a loss budget per key frame (default threshold)")
+                        help="adaptive/oracle: " + "; ".join(f"{name} = {rule.summary}" for name, rule in RULES.items())
+                             + " (default threshold)")
 
 
 def _add_correct(parser: argparse.ArgumentParser) -> None:
@@ -167,11 +166,12 @@ def cmd_dvs_labels(args: argparse.Namespace) -> int:
 def cmd_dvs_sweep(args: argparse.Namespace) -> int:
     from workbench.data.synthetic import HELD_OUT_SEED
     from workbench.decision import load_decision_checkpoint
+    from workbench.pipeline import RULES
     from workbench.seg.checkpoint import load_seg_checkpoint
-    from workbench.sweep import DEFAULT_TARGETS, SweepConfig, run_sweep
+    from workbench.sweep import SweepConfig, run_sweep
 
     decider = None if args.decision == "none" else load_decision_checkpoint(args.decision)
-    targets = args.targets or T.TARGETS(DEFAULT_TARGETS[args.rule])
+    targets = args.targets or T.TARGETS(RULES[args.rule].default_targets)
     flow_scale = args.flow_scale if args.flow_scale is not None else \
         float(decider.meta.get("flow_scale", 0.5)) if decider else 0.5
     config = SweepConfig(targets=tuple(targets), intervals=tuple(args.intervals), oracle=not args.no_oracle,
@@ -243,7 +243,7 @@ def add_train_decision(tsub: argparse._SubParsersAction) -> None:
 
 def add_dvs(sub: argparse._SubParsersAction) -> None:
     from workbench.metrics import SCORE_KINDS
-    from workbench.pipeline import POLICIES
+    from workbench.pipeline import POLICIES, RULES
 
     dvs = sub.add_parser("dvs", help="dynamic video segmentation: run a policy, make decision labels, sweep")
     dsub = dvs.add_subparsers(dest="dvs_command", required=True, metavar="{run,labels,sweep}")
@@ -305,8 +305,9 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("--data", help="clip folders with masks (default: held-out clips generated in memory)")
     _add_generated(sw, 4, 40, "generated clips' seed (default 10000, held out)")
     sw.add_argument("--targets", type=T.TARGETS, default=None,
-                    help="adaptive/oracle targets START:STOP:STEP or a list (default: 50:98:4 with the threshold "
-                         "rule, 1,3,5,10,20,30,40,50,60,70,80,90,95,97 with the cumulative rule)")
+                    help="adaptive/oracle targets START:STOP:STEP or a list (default: "
+                         + ", ".join(f"{rule.default_targets} with the {name} rule" for name, rule in RULES.items())
+                         + ")")
     sw.add_argument("--intervals", type=T.INTERVALS, default="1,2,3,5,8,12,20",
                     help="fixed intervals (default %(default)s)")
     sw.add_argument("--fast", default="fastseg", help="fast per-frame network, or none (default fastseg)")

@@ -31,7 +31,7 @@ from workbench.errors import InputError
 from workbench.flow import create_flow
 from workbench.io import atomic_dir
 from workbench.io.sequence import Sequence
-from workbench.pipeline import PipelineConfig, VideoSegmenter
+from workbench.pipeline import RULES, PipelineConfig, VideoSegmenter
 from workbench.runs import record_run
 from workbench.seg.checkpoint import SegNetwork
 
@@ -39,9 +39,6 @@ SWEEP_COLUMNS = ("method", "param", "mean_iou", "fps", "key_fraction", "run_id",
                  "ms_per_frame", "min_iou")
 
 
-# Targets that span the key fractions of the default fixed intervals, per decision rule: the cumulative
-# rule's compound score falls with every warp, so its useful targets reach much lower.
-DEFAULT_TARGETS = {"threshold": "50:98:4", "cumulative": "1,3,5,10,20,30,40,50,60,70,80,90,95,97"}
 
 
 @dataclass
@@ -238,13 +235,16 @@ def _points(loss: float) -> str:
     return f"{loss:.2f} points lost" if loss >= 0 else f"{-loss:.2f} points gained"
 
 
+def rule_sentence(rule: str) -> str:
+    """How adaptive and oracle decided in a sweep, in the registered rule's own words."""
+    summary = RULES[rule].summary if rule in RULES else "(a rule this workbench does not know)"
+    return f"Adaptive and oracle decide by the {rule} rule: {summary}."
+
+
 def format_sweep(table: Any, report: dict[str, Any]) -> str:
     agg = table[table["clip"] == "all"]
     lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", ""]
-    rule = report.get("config", {}).get("rule", "threshold")
-    lines += [f"Adaptive and oracle decide by the {rule} rule: segment a region when "
-              + ("its score is below the target (DVSNet)." if rule == "threshold" else
-                 "100 × the product of score / 100 over its warps since its key frame is below the target."), ""]
+    lines += [rule_sentence(report.get("config", {}).get("rule", "threshold")), ""]
     if report.get("corrector"):
         weight = report.get("config", {}).get("correct_weight", float("nan"))
         lines += [f"Scheduled runs corrected by {report['corrector']} (their logits + {weight:g} × its logits on "

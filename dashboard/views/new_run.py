@@ -41,7 +41,7 @@ with st.form("new_run"):
                               help=f"up to {common.MAX_UPLOAD_MB} MB; kept under {common.confinement_root()}/"
                                    f"{common.UPLOADS} while a run uses it")
     cols = st.columns(4)
-    policy = cols[0].selectbox("policy", POLICIES, index=POLICIES.index("adaptive"), key="new_policy")
+    policy = cols[0].selectbox("policy", list(POLICIES), index=list(POLICIES).index("adaptive"), key="new_policy")
     target = cols[1].slider("target", 0.0, 100.0, 90.0, 1.0, key="new_target")
     interval = cols[2].number_input("interval (fixed)", 1, 60, 5, key="new_interval")
     dynamic = cols[3].checkbox("dynamic target", key="new_dynamic")
@@ -58,9 +58,8 @@ with st.form("new_run"):
     regions = cols[3].selectbox("regions", ["2x2", "1x1", "1x2", "2x3", "3x3"], key="new_regions")
     cols = st.columns([2, 1, 1, 1])
     overlap = cols[0].slider("overlap (px)", 0, 48, 16, key="new_overlap")
-    rule = cols[3].selectbox("rule (adaptive, oracle)", RULES, key="new_rule",
-                             help="threshold: segment when this frame's score is below the target (DVSNet); "
-                                  "cumulative: when 100 × the product of score/100 since the key frame is below it")
+    rule = cols[3].selectbox("rule (adaptive, oracle)", list(RULES), key="new_rule",
+                             help="; ".join(f"{name}: {rule.summary}" for name, rule in RULES.items()))
     correct = cols[1].selectbox("corrector (Accel)", ["none", *(m for m in seg_models if m == "fastseg")],
                                 key="new_correct", help="fuse every output with this fast network's (see README)")
     correct_weight = cols[2].number_input("corrector weight", 0.0, 10.0, 3.0, 0.5, key="new_correct_weight")

@@ -13,9 +13,10 @@ from cli_helpers import assert_user_error, run_in_process
 from workbench.data.synthetic import SynthConfig, synthesize
 from workbench.decision import Decider, DecisionNet, save_decision_checkpoint
 from workbench.io import read_image, write_image
+from workbench.pipeline import RULES
 from workbench.runs import list_runs, load_run
 from workbench.seg.checkpoint import build_network, save_seg_checkpoint
-from workbench.sweep import DEFAULT_TARGETS, SWEEP_COLUMNS
+from workbench.sweep import SWEEP_COLUMNS
 
 run = run_in_process
 
@@ -149,7 +150,7 @@ def test_sweep_with_the_cumulative_rule(files, tmp_path):
                "--no-flow-only", "--rule", "cumulative", "--max-frames", "3", "--out", str(default),
                *models(files)).returncode == 0
     targets = json.loads((default / "sweep.json").read_text())["config"]["targets"]
-    assert targets == [float(t) for t in DEFAULT_TARGETS["cumulative"].split(",")] and min(targets) < 50
+    assert targets == [float(t) for t in RULES["cumulative"].default_targets.split(",")] and min(targets) < 50
     bad = run("dvs", "sweep", "--data", str(files["clip"]), "--rule", "greedy", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "invalid choice: 'greedy'" in bad.stderr and not (tmp_path / "bad").exists()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,17 @@ from workbench.data.synthetic import SynthConfig, memory_clips
 from workbench.decision import Decider, DecisionNet
 from workbench.errors import InputError
 from workbench.io import MemorySequence
-from workbench.pipeline import PipelineConfig, VideoSegmenter, region_grid, run_video
+from workbench.pipeline import (
+    POLICIES,
+    RULES,
+    PipelineConfig,
+    Rule,
+    VideoSegmenter,
+    region_grid,
+    register_rule,
+    run_video,
+)
+from workbench.pipeline.policies import method_name
 from workbench.seg.checkpoint import build_network
 from workbench.seg.segmenter import Segmenter
 
@@ -230,3 +242,66 @@ def test_corrector_must_fit(net):
                        corrector=build_network("fastseg", classes=["background", "head", "body"]))
     with pytest.raises(InputError, match="correct-weight"):
         VideoSegmenter(net, PipelineConfig(policy="fixed", correct_weight=-1.0))
+
+
+# ----------------------------------------------------------------- policies and rules are registered objects
+
+
+@pytest.fixture
+def toy_rule():
+    """A toy rule registered for one test: segment every other warp-eligible frame whose score is below the
+    target, i.e. when the number of warps since the key (kept in the compound) reaches 2 and the score is low."""
+
+    @register_rule
+    class EveryOther(Rule):
+        name = "every-other"
+        summary = "segment on the second warp of a key whose score is below the target"
+        default_targets = "60,90"
+
+        def decide(self, score: float, compound: float, target: float) -> tuple[bool, float, float]:
+            warps = round(-math.log2(compound)) + 1 if compound < 1 else 1  # compound = 2^-warps
+            return warps >= 2 and score < target, compound / 2, float(warps)
+
+    yield RULES["every-other"]
+    del RULES["every-other"]
+
+
+def test_a_new_rule_is_one_class(net, clip, toy_rule):
+    from workbench.sweep import rule_sentence
+    from workbench.viz.sweep import curve_name
+
+    config = PipelineConfig(target=90, rule="every-other", regions=(1, 1))
+    config.validate()
+    grid, out = decisions(VideoSegmenter(net, config, decider=constant_decider(50)), clip)
+    assert [t for t in range(7) if grid[t].all()] == [0, 2, 4, 6]  # the second warp of each key segments
+    assert [r["score_cum"] for r in out.rows[1:]] == [1, 2, 1, 2, 1, 2]  # what the rule compared
+    grid, _ = decisions(VideoSegmenter(net, config, decider=constant_decider(95)), clip)
+    assert not grid[1:].any()  # a score above the target never segments
+    assert config.method == method_name("adaptive", "every-other") == "adaptive-every-other"
+    assert curve_name("adaptive", "every-other") == config.method  # the figures name the curve as the run ids
+    assert PipelineConfig(policy="fixed", rule="every-other").method == "fixed"
+    assert rule_sentence("every-other") == f"Adaptive and oracle decide by the every-other rule: {toy_rule.summary}."
+
+
+def test_registered_rules_and_policies_are_what_the_cli_offers():
+    import contextlib
+    import io
+
+    from workbench.cli import build_parser
+
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown), pytest.raises(SystemExit):
+        build_parser().parse_args(["dvs", "run", "--help"])
+    shown = " ".join(shown.getvalue().split())
+    assert all(f"{name} = {rule.summary}" in shown for name, rule in RULES.items())  # --rule's help: the registry
+    assert "{per-frame,fixed,adaptive,oracle,flow-only}" in shown
+    assert {"threshold", "cumulative"} <= set(RULES) and set(POLICIES) == {"per-frame", "fixed", "adaptive",
+                                                                           "oracle", "flow-only"}
+    assert [p.param for p in POLICIES.values()] == [None, "interval", "target", "target", None]
+    assert PipelineConfig(policy="fixed", interval=7).param == 7 and PipelineConfig(policy="oracle").param == 90
+    assert RULES["threshold"].decide(80, 1.0, 90)[0] and not RULES["threshold"].decide(95, 1.0, 90)[0]
+    segment, compound, compared = RULES["cumulative"].decide(90, 0.9, 80)
+    assert compound == pytest.approx(0.81) and compared == pytest.approx(81) and not segment
+    assert np.isnan(RULES["threshold"].decide(95, 1.0, 90)[2])
+    with pytest.raises(ValueError, match="must be new"):
+        register_rule(type(RULES["threshold"]))

@@ -14,12 +14,13 @@ than per region, and it sees the context); its time is shared by the frame's reg
 warp, stay the accurate network's alone: the corrector repairs what warping gets wrong (disocclusions, flow
 errors at the boundary, a stale key), and with ``per-frame`` the pipeline is the two networks' ensemble.
 
-Policies (``POLICIES``): ``per-frame`` (always segment), ``fixed`` (segment every ``interval`` frames, warp
-in between), ``adaptive`` (DVSNet: the decision network predicts the confidence score of warping; segment
-when it is below ``target``), ``oracle`` (as adaptive but with the *true* score — an upper bound that needs
-the segmentation it is meant to save; its look-ahead is not timed), ``flow-only`` (segment the first frame,
-then always warp). The ``rule`` of adaptive and oracle: ``threshold`` (DVSNet) segments when this frame's
-score is below ``target``; ``cumulative`` when the compound score — 100 × the product of score / 100 over
+Policies (``POLICIES``, objects in :mod:`workbench.pipeline.policies`): ``per-frame`` (always segment),
+``fixed`` (segment every ``interval`` frames, warp in between), ``adaptive`` (DVSNet: the decision network
+predicts the confidence score of warping; segment when it is below ``target``), ``oracle`` (as adaptive but
+with the *true* score — an upper bound that needs the segmentation it is meant to save; its look-ahead is not
+timed), ``flow-only`` (segment the first frame, then always warp). The ``rule`` of adaptive and oracle
+(``RULES``, same module): ``threshold`` (DVSNet) segments when this frame's score is below ``target``;
+``cumulative`` when the compound score — 100 × the product of score / 100 over
 every warp from the region's key frame, this one included — is below it. As ln(score / 100) ≈ −(100 −
 score) / 100, that is a budget of about −100·ln(target / 100) loss points (≈ 100 − target near 100) summed
 over the key's warps; target 0 never re-segments, 100 re-segments on any loss, as with the threshold.
@@ -53,14 +54,14 @@ from workbench.decision import Decider
 from workbench.errors import InputError
 from workbench.flow import FlowEstimator, create_flow
 from workbench.flow.ground_truth import GroundTruthFlow
+from workbench.flow.pwc import FEATURE_FLOWS
 from workbench.metrics import SCORE_KINDS, confidence_score
 from workbench.ops import warp
+from workbench.pipeline.policies import POLICIES, RULES, method_name
 from workbench.pipeline.regions import Region, region_grid, stitch
 from workbench.seg.checkpoint import SegNetwork
 from workbench.seg.segmenter import Segmenter, frame_tensor, logits_to_probs, probs_to_labels, resize_frame
 
-POLICIES = ("per-frame", "fixed", "adaptive", "oracle", "flow-only")
-RULES = ("threshold", "cumulative")
 STAGES = ("flow", "decision", "seg", "warp", "fast")
 
 
@@ -123,13 +124,13 @@ class PipelineConfig(Config):
     @property
     def method(self) -> str:
         """The policy's name in records: ``adaptive-cumulative`` / ``oracle-cumulative`` under that rule."""
-        scored = self.policy in ("adaptive", "oracle")
-        return f"{self.policy}-cumulative" if scored and self.rule == "cumulative" else self.policy
+        return method_name(self.policy, self.rule)
 
     @property
     def param(self) -> float | int | None:
         """The policy's swept parameter: the interval (fixed) or the target (adaptive, oracle)."""
-        return {"fixed": self.interval, "adaptive": self.target, "oracle": self.target}.get(self.policy)
+        field_name = POLICIES[self.policy].param
+        return None if field_name is None else getattr(self, field_name)
 
 
 @dataclass
@@ -211,8 +212,10 @@ class VideoSegmenter:
         self.segmenter = Segmenter(net, device=self.device)
         self.corrector = corrector
         # The fast network: the corrector, else (adaptive with flow+fast features) the decision network's own.
+        self.policy, self.rule = POLICIES[config.policy], RULES[config.rule]
+        predicted = self.policy.score == "predicted"  # the decision network's score: adaptive
         fast = corrector
-        if fast is None and config.policy == "adaptive" and decider is not None and decider.features == "flow+fast":
+        if fast is None and predicted and decider is not None and decider.features == "flow+fast":
             fast = decider.fast_net
         self._fast = None
         if fast is not None:
@@ -225,15 +228,15 @@ class VideoSegmenter:
                                  f"network's {net.classes}")
             self._fast = Segmenter(fast, device=self.device)
         self.flow = flow or create_flow(config.flow)
-        if config.policy == "adaptive":
+        if predicted:
             if decider is None:
-                raise InputError("--policy adaptive needs a decision network (--decision CHECKPOINT)")
+                raise InputError(f"--policy {config.policy} needs a decision network (--decision CHECKPOINT)")
             if decider.features == "flow+fast" and decider.fast_net is None and corrector is None:
                 raise InputError(f"{decider.path}: this decision network reads a fast network's output; load it "
                                  "with load_decision_checkpoint or pass a corrector")
             if decider.features == "flownet" and not hasattr(self.flow, "estimate_with_features"):
                 raise InputError(f"{decider.path}: this decision network reads the flow network's features; "
-                                 f"it needs --flow pwc, not {config.flow}")
+                                 f"it needs --flow {' or '.join(FEATURE_FLOWS)}, not {config.flow}")
         self.decider = decider
         self._regions: list[Region] = []
 
@@ -285,16 +288,6 @@ class VideoSegmenter:
         seg_ref = probs_to_labels(logits_to_probs(reference)[0].cpu().numpy(), self.net.threshold)
         return confidence_score(seg_warp, seg_ref, self.config.score)
 
-    def _decide(self, score: float, key: RegionKey, target: float) -> tuple[bool, float, float]:
-        """Segment or warp; the key's compound score after this warp; the score compared with the target when
-        it is not ``score`` itself (NaN). ``threshold`` (DVSNet): segment when the score is below the target.
-        ``cumulative``: when 100 × the product of score / 100 over every warp from this key, this one included,
-        is below it."""
-        if self.config.rule == "threshold":
-            return score < target, key.compound, float("nan")
-        compound = key.compound * min(1.0, max(0.0, score / 100.0))
-        return 100.0 * compound < target, compound, 100.0 * compound
-
     def _fast_logits(self, frame: np.ndarray, done: torch.Tensor | None, ms: float) -> tuple[torch.Tensor, float]:
         """The fast network's logits ``(1, K, H, W)`` on the whole frame — computed once per frame — and its ms."""
         if done is not None:
@@ -324,19 +317,16 @@ class VideoSegmenter:
             crop = np.ascontiguousarray(region.crop(frame))
             times = dict.fromkeys(STAGES, 0.0)
             score_pred = score_true = float("nan")
-            used_target = target if cfg.policy in ("adaptive", "oracle") else float("nan")
+            used_target = target if self.policy.scored else float("nan")
             flow = ahead = None
             compound, score_cum = 1.0, float("nan")
-            if key is None or cfg.policy == "per-frame" or (cfg.policy == "fixed" and t % cfg.interval == 0):
-                is_key = True
-            elif cfg.policy in ("fixed", "flow-only"):
-                is_key = False
-            else:  # adaptive / oracle: estimate the flow to the key region, then decide
+            is_key = True if key is None else self.policy.schedule(t, cfg)
+            if is_key is None:  # a scored policy: estimate the flow to the key region, score, let the rule decide
                 start = time.perf_counter()
                 flow, features = self._estimate(crop, key, t, region)
                 flow_t = torch.from_numpy(np.nan_to_num(flow))[None].to(self.device)
                 times["flow"] = 1000 * (time.perf_counter() - start)
-                if cfg.policy == "adaptive":
+                if self.policy.score == "predicted":
                     fast_crop = None
                     if self.decider.features == "flow+fast":
                         fast_full, fast_ms = self._fast_logits(frame, fast_full, fast_ms)
@@ -347,13 +337,13 @@ class VideoSegmenter:
                                                       fast_crop)
                     score_pred = float(self.decider.predict(grid, extra)[0])
                     times["decision"] = 1000 * (time.perf_counter() - start)
-                    is_key, compound, score_cum = self._decide(score_pred, key, target)
-                else:  # oracle: look ahead; the segmentation is charged only if the oracle keeps it
+                    is_key, compound, score_cum = self.rule.decide(score_pred, key.compound, target)
+                else:  # the true score (oracle): look ahead; the segmentation is charged only if it is kept
                     start = time.perf_counter()
                     ahead = self._segment(crop, region, state)
                     seg_ms = 1000 * (time.perf_counter() - start)
                     score_true = self._score(self._warp(key, flow_t), ahead)
-                    is_key, compound, score_cum = self._decide(score_true, key, target)
+                    is_key, compound, score_cum = self.rule.decide(score_true, key.compound, target)
             if is_key and ahead is not None:
                 logits, times["seg"] = ahead, seg_ms
                 new_key = RegionKey(crop, logits, t)
@@ -378,7 +368,7 @@ class VideoSegmenter:
             if self.corrector is not None:  # the key logits stay the accurate network's alone
                 fast_full, fast_ms = self._fast_logits(frame, fast_full, fast_ms)
                 logits = logits + cfg.correct_weight * region.crop(fast_full, channels_first=True)
-            if cfg.dynamic and cfg.policy in ("adaptive", "oracle"):
+            if cfg.dynamic and self.policy.scored:
                 target = min(100.0, max(0.0, target - cfg.dynamic_down if is_key else target + cfg.dynamic_up))
             steps.append(RegionStep(region.index, is_key, score_pred, score_true, used_target, new_key.index, times,
                                     flow, score_cum))
