@@ -182,7 +182,8 @@ def test_flow_card_reports_every_part_of_the_benchmark(tmp_path, result):
     card = flow_card(path, {"pairs": 10, "seconds": 60.0}, result, "workbench train flow --variant pwc_dis",
                      label="dis (fast)")
     assert hashlib.sha256(path.read_bytes()).hexdigest() in card
-    assert "refining `dis_medium`" in card and "continued from `stage1.pt`" in card and "create_flow('pwc_dis')" in card
+    assert "refining `dis_medium`" in card and "continued from `stage1.pt`" in card
+    assert f'create_flow("pwc", checkpoint="{path}")' in card
     for part in ("## Held-out synthetic video calls", "## Held-out layered scenes", "## Real imagery", "## Speed"):
         assert part in card
     assert card.count("| **pwc_dis** (this card) |") == 4  # synthetic, layered, motorcycle, speed

@@ -46,8 +46,7 @@ from workbench.registry import register_model
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_CHECKPOINT = MODELS / "pwc_small" / "checkpoint.pt"
-REFINE_CHECKPOINT = MODELS / "pwc_dis" / "checkpoint.pt"  # the shipped pwc_dis (refines DIS medium)
-FEATURE_FLOWS = ("pwc", "pwc_dis")  # flow methods with a network whose features the decision network can read
+FEATURE_FLOWS = ("pwc",)  # flow methods with a network whose features the decision network can read
 
 
 @dataclass
@@ -395,10 +394,3 @@ class PWCFlow(FlowEstimator):
     def estimate_batch(self, frames_a, frames_b) -> np.ndarray:
         return self._run(list(frames_a), list(frames_b)).cpu().numpy()
 
-
-@register_flow("pwc_dis")
-def pwc_dis_flow(checkpoint: str | Path = REFINE_CHECKPOINT, device: str | None = None) -> PWCFlow:
-    """The shipped ``pwc_dis``: DIS medium's flow refined by a PWC-Net (:meth:`PWCNet.forward`)."""
-    estimator = PWCFlow(checkpoint, device)
-    estimator.name = "pwc_dis"
-    return estimator
