@@ -50,7 +50,6 @@ from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
 from workbench.flow import FlowEstimator, create_flow, list_flows
 from workbench.flow.classical import DIS_PRESETS
-from workbench.flow.pwc import FEATURE_FLOWS
 from workbench.io.atomic import write_text_atomic
 from workbench.metrics.flow import flow_errors
 
@@ -60,7 +59,6 @@ CORR_CHANNELS = 32  # PWC-Net's level-2 pyramid width
 CORR_STRIDE = 4  # level 2 is 1/4 of the input
 CORR_DISPLACEMENT = 4  # PWC-Net's search range, 81 channels
 CORR_MIN_SECONDS = 0.02  # each timed correlation sample loops until it lasts at least this long
-NO_GT_METHODS = ("gt",)  # registered, but not an estimator of new pairs
 PAIRED_REFERENCE = "dis (medium)"  # methods are compared with it clip by clip (a paired interval)
 
 
@@ -103,14 +101,11 @@ def method_specs(pwc_checkpoint: str | None = None) -> list[tuple[str, str, dict
     """``(label, registry name, options)`` of every method to benchmark: each DIS preset, then the others; with
     ``pwc_checkpoint`` (a candidate being carded), one learned-flow row, "pwc", with that checkpoint."""
     specs: list[tuple[str, str, dict[str, Any]]] = []
-    for name in list_flows():
-        if name in NO_GT_METHODS:
-            continue
+    for name in list_flows(pairs_only=True):  # not the ground truth: it estimates no new pairs
         if name == "dis":
             specs += [(f"dis ({preset})", "dis", {"preset": preset}) for preset in DIS_PRESETS]
-        elif name in FEATURE_FLOWS and pwc_checkpoint:  # one learned row: the given checkpoint, labelled pwc
-            if name == "pwc":
-                specs.append((name, name, {"checkpoint": pwc_checkpoint}))
+        elif name == "pwc" and pwc_checkpoint:
+            specs.append((name, name, {"checkpoint": pwc_checkpoint}))
         else:
             specs.append((name, name, {}))
     return specs

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import __version__
-from workbench.flow.pwc import FEATURE_FLOWS, LOSS_WEIGHTS
+from workbench.flow.pwc import DEFAULT_CHECKPOINT, LOSS_WEIGHTS
 from workbench.io.atomic import write_text_atomic
 from workbench.io.checkpoints import load_torch_file
 
@@ -56,7 +56,7 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
         "Volume*, CVPR 2018 (arXiv 1709.02371), re-implemented in `workbench/flow/pwc.py` and "
         + (f"continued from `{tc['load']}`" if tc.get("load") else "trained from scratch")
         + " by `workbench train flow` on data our own generator makes. Used by "
-        + (f"`create_flow({name!r})`." if name in FEATURE_FLOWS else
+        + ("`create_flow(\"pwc\")`." if checkpoint.resolve() == DEFAULT_CHECKPOINT.resolve() else
            f"`create_flow(\"pwc\", checkpoint=\"{checkpoint}\")`."),
         "",
     ]

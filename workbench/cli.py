@@ -264,10 +264,12 @@ class _LazyChoices:
         return iter(self._get())
 
 
-def _flow_methods() -> list[str]:
+def _flow_methods(pairs_only: bool = True) -> list[str]:
+    """Flow methods a flag offers: those that estimate any two images, or (``pairs_only=False``) also those that
+    read a clip's own ground truth (``gt``, where the command has the clip)."""
     from workbench.flow import list_flows
 
-    return [name for name in list_flows() if name != "gt"]  # gt needs a clip's ground truth, not two images
+    return list_flows(pairs_only=pairs_only)
 
 
 def cmd_flow(args: argparse.Namespace) -> int:
@@ -520,7 +522,7 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
     seg.add_argument("--size", choices=["seed", "small", "tiny", "deep"], default="small",
                      help="U-Net widths: seed 64/128/256, small 32/64/128, tiny 16/32/64, deep 24/48/96/128/160 "
                           "(default small)")
-    seg.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods() + ["gt"]), default="dis",
+    seg.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods(pairs_only=False)), default="dis",
                      metavar="METHOD", help="flow for funet/funet_flow inputs: %(choices)s (default dis; the same "
                                             "method is used at prediction)")
     seg.add_argument("--data", help="training data (clip folders, FUNet, DAVIS, ...; default: generate in memory)")

@@ -53,7 +53,7 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
                         help="segmentation checkpoint, shipped name or teacher (mediapipe, make teacher; default unet)")
     parser.add_argument("--decision", default="decision",
                         help="decision checkpoint or shipped name (default decision)")
-    parser.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods() + ["gt"]), default=None,
+    parser.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods(pairs_only=False)), default=None,
                         metavar="METHOD", help="flow method of the warp path: %(choices)s (gt: the clip's ground "
                                                "truth, an ablation; default: the decision network's, dis)")
     parser.add_argument("--flow-scale", type=T.SCALE, default=None,
@@ -91,7 +91,7 @@ def _corrector(args: argparse.Namespace):
 
 def cmd_dvs_run(args: argparse.Namespace) -> int:
     from workbench.decision import load_decision_checkpoint
-    from workbench.flow import create_flow
+    from workbench.flow import flow_for
     from workbench.pipeline import PipelineConfig, VideoSegmenter
     from workbench.runs import record_run
     from workbench.seg.checkpoint import load_seg_checkpoint
@@ -119,7 +119,7 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
         raise InputError(f"{missing.name}: no ground-truth masks, so no IoU (give --mask, or drop --eval)")
     with _threads(args.threads):
         for seq in sequences:
-            flow = create_flow("gt", sequence=seq) if config.flow == "gt" else None  # ablation: perfect flow
+            flow = flow_for(config.flow, seq)  # the clip's own ground truth (an ablation), else by name
             segmenter = VideoSegmenter(net, config, decider=decider, flow=flow, corrector=corrector)
             evaluate = seq.has_masks if args.eval is None else args.eval
             segmenter.regions(*seq.size)  # bad grids fail before any work

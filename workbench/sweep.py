@@ -28,7 +28,7 @@ import numpy as np
 from workbench.config import Config
 from workbench.decision import Decider
 from workbench.errors import InputError
-from workbench.flow import create_flow
+from workbench.flow import flow_for
 from workbench.io import atomic_dir
 from workbench.io.sequence import Sequence
 from workbench.pipeline import RULES, PipelineConfig, VideoSegmenter
@@ -128,7 +128,7 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
         for method, pipeline, net, correct in plan:
             per_clip = []
             for seq in sequences:
-                flow = create_flow("gt", sequence=seq) if pipeline.flow == "gt" else None  # ablation: perfect flow
+                flow = flow_for(pipeline.flow, seq)  # the clip's own ground truth (an ablation), else by name
                 segmenter = VideoSegmenter(net, pipeline, decider=decider if method == "adaptive" else None,
                                            flow=flow, corrector=correct)
                 bar.set_postfix_str(f"{method} {pipeline.param if pipeline.param is not None else ''} {seq.name}")

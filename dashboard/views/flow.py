@@ -55,7 +55,7 @@ def ground_truth(source: str | None, name: str, index: int) -> np.ndarray | None
 data = common.frame_data()
 if data is None:
     st.stop()
-methods = [m for m in list_flows() if m not in ("gt", "zero")]
+methods = [m for m in list_flows(pairs_only=True) if m != "zero"]
 chosen = st.multiselect("methods (frame t → t−1)", methods, default=[m for m in ("dis", "pwc") if m in methods],
                         key="flow_methods")
 arrows = st.checkbox("arrows", key="flow_arrows")

@@ -54,7 +54,7 @@ with st.form("new_run"):
                             help="mediapipe: MediaPipe Selfie Segmentation, the real-video teacher (make teacher)")
     decision = cols[1].selectbox("decision network", [m for m in shipped if m.startswith("decision")] or ["decision"],
                                  key="new_decision")
-    flow = cols[2].selectbox("flow", [m for m in list_flows() if m not in ("gt", "zero")], key="new_flow")
+    flow = cols[2].selectbox("flow", [m for m in list_flows(pairs_only=True) if m != "zero"], key="new_flow")
     regions = cols[3].selectbox("regions", ["2x2", "1x1", "1x2", "2x3", "3x3"], key="new_regions")
     cols = st.columns([2, 1, 1, 1])
     overlap = cols[0].slider("overlap (px)", 0, 48, 16, key="new_overlap")

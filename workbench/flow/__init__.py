@@ -17,7 +17,15 @@ Methods (``create_flow(name, **options)``, ``list_flows()``):
 """
 
 from workbench.flow import classical, ground_truth, pwc
-from workbench.flow.base import FlowEstimator, check_pair, create_flow, list_flows, register_flow
+from workbench.flow.base import (
+    FlowEstimator,
+    check_pair,
+    create_flow,
+    flow_capability,
+    flow_for,
+    list_flows,
+    register_flow,
+)
 
-__all__ = ["FlowEstimator", "check_pair", "classical", "create_flow", "ground_truth", "list_flows", "pwc",
-           "register_flow"]
+__all__ = ["FlowEstimator", "check_pair", "classical", "create_flow", "flow_capability", "flow_for", "ground_truth",
+           "list_flows", "pwc", "register_flow"]

@@ -18,9 +18,17 @@ from workbench.errors import InputError
 
 
 class FlowEstimator:
-    """Base class: subclasses implement :meth:`estimate` (and :meth:`estimate_batch` where batching helps)."""
+    """Base class: subclasses implement :meth:`estimate` (and :meth:`estimate_batch` where batching helps).
+
+    Capabilities, declared as class attributes so that callers ask for them instead of recognising names:
+    ``needs_sequence`` — built from a sequence (``create_flow(name, sequence=seq)``) and reads that sequence's
+    own ground truth by frame index (``estimate_indices(t, s)``); it cannot estimate new image pairs.
+    ``has_features`` — ``estimate_with_features(a, b)`` also returns the network's deepest features of the same
+    pass (what DVSNet's ``flownet`` decision features read)."""
 
     name: str = ""
+    needs_sequence: bool = False
+    has_features: bool = False
 
     def estimate(self, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -59,8 +67,22 @@ def create_flow(name: str, **kwargs: Any) -> FlowEstimator:
     return estimator
 
 
-def list_flows() -> list[str]:
-    return sorted(_REGISTRY)
+def list_flows(pairs_only: bool = False) -> list[str]:
+    """Registered methods; with ``pairs_only``, those that estimate any two images (not ``needs_sequence``)."""
+    return sorted(name for name in _REGISTRY if not (pairs_only and flow_capability(name, "needs_sequence")))
+
+
+def flow_capability(name: str, capability: str) -> bool:
+    """A registered method's declared capability (``needs_sequence``, ``has_features``; False if undeclared)."""
+    if name not in _REGISTRY:
+        raise InputError(f"unknown flow method {name!r}; expected one of {', '.join(list_flows())}")
+    return bool(getattr(_REGISTRY[name], capability, False))
+
+
+def flow_for(name: str, sequence: Any = None) -> FlowEstimator | None:
+    """The estimator a pipeline should be given for ``sequence``: one built on that sequence when the method
+    ``needs_sequence`` (the ground truth, an ablation), else None (the pipeline builds its own by name)."""
+    return create_flow(name, sequence=sequence) if flow_capability(name, "needs_sequence") else None
 
 
 def check_pair(frame_a: np.ndarray, frame_b: np.ndarray) -> None:

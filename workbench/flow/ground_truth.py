@@ -69,6 +69,8 @@ def compose_flows(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 class GroundTruthFlow(FlowEstimator):
     """Flow read from a sequence's ground truth (``flow_fwd`` / ``flow_bwd``), composed over longer gaps."""
 
+    needs_sequence = True
+
     def __init__(self, sequence: Sequence | None = None):
         if sequence is None:
             raise InputError("gt flow needs the sequence whose ground truth to read: "

@@ -46,7 +46,6 @@ from workbench.registry import register_model
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_CHECKPOINT = MODELS / "pwc_small" / "checkpoint.pt"
-FEATURE_FLOWS = ("pwc",)  # flow methods with a network whose features the decision network can read
 
 
 @dataclass
@@ -360,6 +359,7 @@ class PWCFlow(FlowEstimator):
     """The PWC-Net estimator (our checkpoint): ``estimate(a, b)`` → ``(2, H, W)`` pixel flow a → b."""
 
     name = "pwc"
+    has_features = True
 
     def __init__(self, checkpoint: str | Path = DEFAULT_CHECKPOINT, device: str | None = None):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))

@@ -27,7 +27,7 @@ import torch
 from workbench.config import Config
 from workbench.decision.features import FEATURE_KINDS, pair_inputs
 from workbench.errors import InputError
-from workbench.flow.pwc import FEATURE_FLOWS
+from workbench.flow import flow_capability, list_flows
 from workbench.io import atomic_dir
 from workbench.io.sequence import Sequence
 from workbench.metrics import SCORE_KINDS, confidence_score, scoring_truth
@@ -55,9 +55,10 @@ class LabelConfig(Config):
     def validate(self) -> None:
         if self.features not in FEATURE_KINDS:
             raise InputError(f"--features {self.features!r}: expected one of {', '.join(FEATURE_KINDS)}")
-        if self.features == "flownet" and self.flow not in FEATURE_FLOWS:
+        if self.features == "flownet" and not flow_capability(self.flow, "has_features"):
+            networks = [name for name in list_flows() if flow_capability(name, "has_features")]
             raise InputError(f"--features flownet reads the flow network's features: it needs --flow "
-                             f"{' or '.join(FEATURE_FLOWS)}, not {self.flow}")
+                             f"{' or '.join(networks)}, not {self.flow}")
         if self.features == "flow+fast" and not self.fast:
             raise InputError("--features flow+fast reads a fast network's output: give --fast (e.g. fastseg)")
         if self.label not in LABEL_KINDS:

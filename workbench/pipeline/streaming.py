@@ -52,9 +52,7 @@ import torch
 from workbench.config import Config
 from workbench.decision import Decider
 from workbench.errors import InputError
-from workbench.flow import FlowEstimator, create_flow
-from workbench.flow.ground_truth import GroundTruthFlow
-from workbench.flow.pwc import FEATURE_FLOWS
+from workbench.flow import FlowEstimator, create_flow, flow_capability, list_flows
 from workbench.metrics import SCORE_KINDS, confidence_score
 from workbench.ops import warp
 from workbench.pipeline.policies import POLICIES, RULES, method_name
@@ -234,9 +232,10 @@ class VideoSegmenter:
             if decider.features == "flow+fast" and decider.fast_net is None and corrector is None:
                 raise InputError(f"{decider.path}: this decision network reads a fast network's output; load it "
                                  "with load_decision_checkpoint or pass a corrector")
-            if decider.features == "flownet" and not hasattr(self.flow, "estimate_with_features"):
+            if decider.features == "flownet" and not self.flow.has_features:
+                networks = [name for name in list_flows() if flow_capability(name, "has_features")]
                 raise InputError(f"{decider.path}: this decision network reads the flow network's features; "
-                                 f"it needs --flow {' or '.join(FEATURE_FLOWS)}, not {config.flow}")
+                                 f"it needs --flow {' or '.join(networks)}, not {config.flow}")
         self.decider = decider
         self._regions: list[Region] = []
 
@@ -271,7 +270,7 @@ class VideoSegmenter:
                   ) -> tuple[np.ndarray, torch.Tensor | None]:
         """Flow current → key region ``(2, h, w)`` and, for ``flownet`` features, the flow network's features.
         With ``--flow gt`` (an ablation: perfect flow), the clip's ground truth from frame t to the key frame."""
-        if isinstance(self.flow, GroundTruthFlow):
+        if self.flow.needs_sequence:
             flow = self.flow.estimate_indices(t, key.index)
             return np.ascontiguousarray(region.crop(flow, channels_first=True)), None
         features = self.decider is not None and self.decider.features == "flownet"

@@ -34,6 +34,7 @@ from tqdm import tqdm
 from workbench import __version__
 from workbench.config import Config
 from workbench.errors import InputError
+from workbench.flow import flow_capability
 
 CHROMA = "chroma"
 
@@ -67,8 +68,9 @@ class LabelConfig(Config):
             raise InputError(f"--size {self.size[0]}x{self.size[1]}: expected width and height between 16 and 8192")
         if self.key_color is not None and (len(self.key_color) != 3 or not all(0 <= c <= 255 for c in self.key_color)):
             raise InputError(f"--key-color {self.key_color}: expected R,G,B values in 0..255")
-        if self.flow == "gt":
-            raise InputError("--flow gt: real video has no ground-truth flow; choose an estimator such as dis")
+        if self.flow is not None and flow_capability(self.flow, "needs_sequence"):
+            raise InputError(f"--flow {self.flow}: real video has no ground-truth flow; choose an estimator such as "
+                             "dis")
         if self.key_color is not None and self.teacher != CHROMA:
             raise InputError("--key-color applies to --teacher chroma only")
 

@@ -226,9 +226,10 @@ def training_clip(synth, index: int, people: list[tuple[str, np.ndarray, np.ndar
 
 def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBank:
     """Every clip of the training data (before the split), with flows when the network needs them."""
-    from workbench.flow import create_flow
+    from workbench.flow import create_flow, flow_capability
 
-    estimator = create_flow(config.flow) if needs_flow and config.flow != "gt" else None
+    from_truth = needs_flow and flow_capability(config.flow, "needs_sequence")  # the clips' own ground truth
+    estimator = create_flow(config.flow) if needs_flow and not from_truth else None
     if config.data:
         from workbench.io import open_dataset
 
@@ -236,8 +237,9 @@ def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBa
         missing = [s.name for s in sequences if not s.has_masks]
         if missing:
             raise InputError(f"{config.data}: no masks for {', '.join(missing[:3])}; training needs a mask per frame")
-        if needs_flow and config.flow == "gt" and not all(s.has_flow for s in sequences):
-            raise InputError(f"{config.data}: --flow gt needs ground-truth flow in every clip; choose dis or pwc")
+        if from_truth and not all(s.has_flow for s in sequences):
+            raise InputError(f"{config.data}: --flow {config.flow} needs ground-truth flow in every clip; choose dis "
+                             "or pwc")
         classes = sequences[0].classes or ["background", "person"]
         clips = ((s.name, ((s.frame(t), s.mask(t), s.flow_bwd(t) if t else None) for t in range(len(s))))
                  for s in sequences)
@@ -263,7 +265,7 @@ def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBa
                             unit="clip", disable=not progress, leave=False):
         frames, masks, flows = [], [], []
         for frame, mask, gt_flow in items:
-            frame, mask, gt_flow = _scaled(frame, mask, gt_flow if config.flow == "gt" else None, config.scale)
+            frame, mask, gt_flow = _scaled(frame, mask, gt_flow if from_truth else None, config.scale)
             if needs_flow:
                 if not frames:
                     flows.append(np.zeros((2, *frame.shape[:2]), np.float32))
