@@ -18,6 +18,7 @@ from workbench import __version__
 from workbench.flow.pwc import DEFAULT_CHECKPOINT, LOSS_WEIGHTS
 from workbench.io.atomic import write_text_atomic
 from workbench.io.checkpoints import load_torch_file
+from workbench.registry import list_models, model_facts
 
 
 def sha256(path: str | Path) -> str:
@@ -197,17 +198,6 @@ def write_flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[s
     return path
 
 
-SEG_DESCRIPTIONS = {
-    "unet": "image-only U-Net (Ronneberger et al., MICCAI 2015, arXiv 1505.04597) in the FUNet seed's depth-3 "
-            "layout; input RGB",
-    "funet": "FUNet (Kuang & Tie, arXiv 2104.09752): a U-Net fed `[motion mask, R, G, B]`, the motion mask being "
-             "|flow from t−1 to t| ≥ 0.5 px in any direction, exactly 0/1 in training and prediction",
-    "funet_flow": "FUNet-flow (ours): a U-Net fed RGB + the flow from t to t−1 (÷10) + the previous frame's "
-                  "prediction warped to frame t by that flow",
-    "fastseg": "fast per-frame network: strided stem, inverted-residual encoder to 1/16, light decoder; input RGB",
-}
-
-
 def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str) -> str:
     """Markdown model card of a segmentation checkpoint (numbers from its training run and ``bench_seg``)."""
     checkpoint = Path(checkpoint)
@@ -247,10 +237,11 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
     variant = opts.get("size") if "size" in opts else ", ".join(
         [f"width {opts['width']}"] * ("width" in opts) + ["to 1/32"] * bool(opts.get("deep"))
         + ["global context"] * bool(opts.get("context")))
+    describe = model_facts(arch)["description"] if arch in list_models("seg") else arch
     lines = [
         f"# {checkpoint.parent.name} — {arch}" + (f" ({variant})" if variant else ""),
         "",
-        f"Segmentation network: {SEG_DESCRIPTIONS.get(arch, arch)}. Built by `create_model({arch!r})` "
+        f"Segmentation network: {describe}. Built by `create_model({arch!r})` "
         f"(`workbench/seg/`), "
         + (f"continued from `{tc['load']}` (how that was made: its own card)" if tc.get("load") else
            "trained from scratch")

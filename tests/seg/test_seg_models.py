@@ -48,3 +48,38 @@ def test_seed_unet_size_and_gradients():
     assert sum(p.numel() for p in small.parameters()) < 0.3e6
     out = create_model("unet", size="tiny")(torch.rand(1, 3, 32, 32))
     out.mean().backward()
+
+
+def test_a_new_network_is_one_registration():
+    """A segmentation network declares its input kind, description and training options where it is registered;
+    building, checkpoint metadata, training-option checks and the model card read them from there."""
+    from workbench.registry import _MODELS, model_facts, register_model
+    from workbench.seg.checkpoint import build_network
+    from workbench.train.seg import SegTrainConfig, network_options
+
+    class Toy(torch.nn.Module):
+        def __init__(self, num_classes: int = 1, width: int = 16):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, num_classes, 3, padding=1)
+            self.config = type("Cfg", (), {"in_channels": 3, "to_dict": lambda self: {"width": width}})()
+
+        def forward(self, x):
+            return self.conv(x)
+
+    register_model("toyseg", task="seg", input="rgb", description="a one-conv toy", options=("width",))(Toy)
+    try:
+        assert model_facts("toyseg")["input"] == "rgb" and "toyseg" in list_models("seg")
+        net = build_network("toyseg", {"width": 8})
+        assert net.input == "rgb" and net.flow is None and not net.needs_flow
+        config = SegTrainConfig(model="toyseg", width=8)
+        config.validate()
+        assert network_options(config) == {"width": 8}
+        with pytest.raises(InputError, match="--size: toyseg does not take it"):
+            SegTrainConfig(model="toyseg", size="seed").validate()
+        with pytest.raises(ValueError, match="must declare input, description, options"):
+            register_model("bad", task="seg")(Toy)
+    finally:
+        del _MODELS["toyseg"]
+    with pytest.raises(InputError, match="--width: unet does not take it"):
+        SegTrainConfig(model="unet", width=24).validate()
+    assert network_options(SegTrainConfig(model="fastseg", deep=True)) == {"width": 16, "context": False, "deep": True}

@@ -134,7 +134,7 @@ def test_resume_gives_the_same_weights(tmp_path):
 
 def test_training_learns(tmp_path):
     """A few epochs of the fast network on easy clips beat its untrained self by a wide margin."""
-    cfg = config(tmp_path, model="fastseg", difficulty="easy", train_clips=4, frames=8, epochs=4, lr=3e-3,
+    cfg = config(tmp_path, model="fastseg", size="small", difficulty="easy", train_clips=4, frames=8, epochs=4, lr=3e-3,
                  frame_size=(96, 64), crop=None, val_percent=25)
     summary = train_seg(cfg, progress=False)
     dices = [h["val_dice"] for h in summary["history"]]
@@ -143,7 +143,7 @@ def test_training_learns(tmp_path):
 
 
 def test_config_errors(tmp_path):
-    with pytest.raises(InputError, match="--width / --context / --deep shape fastseg, not 'unet'"):
+    with pytest.raises(InputError, match="--context: unet does not take it"):
         train_seg(config(tmp_path, model="unet", context=True), progress=False)
     with pytest.raises(InputError, match="--validation 0"):
         train_seg(config(tmp_path, val_percent=0), progress=False)

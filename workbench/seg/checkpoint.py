@@ -22,8 +22,8 @@ import torch.nn as nn
 from workbench import __version__
 from workbench.errors import InputError
 from workbench.io.checkpoints import check_schema, fitting, load_torch_file
-from workbench.registry import create_model, list_models
-from workbench.seg.inputs import INPUT_OF, RGB_CHANNELS
+from workbench.registry import create_model, list_models, model_facts
+from workbench.seg.inputs import RGB_CHANNELS
 
 FORMAT = "workbench-seg/1"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -76,13 +76,13 @@ class SegNetwork:
 def build_network(arch: str, options: dict[str, Any] | None = None, flow: str | None = "dis", scale: float = 1.0,
                   classes: list[str] | None = None) -> SegNetwork:
     """A fresh (untrained) network by registered name, with its input kind and flow method filled in."""
-    if arch not in INPUT_OF:
-        raise InputError(f"unknown segmentation model {arch!r}; expected one of {', '.join(sorted(INPUT_OF))}")
+    if arch not in list_models("seg"):
+        raise InputError(f"unknown segmentation model {arch!r}; expected one of {', '.join(list_models('seg'))}")
     classes = list(classes or ["background", "person"])
     options = dict(options or {})
     options["num_classes"] = 1 if len(classes) == 2 else len(classes)
     model = create_model(arch, **options)
-    kind = INPUT_OF[arch]
+    kind = model_facts(arch)["input"]
     return SegNetwork(model=model, arch=arch, options=options, input=kind, flow=flow if kind != "rgb" else None,
                       scale=scale, classes=classes)
 

@@ -103,6 +103,8 @@ class FastSeg(nn.Module):
         return F.interpolate(self.head(y), size=(H, W), mode="bilinear", align_corners=False)  # logits
 
 
-@register_model("fastseg", task="seg")
+@register_model("fastseg", task="seg", input="rgb", options=("width", "context", "deep"),
+                description="fast per-frame network: strided stem, inverted-residual encoder to 1/16 (1/32 with "
+                            "deep), light decoder; input RGB")
 def fastseg(num_classes: int = 1, **overrides) -> FastSeg:
     return FastSeg(FastSegConfig(num_classes=num_classes, **overrides))

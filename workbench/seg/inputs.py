@@ -24,8 +24,6 @@ from workbench.ops import warp
 MOTION_THRESHOLD = 0.5  # px, the seed's threshold (applied there to u only)
 FLOW_NORM = 10.0  # px: typical video-call motion at 320×192 is within ±10 px per frame
 VARIANTS = ("rgb", "funet", "funet_flow")
-#: the input each registered segmentation network takes
-INPUT_OF = {"unet": "rgb", "fastseg": "rgb", "funet": "funet", "funet_flow": "funet_flow"}
 #: where R, G, B sit among each variant's input channels
 RGB_CHANNELS = {"rgb": slice(0, 3), "funet": slice(1, 4), "funet_flow": slice(0, 3)}
 

@@ -96,17 +96,27 @@ def _widths(size: str) -> tuple[int, ...]:
     return sizes[size]
 
 
-@register_model("unet", task="seg")
+UNET_OPTIONS = ("size", "batch_norm")  # the SegTrainConfig fields a U-Net's builder takes
+
+
+@register_model("unet", task="seg", input="rgb", options=UNET_OPTIONS,
+                description="image-only U-Net (Ronneberger et al., MICCAI 2015, arXiv 1505.04597) in the FUNet "
+                            "seed's depth-3 layout; input RGB")
 def unet(size: str = "seed", num_classes: int = 1, **overrides) -> UNet:
     return UNet(UNetConfig(in_channels=3, num_classes=num_classes, widths=_widths(size), **overrides))
 
 
-@register_model("funet", task="seg")
+@register_model("funet", task="seg", input="funet", options=UNET_OPTIONS,
+                description="FUNet (Kuang & Tie, arXiv 2104.09752): a U-Net fed `[motion mask, R, G, B]`, the "
+                            "motion mask being |flow from t−1 to t| ≥ 0.5 px in any direction, exactly 0/1 in "
+                            "training and prediction")
 def funet(size: str = "seed", num_classes: int = 1, **overrides) -> UNet:
     return UNet(UNetConfig(in_channels=4, num_classes=num_classes, widths=_widths(size), **overrides))
 
 
-@register_model("funet_flow", task="seg")
+@register_model("funet_flow", task="seg", input="funet_flow", options=UNET_OPTIONS,
+                description="FUNet-flow (ours): a U-Net fed RGB + the flow from t to t−1 (÷10) + the previous "
+                            "frame's prediction warped to frame t by that flow")
 def funet_flow(size: str = "seed", num_classes: int = 1, **overrides) -> UNet:
     return UNet(UNetConfig(in_channels=3 + 2 + num_classes, num_classes=num_classes, widths=_widths(size),
                            **overrides))

@@ -106,8 +106,17 @@ class SegTrainConfig(Config):
     resume: bool = False
 
     def validate(self) -> None:
-        if self.model != "fastseg" and (self.width != 16 or self.context or self.deep):
-            raise InputError(f"--width / --context / --deep shape fastseg, not {self.model!r} (its widths: --size)")
+        from workbench.registry import list_models, model_facts
+
+        if self.model not in list_models("seg"):
+            raise InputError(f"--model {self.model!r}: expected one of {', '.join(list_models('seg'))}")
+        takes = model_facts(self.model)["options"]
+        default = type(self)()
+        ignored = [f for f in NETWORK_OPTIONS if f not in takes and getattr(self, f) != getattr(default, f)]
+        if ignored:
+            raise InputError(f"{', '.join('--' + f.replace('_', '-') for f in ignored)}: {self.model} does not take "
+                             f"{'it' if len(ignored) == 1 else 'them'} (its options: "
+                             f"{', '.join('--' + f.replace('_', '-') for f in takes)})")
         if self.epochs < 1 or self.batch_size < 1:
             raise InputError(f"--epochs {self.epochs} --batch-size {self.batch_size}: expected positive numbers")
         if not self.lr > 0:
@@ -222,6 +231,16 @@ def training_clip(synth, index: int, people: list[tuple[str, np.ndarray, np.ndar
         return AnimatedPortrait(image, alpha, synth, index, None, {"portrait": name}, framing="person",
                                 augment=True)
     return TalkingHeadClip(synth, index)
+
+
+NETWORK_OPTIONS = ("size", "batch_norm", "width", "context", "deep")  # shape options; each network takes some
+
+
+def network_options(config: SegTrainConfig) -> dict[str, Any]:
+    """The builder options of ``config.model``: the fields it declared at registration (``model_facts``)."""
+    from workbench.registry import model_facts
+
+    return {field: getattr(config, field) for field in model_facts(config.model)["options"]}
 
 
 def load_bank(config: SegTrainConfig, needs_flow: bool, progress: bool) -> SegBank:
@@ -506,8 +525,7 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
     if config.resume and not state_path.is_file():
         raise InputError(f"{state_path}: no training state to resume from")
     torch.manual_seed(config.seed)
-    options = ({"width": config.width, "context": config.context, "deep": config.deep} if config.model == "fastseg"
-               else {"size": config.size, "batch_norm": config.batch_norm})
+    options = network_options(config)
 
     init = load_seg_checkpoint(config.load) if config.load else None  # a bad file fails before the data work
     bank = load_bank(config, needs_flow=build_network(config.model, options).needs_flow, progress=progress)
