@@ -60,9 +60,15 @@ def list_models(task: str | None = None) -> list[str]:
     return sorted(name for name, (_, t, _) in _MODELS.items() if task is None or t == task)
 
 
-def _import_model_modules() -> None:
-    """Model files register themselves on import; importing them here keeps the registry complete."""
-    import importlib
+MODEL_PACKAGES = ("workbench.flow", "workbench.seg", "workbench.decision")
 
-    for module in ("workbench.flow.pwc", "workbench.seg", "workbench.decision"):
-        importlib.import_module(module)
+
+def _import_model_modules() -> None:
+    """Model files register themselves on import; every module of the model packages is imported here, so a
+    network in a new file is registered without an import line anywhere else."""
+    import importlib
+    import pkgutil
+
+    for package in MODEL_PACKAGES:
+        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            importlib.import_module(f"{package}.{info.name}")

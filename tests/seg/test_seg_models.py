@@ -18,6 +18,22 @@ def test_registry_lists_every_network():
         create_model("segformer")
 
 
+def test_every_module_of_the_model_packages_is_discovered():
+    """Networks and flow methods register on import, and every module of their packages is imported: a new file
+    needs no import line elsewhere."""
+    import importlib
+    import pkgutil
+    import sys
+
+    from workbench.flow import list_flows
+    from workbench.registry import MODEL_PACKAGES
+
+    list_models(), list_flows()
+    for package in MODEL_PACKAGES:
+        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            assert f"{package}.{info.name}" in sys.modules
+
+
 @pytest.mark.parametrize("name", SEG)
 @pytest.mark.parametrize("num_classes", [1, 4])
 def test_seg_model_shapes(name, num_classes):

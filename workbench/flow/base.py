@@ -9,6 +9,7 @@ estimate(frame_t, frame_{t+1})`` and ``flow_bwd[t] = estimate(frame_t, frame_{tâ
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,8 +59,21 @@ def register_flow(name: str) -> Callable[[Callable[..., FlowEstimator]], Callabl
     return add
 
 
+@functools.cache
+def _discover() -> None:
+    """Import every module of :mod:`workbench.flow`: a method in a new file registers itself, with no import line
+    anywhere else (modules already imported are not re-run)."""
+    import importlib
+    import pkgutil
+
+    package = importlib.import_module("workbench.flow")
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"workbench.flow.{info.name}")
+
+
 def create_flow(name: str, **kwargs: Any) -> FlowEstimator:
     """Build a registered flow method by name (e.g. ``create_flow("dis", preset="medium")``)."""
+    _discover()
     if name not in _REGISTRY:
         raise InputError(f"unknown flow method {name!r}; expected one of {', '.join(list_flows())}")
     estimator = _REGISTRY[name](**kwargs)
@@ -69,11 +83,13 @@ def create_flow(name: str, **kwargs: Any) -> FlowEstimator:
 
 def list_flows(pairs_only: bool = False) -> list[str]:
     """Registered methods; with ``pairs_only``, those that estimate any two images (not ``needs_sequence``)."""
+    _discover()
     return sorted(name for name in _REGISTRY if not (pairs_only and flow_capability(name, "needs_sequence")))
 
 
 def flow_capability(name: str, capability: str) -> bool:
     """A registered method's declared capability (``needs_sequence``, ``has_features``; False if undeclared)."""
+    _discover()
     if name not in _REGISTRY:
         raise InputError(f"unknown flow method {name!r}; expected one of {', '.join(list_flows())}")
     return bool(getattr(_REGISTRY[name], capability, False))
