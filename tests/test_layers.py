@@ -1,4 +1,5 @@
-"""The import layers (README, *Layout*), checked on the source: lower layers never import higher ones.
+"""The import layers (README, *Layout*), checked on the source: lower layers never import higher ones, and no
+modules import one another in a ring, even within one layer (``import_cycles``).
 
 config → io, ops, metrics, viz → data, flow, seg, decision → pipeline, train → runs, bench, cards, cli.
 Also: only ``ops`` imports CuPy; only ``viz`` imports matplotlib/plotly; nothing in ``workbench`` imports
@@ -36,12 +37,18 @@ def module_parts(path: Path, root: Path) -> tuple[str, ...]:
     return parts[:-1] if parts[-1] == "__init__" else parts
 
 
-def imports(path: Path, root: Path) -> list[tuple[str, int]]:
-    """Absolute module names imported by ``path`` (relative imports resolved), with line numbers."""
+def imports(path: Path, root: Path, runtime_only: bool = False) -> list[tuple[str, int]]:
+    """Absolute module names imported by ``path`` (relative imports resolved), with line numbers; with
+    ``runtime_only``, without the imports under ``if TYPE_CHECKING:`` (annotations only: never executed)."""
     parts = module_parts(path, root)
     package = parts if path.name == "__init__.py" else parts[:-1]
+    tree = ast.parse(path.read_text(), str(path))
+    if runtime_only:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                node.body = [ast.Pass()]
     found = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(alias.name, node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -77,6 +84,51 @@ def layer_violations(root: Path) -> list[str]:
     return violations
 
 
+def import_cycles(root: Path) -> list[list[str]]:
+    """Groups of workbench modules that import one another, directly or in a ring — at module level or inside
+    functions (a cycle within one layer is invisible to the layer order). Importing a submodule runs its parent
+    packages first, so an edge to one's own ancestor package does not count; nor do ``TYPE_CHECKING`` imports."""
+    modules = {".".join(module_parts(p, root)): p for p in (root / "workbench").rglob("*.py")}
+
+    def resolve(name: str) -> str | None:  # workbench.flow.pwc.load_pwc → workbench.flow.pwc
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {}
+    for name, path in modules.items():
+        targets = {resolve(m) for m, _ in imports(path, root, runtime_only=True) if m.startswith("workbench")}
+        graph[name] = {t for t in targets if t and t != name and not name.startswith(t + ".")}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return cycles
+
+
 def private_name_violations(source: str, origin: str) -> list[str]:
     violations = []
     for node in ast.walk(ast.parse(source)):
@@ -105,6 +157,11 @@ def test_import_layers():
     assert not violations, "\n".join(violations)
 
 
+def test_no_import_cycles():
+    cycles = import_cycles(ROOT)
+    assert not cycles, "modules that import one another: " + "; ".join(" ↔ ".join(c) for c in cycles)
+
+
 def test_dashboard_and_notebooks_use_public_names_only():
     violations = []
     for path in sorted((ROOT / "dashboard").rglob("*.py")):
@@ -129,5 +186,8 @@ def test_the_checks_can_fail(tmp_path):
     assert any("(io) imports workbench.data (data)" in v for v in found)
     assert any("workbench.pipeline" in v for v in found)
     assert any("matplotlib" in v for v in found) and any("streamlit" in v for v in found)
+    (tmp_path / "workbench" / "io" / "y.py").write_text("from workbench.io.z import h\n")
+    (tmp_path / "workbench" / "io" / "z.py").write_text("def f():\n    from workbench.io.y import g\n")
+    assert import_cycles(tmp_path) == [["workbench.io.y", "workbench.io.z"]]
     assert private_name_violations("from workbench.data.render import _footprint\n", "nb")
     assert private_name_violations("import workbench\nworkbench.data._EXPORTS\n", "nb")

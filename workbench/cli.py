@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,7 +218,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
                      help="network teachers: person where the probability is at least this (default 0.5)")
     lab.add_argument("--key-color", type=_key_color, default=None, metavar="R,G,B",
                      help="chroma: the screen's colour (default: estimated from the frame border)")
-    lab.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
+    lab.add_argument("--flow", choices=T.LazyChoices(T.flow_methods), default=None, metavar="METHOD",
                      help="also write flow_fwd/flow_bwd files computed by this method (e.g. dis)")
     lab.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     lab.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -243,33 +243,6 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 
 
 # ------------------------------------------------------------------------------------------- flow
-
-
-class _LazyChoices:
-    """argparse ``choices`` computed on first use, so that building the parser does not import torch."""
-
-    def __init__(self, load: Callable[[], list[str]]):
-        self._load = load
-        self._items: list[str] | None = None
-
-    def _get(self) -> list[str]:
-        if self._items is None:
-            self._items = self._load()
-        return self._items
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._get()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._get())
-
-
-def _flow_methods(pairs_only: bool = True) -> list[str]:
-    """Flow methods a flag offers: those that estimate any two images, or (``pairs_only=False``) also those that
-    read a clip's own ground truth (``gt``, where the command has the clip)."""
-    from workbench.flow import list_flows
-
-    return list_flows(pairs_only=pairs_only)
 
 
 def cmd_flow(args: argparse.Namespace) -> int:
@@ -329,7 +302,7 @@ def _add_flow(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("-o", "--out", required=True, metavar="OUT.flo", help="output .flo file")
     # Default dis, not pwc: the shipped PWC-Net is trained on synthetic video calls only and does not carry to
     # arbitrary real images (models/pwc_small/MODEL_CARD.md: 34 px EPE on the motorcycle pair vs DIS's 2.6).
-    flow.add_argument("--method", choices=_LazyChoices(_flow_methods), default="dis", metavar="METHOD",
+    flow.add_argument("--method", choices=T.LazyChoices(T.flow_methods), default="dis", metavar="METHOD",
                       help="flow method: %(choices)s (default %(default)s; pwc is our checkpoint trained on "
                            "synthetic video calls)")
     flow.add_argument("--preset", choices=["ultrafast", "fast", "medium"], default=None,
@@ -423,7 +396,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     seg.add_argument("--real", nargs="+", default=None, metavar="DIR",
                      help="also score on real material: clip folders labelled by a teacher (workbench data label); "
                           "the teacher's own row, when benchmarked, gives the speed ratios")
-    seg.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
+    seg.add_argument("--flow", choices=T.LazyChoices(T.flow_methods), default=None, metavar="METHOD",
                      help="run every network that reads flow with this method instead of its own (an ablation; "
                           "default: each checkpoint's)")
     seg.add_argument("--clips", type=T.COUNT0, default=8, help="held-out synthetic clips (default 8; 0: only --real)")
@@ -517,12 +490,12 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                                       "Validation clips are split off by clip. Writes OUT/checkpoint.pt (best), "
                                       "OUT/epochs/, OUT/train_log.csv, OUT/tensorboard/, then benchmarks the "
                                       "checkpoint on held-out clips and writes OUT/MODEL_CARD.md.")
-    seg.add_argument("--model", choices=_LazyChoices(_seg_models), default="funet_flow", metavar="MODEL",
+    seg.add_argument("--model", choices=T.LazyChoices(_seg_models), default="funet_flow", metavar="MODEL",
                      help="network: %(choices)s (default %(default)s)")
     seg.add_argument("--size", choices=["seed", "small", "tiny", "deep"], default="small",
                      help="U-Net widths: seed 64/128/256, small 32/64/128, tiny 16/32/64, deep 24/48/96/128/160 "
                           "(default small)")
-    seg.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods(pairs_only=False)), default="dis",
+    seg.add_argument("--flow", choices=T.LazyChoices(lambda: T.flow_methods(pairs_only=False)), default="dis",
                      metavar="METHOD", help="flow for funet/funet_flow inputs: %(choices)s (default dis; the same "
                                             "method is used at prediction)")
     seg.add_argument("--data", help="training data (clip folders, FUNet, DAVIS, ...; default: generate in memory)")
@@ -699,7 +672,7 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     pred.add_argument("--background", default="blur",
                       help="virtual background: blur, a colour (green, #rrggbb, r,g,b) or an image file "
                            "(default blur)")
-    pred.add_argument("--flow", choices=_LazyChoices(_flow_methods), default=None, metavar="METHOD",
+    pred.add_argument("--flow", choices=T.LazyChoices(T.flow_methods), default=None, metavar="METHOD",
                       help="flow method for funet/funet_flow (default: the one the checkpoint was trained with)")
     pred.add_argument("-t", "--mask-threshold", type=T.THRESHOLD, default=None,
                       help="foreground probability threshold (default: the checkpoint's, 0.5)")

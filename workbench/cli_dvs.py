@@ -44,8 +44,6 @@ def _add_generated(parser: argparse.ArgumentParser, clips: int, frames: int, see
 
 
 def _add_pipeline(parser: argparse.ArgumentParser) -> None:
-    from workbench.cli import _flow_methods, _LazyChoices
-
     parser.add_argument("--regions", type=T.grid, default=(2, 2), help="ROWSxCOLS grid of regions (default 2x2)")
     parser.add_argument("--overlap", type=T.PIXELS, default=16, help="pixels each region reaches into its neighbours "
                                                                 "(default 16)")
@@ -53,7 +51,7 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
                         help="segmentation checkpoint, shipped name or teacher (mediapipe, make teacher; default unet)")
     parser.add_argument("--decision", default="decision",
                         help="decision checkpoint or shipped name (default decision)")
-    parser.add_argument("--flow", choices=_LazyChoices(lambda: _flow_methods(pairs_only=False)), default=None,
+    parser.add_argument("--flow", choices=T.LazyChoices(lambda: T.flow_methods(pairs_only=False)), default=None,
                         metavar="METHOD", help="flow method of the warp path: %(choices)s (gt: the clip's ground "
                                                "truth, an ablation; default: the decision network's, dis)")
     parser.add_argument("--flow-scale", type=T.SCALE, default=None,

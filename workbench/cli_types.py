@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable, Iterator
 
 from workbench.errors import InputError
 
@@ -201,3 +202,33 @@ INTERVALS = NumberList(Number(int, 1, MAX_COUNT))
 RANGE = Range(Number(int, 0, 32))
 ZOOM = Range(Number(float, 0.25, 4))
 """A count range, e.g. foreground layers per generated scene."""
+
+
+# ------------------------------------------------------------------- choices known only at run time
+
+
+class LazyChoices:
+    """argparse ``choices`` computed on first use, so that building the parser does not import torch."""
+
+    def __init__(self, load: Callable[[], list[str]]):
+        self._load = load
+        self._items: list[str] | None = None
+
+    def _get(self) -> list[str]:
+        if self._items is None:
+            self._items = self._load()
+        return self._items
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._get()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+
+def flow_methods(pairs_only: bool = True) -> list[str]:
+    """Flow methods a flag offers: those that estimate any two images, or (``pairs_only=False``) also those that
+    read a clip's own ground truth (``gt``, where the command has the clip)."""
+    from workbench.flow import list_flows
+
+    return list_flows(pairs_only=pairs_only)

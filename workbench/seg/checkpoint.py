@@ -117,10 +117,12 @@ def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.devi
     The names of the teacher networks (``mediapipe``, ``mediapipe_landscape``; :mod:`workbench.seg.teacher`)
     give MediaPipe Selfie Segmentation behind the same interface, unless a file of that name exists.
     """
-    from workbench.seg.teacher import TEACHERS, teacher_network
+    from workbench.seg.teacher import TEACHER_SOURCE, TEACHERS, teacher_model
 
     if str(name_or_path) in TEACHERS and not Path(name_or_path).exists():
-        return teacher_network(str(name_or_path))
+        model, options = teacher_model(str(name_or_path))
+        return SegNetwork(model=model, arch=str(name_or_path), options=options, input="rgb", flow=None,
+                          metrics={"source": TEACHER_SOURCE})
     path = resolve_checkpoint(name_or_path)
     if not path.is_file():
         shipped = sorted(p.parent.name for p in MODELS_DIR.glob("*/checkpoint.pt")) if MODELS_DIR.is_dir() else []

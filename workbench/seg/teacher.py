@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -107,16 +108,16 @@ class MediaPipeSelfie(nn.Module):
         self._graph.close()
 
 
-def teacher_network(name: str):
-    """A :class:`~workbench.seg.checkpoint.SegNetwork` around MediaPipe (``mediapipe`` | ``mediapipe_landscape``)."""
-    from workbench.seg.checkpoint import SegNetwork
+TEACHER_SOURCE = "MediaPipe Selfie Segmentation 0.10.21 (not trained by the workbench)"
 
+
+def teacher_model(name: str) -> tuple[MediaPipeSelfie, dict[str, Any]]:
+    """MediaPipe (``mediapipe`` | ``mediapipe_landscape``) as a module in eval mode, and its options;
+    :func:`workbench.seg.checkpoint.load_seg_checkpoint` wraps it as a ``SegNetwork`` (RGB input, no flow)."""
     if name not in TEACHERS:
         raise InputError(f"unknown teacher {name!r}; expected one of {', '.join(TEACHERS)}")
-    model = MediaPipeSelfie(TEACHERS[name]).eval()
-    return SegNetwork(model=model, arch=name, options={"model_selection": TEACHERS[name]}, input="rgb", flow=None,
-                      metrics={"source": "MediaPipe Selfie Segmentation 0.10.21 (not trained by the workbench)"})
+    return MediaPipeSelfie(TEACHERS[name]).eval(), {"model_selection": TEACHERS[name]}
 
 
-__all__ = ["INSTALL_HINT", "TEACHERS", "MediaPipeSelfie", "available_teachers", "mediapipe_available",
-           "teacher_network"]
+__all__ = ["INSTALL_HINT", "TEACHERS", "TEACHER_SOURCE", "MediaPipeSelfie", "available_teachers",
+           "mediapipe_available", "teacher_model"]
