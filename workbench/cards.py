@@ -19,6 +19,7 @@ from workbench.flow.pwc import DEFAULT_CHECKPOINT, LOSS_WEIGHTS
 from workbench.io.atomic import write_text_atomic
 from workbench.io.checkpoints import load_torch_file
 from workbench.registry import list_models, model_facts
+from workbench.seg.checkpoint import load_seg_checkpoint
 
 
 def sha256(path: str | Path) -> str:
@@ -202,7 +203,8 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
     """Markdown model card of a segmentation checkpoint (numbers from its training run and ``bench_seg``)."""
     checkpoint = Path(checkpoint)
     payload = load_torch_file(checkpoint, "checkpoint")
-    params = sum(v.numel() for v in payload["state_dict"].values())
+    stored = sum(v.numel() for v in payload["state_dict"].values())  # weights and buffers (batch-norm statistics)
+    params = load_seg_checkpoint(checkpoint).parameters()  # learnable, as bench seg counts them
     tc = payload.get("train_config", {})
     arch = payload["arch"]
     row = bench["rows"][0]
@@ -252,7 +254,8 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
         "## Checkpoint",
         f"- File: `{checkpoint.name}`, {checkpoint.stat().st_size / 1e6:.2f} MB (float32 weights)",
         f"- SHA-256: `{sha256(checkpoint)}`",
-        f"- Parameters: {params:,} ({params / 1e6:.3f} M); classes {', '.join(payload['classes'])}",
+        f"- Parameters: {params:,} learnable ({params / 1e6:.3f} M; {stored:,} values stored with the buffers); "
+        f"classes {', '.join(payload['classes'])}",
         f"- Input: `{payload['input']}`" + (f", flow method `{payload['flow']}` (the same at prediction)"
                                             if payload.get("flow") else "") + f", scale {payload['scale']:g}",
         f"- Best epoch {payload['metrics'].get('epoch')} of {train.get('epochs')}: validation Dice "

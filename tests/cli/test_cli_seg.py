@@ -157,6 +157,10 @@ def test_train_seg_cli_writes_checkpoint_card_and_logs(tmp_path):
         {p.name for p in out.iterdir()}
     card = (out / "MODEL_CARD.md").read_text()
     assert "SHA-256" in card and "workbench train seg --model unet" in card and "ms/frame 640x360" in card
+    from workbench.seg.checkpoint import load_seg_checkpoint
+
+    learnable = load_seg_checkpoint(out / "checkpoint.pt").parameters()  # what bench seg counts, not the buffers
+    assert f"- Parameters: {learnable:,} learnable" in card
     # a continued run (unet -> funet) with scale augmentation: the card says where it starts and how it zoomed
     result = run("train", "seg", "--model", "funet", "--size", "tiny", "--train-clips", "3", "--frames", "4",
                  "--frame-size", "64x48", "--crop", "32x32", "--zoom", "1:1.5", "-e", "1", "-b", "4", "-v", "34",
