@@ -43,20 +43,29 @@ def _add_generated(parser: argparse.ArgumentParser, clips: int, frames: int, see
     parser.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="mixed")
 
 
+def _pipeline_defaults():
+    """The pipeline's defaults, from :class:`~workbench.pipeline.PipelineConfig` (one place for each)."""
+    from workbench.pipeline import PipelineConfig
+
+    return PipelineConfig()
+
+
 def _add_pipeline(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--regions", type=T.grid, default=(2, 2), help="ROWSxCOLS grid of regions (default 2x2)")
-    parser.add_argument("--overlap", type=T.PIXELS, default=16, help="pixels each region reaches into its neighbours "
-                                                                "(default 16)")
+    d = _pipeline_defaults()
+    parser.add_argument("--regions", type=T.grid, default=d.regions,
+                        help=f"ROWSxCOLS grid of regions (default {d.regions[0]}x{d.regions[1]})")
+    parser.add_argument("--overlap", type=T.PIXELS, default=d.overlap,
+                        help="pixels each region reaches into its neighbours (default %(default)s)")
     parser.add_argument("--seg", default="unet",
                         help="segmentation checkpoint, shipped name or teacher (mediapipe, make teacher; default unet)")
     parser.add_argument("--decision", default="decision",
                         help="decision checkpoint or shipped name (default decision)")
     parser.add_argument("--flow", choices=T.LazyChoices(lambda: T.flow_methods(pairs_only=False)), default=None,
                         metavar="METHOD", help="flow method of the warp path: %(choices)s (gt: the clip's ground "
-                                               "truth, an ablation; default: the decision network's, dis)")
+                                               f"truth, an ablation; default: the decision network's, {d.flow})")
     parser.add_argument("--flow-scale", type=T.SCALE, default=None,
                         help="estimate the warp path's flow at this scale of the region (default: the decision "
-                             "network's, 0.5 as DVSNet)")
+                             f"network's, {d.flow_scale:g} as DVSNet)")
     parser.add_argument("--threads", type=T.THREADS, default=2, help="torch and OpenCV threads (default 2)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -64,9 +73,9 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
 def _add_rule(parser: argparse.ArgumentParser) -> None:
     from workbench.pipeline import RULES
 
-    parser.add_argument("--rule", choices=RULES, default="threshold",
+    parser.add_argument("--rule", choices=RULES, default=_pipeline_defaults().rule,
                         help="adaptive/oracle: " + "; ".join(f"{name} = {rule.summary}" for name, rule in RULES.items())
-                             + " (default threshold)")
+                             + " (default %(default)s)")
 
 
 def _add_correct(parser: argparse.ArgumentParser) -> None:
@@ -74,8 +83,9 @@ def _add_correct(parser: argparse.ArgumentParser) -> None:
                         help="fuse every output (warped or fresh) with this cheap single-frame network's output on "
                              "the current frame (Accel's corrective fusion), e.g. fastseg; none = DVSNet's plain "
                              "pipeline (default none)")
-    parser.add_argument("--correct-weight", type=T.WEIGHT, default=3.0,
-                        help="fused logits = logits + W x corrector logits (default 3, chosen on training clips)")
+    parser.add_argument("--correct-weight", type=T.WEIGHT, default=_pipeline_defaults().correct_weight,
+                        help="fused logits = logits + W x corrector logits (default %(default)g, chosen on training "
+                             "clips)")
 
 
 def _corrector(args: argparse.Namespace):
@@ -252,14 +262,18 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
                                       "reading and writing files.")
     run.add_argument("--data", required=True, help="a clip folder, a folder of clips, an image folder or a video")
     run.add_argument("--mask", help="ground truth for an image folder or a video (mask folder or mask video)")
-    run.add_argument("--policy", choices=POLICIES, default="adaptive", help="key-frame policy (default adaptive)")
-    run.add_argument("--target", type=T.SCORE, default=90.0, help="confidence target 0-100 (default 90)")
+    d = _pipeline_defaults()
+    run.add_argument("--policy", choices=POLICIES, default=d.policy, help="key-frame policy (default %(default)s)")
+    run.add_argument("--target", type=T.SCORE, default=d.target, help="confidence target 0-100 (default %(default)g)")
     _add_rule(run)
-    run.add_argument("--dynamic", action="store_true", help="DVSNet's dynamic target: -1 after a segmentation "
-                                                           "step, +0.1 after a warp step")
-    run.add_argument("--dynamic-down", type=T.SCORE_STEP, default=1.0, help="target change after a segmentation step")
-    run.add_argument("--dynamic-up", type=T.SCORE_STEP, default=0.1, help="target change after a warp step")
-    run.add_argument("--interval", type=T.COUNT, default=5, help="fixed policy: a key frame every N frames (default 5)")
+    run.add_argument("--dynamic", action="store_true", help=f"DVSNet's dynamic target: -{d.dynamic_down:g} after a "
+                                                           f"segmentation step, +{d.dynamic_up:g} after a warp step")
+    run.add_argument("--dynamic-down", type=T.SCORE_STEP, default=d.dynamic_down,
+                     help="target change after a segmentation step (default %(default)g)")
+    run.add_argument("--dynamic-up", type=T.SCORE_STEP, default=d.dynamic_up,
+                     help="target change after a warp step (default %(default)g)")
+    run.add_argument("--interval", type=T.COUNT, default=d.interval,
+                     help="fixed policy: a key frame every N frames (default %(default)s)")
     run.add_argument("--score", choices=SCORE_KINDS, default=None,
                      help="kind of the true score (default: the decision network's, else iou)")
     run.add_argument("--true-scores", action="store_true",

@@ -178,3 +178,18 @@ def test_labels_and_training(files, tmp_path):
     assert_user_error(run("train", "decision", "--labels", str(tmp_path / "not_labels"), "--out", str(out),
                           "--overwrite"),
                       "not a decision-label folder")
+
+
+def test_dvs_defaults_come_from_the_pipeline_config():
+    """One place for each default: the dvs commands' pipeline options default to PipelineConfig's fields."""
+    from workbench.cli import build_parser
+    from workbench.pipeline import PipelineConfig
+
+    defaults = PipelineConfig()
+    for command in (["dvs", "run", "--data", "x"], ["dvs", "sweep"]):
+        args = build_parser().parse_args(command)
+        for name in ("regions", "overlap", "rule", "correct_weight"):
+            assert getattr(args, name) == getattr(defaults, name), (command[1], name)
+    run = build_parser().parse_args(["dvs", "run", "--data", "x"])
+    for name in ("policy", "target", "interval", "dynamic_down", "dynamic_up"):
+        assert getattr(run, name) == getattr(defaults, name), name
