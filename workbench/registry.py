@@ -11,6 +11,7 @@ network or a classical method behind ``estimate(frame_a, frame_b)``) have their 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -63,6 +64,7 @@ def list_models(task: str | None = None) -> list[str]:
 MODEL_PACKAGES = ("workbench.flow", "workbench.seg", "workbench.decision")
 
 
+@functools.cache
 def _import_model_modules() -> None:
     """Model files register themselves on import; every module of the model packages is imported here, so a
     network in a new file is registered without an import line anywhere else."""

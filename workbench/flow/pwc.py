@@ -259,15 +259,6 @@ def init_estimator(name: str) -> FlowEstimator:
     return create_flow(method, **options)
 
 
-def initial_flows(estimator: FlowEstimator, frames_a: torch.Tensor, frames_b: torch.Tensor) -> torch.Tensor:
-    """``estimator``'s flow of float ``(N, 3, H, W)`` frames in [0, 1] (rounded to uint8 first), as a tensor."""
-    def images(x: torch.Tensor) -> list[np.ndarray]:
-        return list((x * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
-
-    flows = estimator.estimate_batch(images(frames_a), images(frames_b))
-    return torch.from_numpy(flows).to(frames_a.device)
-
-
 def create_pwc(name: str = "pwc_small", **overrides) -> PWCNet:
     """Named variants: ``pwc`` (the paper's network), ``pwc_small`` (CPU-friendly: width 0.5, 5 levels,
     cosine cost volume — trainable from scratch in minutes on a CPU, see :meth:`PWCNet.cost_volume`) and

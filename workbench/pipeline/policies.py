@@ -61,12 +61,26 @@ class Policy:
     rule). The first frame of a region is always segmented, before any policy is asked."""
 
     name: ClassVar[str] = ""
-    scored: ClassVar[bool] = False  # decides by a rule on a score (uses target, rule, dynamic)
     score: ClassVar[str | None] = None  # scored policies: "predicted" (decision network) or "true" (look-ahead)
     param: ClassVar[str | None] = None  # the PipelineConfig field a sweep varies for this policy
 
+    @property
+    def scored(self) -> bool:
+        """Decides by a rule on a score (and so uses target, rule, dynamic)."""
+        return self.score is not None
+
     def schedule(self, t: int, config: PipelineConfig) -> bool | None:
         raise NotImplementedError
+
+
+class ScoredPolicy(Policy):
+    """Every region-step after the first is scored and the rule decides; subclasses say where the score comes
+    from (``score``)."""
+
+    param = "target"
+
+    def schedule(self, t: int, config: PipelineConfig) -> bool | None:
+        return None
 
 
 RULES: dict[str, Rule] = {}
@@ -140,25 +154,15 @@ class Fixed(Policy):
 
 
 @register_policy
-class Adaptive(Policy):
+class Adaptive(ScoredPolicy):
     name = "adaptive"
-    scored = True
     score = "predicted"
-    param = "target"
-
-    def schedule(self, t: int, config: PipelineConfig) -> bool | None:
-        return None
 
 
 @register_policy
-class Oracle(Policy):
+class Oracle(ScoredPolicy):
     name = "oracle"
-    scored = True
     score = "true"
-    param = "target"
-
-    def schedule(self, t: int, config: PipelineConfig) -> bool | None:
-        return None
 
 
 @register_policy
