@@ -29,7 +29,6 @@ with the reason, instead of failing the benchmark.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -50,7 +49,7 @@ from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
 from workbench.flow import FlowEstimator, create_flow, list_flows
 from workbench.flow.classical import DIS_PRESETS
-from workbench.io.atomic import write_text_atomic
+from workbench.io.atomic import write_json_atomic, write_text_atomic
 from workbench.metrics.flow import flow_errors
 
 MOVING_PX = 0.5  # a pixel "moves" when its true flow is longer than this
@@ -537,17 +536,6 @@ def moving_table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _json_ready(value: Any) -> Any:
-    """NaN (no valid pixel) → ``null``: strict JSON that every reader accepts."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    return value
-
-
 def write_bench(result: dict[str, Any], out: str | Path, markdown: str) -> tuple[Path, Path]:
     """Write ``bench_<name>.md`` (``markdown``) and ``bench_<name>.json`` under ``out``, each atomically."""
     out = Path(out)
@@ -555,7 +543,7 @@ def write_bench(result: dict[str, Any], out: str | Path, markdown: str) -> tuple
         raise InputError(f"{out}: exists and is not a folder")
     md, js = out / f"bench_{result['benchmark']}.md", out / f"bench_{result['benchmark']}.json"
     write_text_atomic(md, markdown)
-    write_text_atomic(js, json.dumps(_json_ready(result), indent=2, allow_nan=False) + "\n")
+    write_json_atomic(js, result)
     return md, js
 
 

@@ -7,11 +7,11 @@ Defaults are the shipped checkpoints (``models/unet``, ``models/fastseg``, ``mod
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from workbench import cli_types as T
 from workbench.errors import InputError
+from workbench.io.atomic import write_json_atomic
 
 
 def _threads(n: int):
@@ -222,8 +222,7 @@ def cmd_train_decision(args: argparse.Namespace) -> int:
     if not args.no_card:
         card = write_decision_card(Path(args.out), result, " ".join(["workbench", *args.argv]))
         print(f"wrote {card}")
-    (Path(args.out) / "metrics.json").write_text(json.dumps({k: v for k, v in result.items() if k != "history"},
-                                                            indent=2, default=float) + "\n")
+    write_json_atomic(Path(args.out) / "metrics.json", {k: v for k, v in result.items() if k != "history"})
     return 0
 
 

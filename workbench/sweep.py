@@ -18,7 +18,6 @@ is a run record under ``<out>/runs/`` (summaries and rows only, no stored frames
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from workbench.config import Config
 from workbench.decision import Decider
 from workbench.errors import InputError
 from workbench.flow import flow_for
-from workbench.io import atomic_dir
+from workbench.io.atomic import atomic_dir, json_text
 from workbench.io.sequence import Sequence
 from workbench.pipeline import RULES, PipelineConfig, VideoSegmenter
 from workbench.runs import record_run
@@ -163,7 +162,7 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
         report["config"] = config.to_dict()
         report["corrector"] = _seg_name(corrector) if corrector is not None else None
         report["clips"] = [seq.name for seq in sequences]
-        (tmp / "sweep.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+        (tmp / "sweep.json").write_text(json_text(report))
         (tmp / "sweep.md").write_text(format_sweep(table, report))
         from workbench.viz.sweep import save_figure, tradeoff_figure
 

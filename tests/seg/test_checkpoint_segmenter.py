@@ -96,7 +96,7 @@ def test_shipped_names_resolve_to_models_folder(tmp_path, monkeypatch):
     assert resolve_checkpoint("mine") == tmp_path / "models" / "mine" / "checkpoint.pt"
     assert load_seg_checkpoint("mine").arch == "unet"
     assert resolve_checkpoint(tmp_path / "x.pt") == tmp_path / "x.pt"  # paths stay paths
-    with pytest.raises(InputError, match="theirs: checkpoint not found .*shipped model: mine"):
+    with pytest.raises(InputError, match="theirs: segmentation checkpoint not found .*shipped model: mine"):
         load_seg_checkpoint("theirs")
 
 

@@ -21,7 +21,7 @@ from workbench import __version__
 from workbench.decision.features import FEATURE_KINDS, pair_inputs
 from workbench.decision.network import DecisionConfig, DecisionNet
 from workbench.errors import InputError
-from workbench.io.checkpoints import check_schema, fitting, load_torch_file
+from workbench.io.checkpoints import fitting, read_checkpoint
 from workbench.seg.checkpoint import MODELS_DIR, SegNetwork, load_seg_checkpoint, resolve_checkpoint
 
 FORMAT = "workbench-decision/1"
@@ -83,15 +83,11 @@ _KNOWN = {"format", "arch", "config", "state_dict", "features", "flow", "score",
 def load_decision_checkpoint(name_or_path: str | Path, map_location: str | torch.device = "cpu") -> Decider:
     """Load a decision checkpoint (a path or a shipped name such as ``decision``)."""
     path = resolve_checkpoint(name_or_path)
-    if not path.is_file():
-        shipped = sorted(p.parent.name for p in MODELS_DIR.glob("decision*/checkpoint.pt"))
-        raise InputError(f"{path}: decision checkpoint not found (expected a .pt file from `workbench train "
-                         f"decision`" + (f" or a shipped one: {', '.join(shipped)})" if shipped else ")"))
-    payload = load_torch_file(path, "decision checkpoint", map_location=map_location)
-    if payload.get("format") != FORMAT:
-        raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected a decision network "
-                         f"({FORMAT} from `workbench train decision`)")
-    check_schema(payload, DECISION_SCHEMA, path, "decision checkpoint")
+    shipped = sorted(p.parent.name for p in MODELS_DIR.glob("decision*/checkpoint.pt"))
+    payload = read_checkpoint(path, "decision checkpoint", DECISION_SCHEMA, lambda p: p.get("format") == FORMAT,
+                              f"a decision network ({FORMAT} from `workbench train decision`)",
+                              "expected a .pt file from `workbench train decision`"
+                              + (f" or a shipped one: {', '.join(shipped)}" if shipped else ""), map_location)
     with fitting(path, "weights do not fit a decision network"):
         model = DecisionNet(DecisionConfig.from_dict(payload["config"]))
         model.load_state_dict(payload["state_dict"])

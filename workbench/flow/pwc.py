@@ -40,7 +40,7 @@ from workbench import __version__
 from workbench.config import Config
 from workbench.errors import InputError
 from workbench.flow.base import FlowEstimator, check_pair, register_flow
-from workbench.io.checkpoints import check_schema, fitting, load_torch_file
+from workbench.io.checkpoints import fitting, read_checkpoint
 from workbench.ops import correlation, warp
 from workbench.registry import register_model
 
@@ -332,13 +332,9 @@ def save_checkpoint(path: str | Path, model: PWCNet, metrics: dict, extra: dict 
 
 def load_pwc(path: str | Path = DEFAULT_CHECKPOINT, map_location: str | torch.device = "cpu") -> PWCNet:
     """Load a PWC-Net checkpoint; a missing file or another architecture's checkpoint is a clear error."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: checkpoint not found (train one with `workbench train flow`)")
-    payload = load_torch_file(path, "PWC-Net checkpoint", map_location=map_location)
-    if payload.get("arch") != "pwc":
-        raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected 'pwc'")
-    check_schema(payload, {"config": dict, "state_dict": dict}, path, "PWC-Net checkpoint")
+    payload = read_checkpoint(path, "PWC-Net checkpoint", {"config": dict, "state_dict": dict},
+                              lambda p: p.get("arch") == "pwc", "'pwc'", "train one with `workbench train flow`",
+                              map_location)
     with fitting(path, "weights do not fit a PWC-Net"):
         model = PWCNet(PWCConfig.from_dict(payload["config"]))
         model.load_state_dict(payload["state_dict"])

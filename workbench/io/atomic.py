@@ -9,11 +9,17 @@ outputs before any work (``workbench.cli`` declares each command's outputs and i
 from __future__ import annotations
 
 import contextlib
+import csv
+import json
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from workbench.errors import InputError
 
@@ -53,6 +59,39 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 
 def write_text_atomic(path: str | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` as strict JSON: NumPy numbers → Python numbers, NaN and ±inf (no valid pixel, no data) →
+    ``null``, tuples → lists, keys → strings; what every JSON reader accepts (``allow_nan=False`` holds)."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Indented strict JSON (:func:`json_ready`) with a final newline: the form of every JSON file written."""
+    return json.dumps(json_ready(value), indent=2, allow_nan=False) + "\n"
+
+
+def write_json_atomic(path: str | Path, value: Any) -> None:
+    write_text_atomic(path, json_text(value))
+
+
+def write_csv_atomic(path: str | Path, rows: list[dict[str, Any]]) -> None:
+    """``rows`` (dicts with the same keys, in order) as a CSV file with a header, atomically."""
+    with atomic_file(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 OUTPUT_KINDS = ("folder", "file", "parent")

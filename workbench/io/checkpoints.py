@@ -15,7 +15,7 @@ Every checkpoint (segmentation, decision, PWC-Net), every training state (``epoc
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,22 @@ def load_torch_file(path: str | Path, what: str, schema: Schema | None = None,
                          "settings)")
     if schema:
         check_schema(payload, schema, path, what)
+    return payload
+
+
+def read_checkpoint(path: str | Path, what: str, schema: Schema, accepts: Callable[[dict[str, Any]], bool],
+                    expected: str, missing: str = "", map_location: Any = "cpu") -> dict[str, Any]:
+    """The one way a network checkpoint is opened (segmentation, decision, PWC-Net): a missing file is an error
+    that says where checkpoints come from (``missing``), the file is read safely (:func:`load_torch_file`), a
+    checkpoint of another kind (``accepts`` false) is an error naming its architecture and ``expected``, and the
+    schema is checked before anything is built."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: {what} not found" + (f" ({missing})" if missing else ""))
+    payload = load_torch_file(path, what, map_location=map_location)
+    if not accepts(payload):
+        raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected {expected}")
+    check_schema(payload, schema, path, what)
     return payload
 
 

@@ -28,7 +28,7 @@ from workbench.config import Config
 from workbench.decision.features import FEATURE_KINDS, pair_inputs
 from workbench.errors import InputError
 from workbench.flow import flow_capability, list_flows
-from workbench.io import atomic_dir
+from workbench.io.atomic import atomic_dir, json_text
 from workbench.io.sequence import Sequence
 from workbench.metrics import SCORE_KINDS, confidence_score, scoring_truth
 from workbench.ops import warp
@@ -166,7 +166,7 @@ def make_labels(net: SegNetwork, sequences: list[Sequence], config: LabelConfig,
             "channels": int(arrays["grid"].shape[1]), **(meta or {})}
     with atomic_dir(out, overwrite=overwrite) as tmp:
         np.savez_compressed(tmp / "labels.npz", **arrays)
-        (tmp / "labels.json").write_text(json.dumps(info, indent=2) + "\n")
+        (tmp / "labels.json").write_text(json_text(info))
     return info
 
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from workbench import __version__
 from workbench.errors import InputError
-from workbench.io.atomic import atomic_dir
+from workbench.io.atomic import atomic_dir, json_text
 
 RECORD_VERSION = 1
 COLUMNS = ("frame", "region", "decision", "score_pred", "score_true", "target", "iou", "t_flow_ms",
@@ -176,7 +176,7 @@ class RunWriter:
         record = {"run_id": self.run_id, "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                   "workbench_version": __version__, "git_commit": git_commit(), "record_version": RECORD_VERSION,
                   "stored": self.store, **meta}
-        (self.tmp / "run.json").write_text(json.dumps(_json_ready(record), indent=2) + "\n")
+        (self.tmp / "run.json").write_text(json_text(record))
         self._finished = True
 
     def __exit__(self, exc_type, exc, tb) -> bool | None:
@@ -186,18 +186,6 @@ class RunWriter:
             self._context.__exit__(exc_type, exc, None)
             raise exc
         return self._context.__exit__(exc_type, exc, tb)
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 @dataclass

@@ -21,7 +21,7 @@ import torch.nn as nn
 
 from workbench import __version__
 from workbench.errors import InputError
-from workbench.io.checkpoints import check_schema, fitting, load_torch_file
+from workbench.io.checkpoints import fitting, read_checkpoint
 from workbench.registry import create_model, list_models, model_facts
 from workbench.seg.inputs import RGB_CHANNELS
 
@@ -124,16 +124,12 @@ def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.devi
         return SegNetwork(model=model, arch=str(name_or_path), options=options, input="rgb", flow=None,
                           metrics={"source": TEACHER_SOURCE})
     path = resolve_checkpoint(name_or_path)
-    if not path.is_file():
-        shipped = sorted(p.parent.name for p in MODELS_DIR.glob("*/checkpoint.pt")) if MODELS_DIR.is_dir() else []
-        raise InputError(f"{path}: checkpoint not found (expected a .pt file from `workbench train seg`, a shipped "
-                         f"model: {', '.join(shipped)}, or a teacher: {', '.join(TEACHERS)})")
-    payload = load_torch_file(path, "segmentation checkpoint", map_location=map_location)
+    shipped = sorted(p.parent.name for p in MODELS_DIR.glob("*/checkpoint.pt")) if MODELS_DIR.is_dir() else []
     seg = list_models("seg")
-    if payload.get("arch") not in seg:
-        raise InputError(f"{path}: checkpoint of architecture {payload.get('arch')!r}, expected a segmentation "
-                         f"network ({', '.join(seg)})")
-    check_schema(payload, SEG_SCHEMA, path, "segmentation checkpoint")
+    payload = read_checkpoint(path, "segmentation checkpoint", SEG_SCHEMA, lambda p: p.get("arch") in seg,
+                              f"a segmentation network ({', '.join(seg)})",
+                              f"expected a .pt file from `workbench train seg`, a shipped model: {', '.join(shipped)}, "
+                              f"or a teacher: {', '.join(TEACHERS)}", map_location)
     with fitting(path, f"weights do not fit a {payload['arch']!r} network"):
         net = build_network(payload["arch"], {k: v for k, v in payload["options"].items() if k != "num_classes"},
                             payload["flow"], float(payload["scale"]), payload["classes"])

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.io import VideoSequence, VideoWriter, atomic_dir, encode_image
+from workbench.io.atomic import json_text
 from workbench.io.sequence import FileSequence, Sequence
 from workbench.metrics import boundary_f, dice, foreground_iou, frame_iou, scoring_truth
 from workbench.metrics.segmentation import RunningMean
@@ -173,7 +173,7 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
             summary[f"mean_{key}"] = mean.result()
         summary["flicker"] = flicker.result()
     if out is not None:
-        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (out / "summary.json").write_text(json_text(summary))
     return summary
 
 
@@ -192,5 +192,5 @@ def predict(net: SegNetwork, sequences: list[Sequence], out: str | Path | None, 
             folder.mkdir(parents=True, exist_ok=True)
             summaries.append(predict_sequence(net, seq, folder, options, report, progress))
         if len(sequences) > 1:
-            (tmp / "summary.json").write_text(json.dumps(summaries, indent=2) + "\n")
+            (tmp / "summary.json").write_text(json_text(summaries))
     return summaries

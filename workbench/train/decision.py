@@ -8,7 +8,6 @@ predicted and true scores on the validation clips, and on a separate held-out la
 
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from workbench.config import Config
 from workbench.decision import Decider, DecisionConfig, DecisionNet, save_decision_checkpoint
 from workbench.decision.features import FLOW_CHANNELS
 from workbench.errors import InputError
-from workbench.io.atomic import atomic_file
+from workbench.io.atomic import write_csv_atomic
 from workbench.pipeline.labels import load_labels
 
 
@@ -147,8 +146,5 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
         result["test_labels"] = test_info
     save_decision_checkpoint(out / "checkpoint.pt", decider, metrics={k: result[k] for k in ("val", "test")
                                                                      if k in result})
-    with atomic_file(out / "train_log.csv") as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(history[0]))
-        writer.writeheader()
-        writer.writerows(history)
+    write_csv_atomic(out / "train_log.csv", history)
     return result

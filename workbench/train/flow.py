@@ -17,7 +17,6 @@ uninterrupted run (same seed, same threads, CPU). The best validation checkpoint
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -34,7 +33,7 @@ from workbench.errors import InputError
 from workbench.flow import create_flow
 from workbench.flow.base import FlowEstimator
 from workbench.flow.pwc import create_pwc, init_estimator, multiscale_epe_loss, save_checkpoint
-from workbench.io.atomic import atomic_file
+from workbench.io.atomic import atomic_file, write_csv_atomic
 from workbench.io.checkpoints import fitting, load_torch_file
 
 VAL_SEED = 5000
@@ -344,7 +343,7 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
                 save_checkpoint(out, model, {**{f"val_{k}": v for k, v in metrics.items()}, "step": step,
                                              **{f"dis_medium_val_{k}": v for k, v in baseline.items()}},
                                 extra={"train_config": config.to_dict()})
-            _write_log(log_path, history)
+            write_csv_atomic(log_path, history)
         if step % config.checkpoint_every == 0 or step in (config.steps, last):
             with atomic_file(state_path) as tmp:
                 torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
@@ -363,10 +362,3 @@ def _score(metrics: dict, baseline: dict) -> float:
     if "epe_layers" not in metrics:
         return float(metrics["epe"])
     return 0.5 * (metrics["epe"] / baseline["epe"] + metrics["epe_layers"] / baseline["epe_layers"])
-
-
-def _write_log(path: Path, history: list[dict]) -> None:
-    with atomic_file(path) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(history[0]))
-        writer.writeheader()
-        writer.writerows(history)

@@ -27,7 +27,6 @@ gives the same weights as an uninterrupted run (same threads, CPU).
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from tqdm import tqdm
 
 from workbench.config import Config
 from workbench.errors import InputError
-from workbench.io.atomic import atomic_file
+from workbench.io.atomic import atomic_file, write_csv_atomic
 from workbench.io.checkpoints import fitting, load_torch_file
 from workbench.metrics import dice, foreground_iou, frame_iou
 from workbench.seg import build_input
@@ -605,7 +604,7 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
             if metrics["dice"] > best:
                 best = metrics["dice"]
                 save_seg_checkpoint(out / "checkpoint.pt", net, scores, train_extra)
-            _write_log(out / "train_log.csv", history)
+            write_csv_atomic(out / "train_log.csv", history)
             with atomic_file(state_path) as tmp:
                 torch.save({"model": net.model.state_dict(), "optimizer": optimizer.state_dict(),
                             "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best, "history": history,
@@ -620,10 +619,3 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
             "seconds": time.perf_counter() - start, "history": history, "train_clips": len(train_names),
             "val_clips": len(val_names), "train_frames": len(items), "parameters": net.parameters(),
             "net": net}
-
-
-def _write_log(path: Path, history: list[dict]) -> None:
-    with atomic_file(path) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(history[0]))
-        writer.writeheader()
-        writer.writerows(history)
