@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from workbench.bench import bench_flow, format_bench_flow, method_specs, write_bench_flow
 from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
+from workbench.experiments.bench_flow import bench_flow, format_bench_flow, method_specs, write_bench_flow
 from workbench.flow import list_flows
 
 TINY = {"clips": 1, "frames": 3, "size": (64, 48), "repeat": 1, "layers": 2, "timing_sizes": [(64, 48), (96, 64)],
@@ -100,7 +100,7 @@ def test_layered_scenes_are_held_out_and_scored_like_the_clips(result):
 
 
 def test_clip_interval_of_per_clip_values():
-    from workbench.bench import clip_interval
+    from workbench.experiments.measure import clip_interval
 
     assert clip_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)  # clips that agree leave no uncertainty
     lo, hi = clip_interval([1.0, 2.0, 3.0, 4.0])
@@ -111,9 +111,9 @@ def test_clip_interval_of_per_clip_values():
 
 def test_moving_pixel_scores(monkeypatch):
     """With a lower "moving" threshold the tiny clip has moving pixels; zero flow scores their mean magnitude."""
-    import workbench.bench
+    import workbench.experiments.bench_flow
 
-    monkeypatch.setattr(workbench.bench, "MOVING_PX", 0.1)
+    monkeypatch.setattr(workbench.experiments.bench_flow, "MOVING_PX", 0.1)
     result = bench_flow(motorcycle=False, correlation=False, **TINY)
     assert "motorcycle" not in result and "correlation" not in result
     clip = list(TalkingHeadClip(SynthConfig(clips=1, frames=3, size=(64, 48), seed=HELD_OUT_SEED), 0))
@@ -172,7 +172,7 @@ def test_flow_card_reports_every_part_of_the_benchmark(tmp_path, result):
 
     import torch
 
-    from workbench.cards import flow_card
+    from workbench.experiments.cards import flow_card
     from workbench.flow.pwc import create_pwc, save_checkpoint
 
     torch.manual_seed(0)

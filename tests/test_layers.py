@@ -1,7 +1,7 @@
 """The import layers (README, *Layout*), checked on the source: lower layers never import higher ones, and no
 modules import one another in a ring, even within one layer (``import_cycles``).
 
-config → io, ops, metrics, viz → data, flow, seg, decision → pipeline, train → runs, bench, cards, cli.
+config → io, ops, metrics, viz → data, flow, seg, decision → pipeline, train → runs, experiments → cli.
 Also: only ``ops`` imports CuPy; only ``viz`` imports matplotlib/plotly; nothing in ``workbench`` imports
 streamlit or ipywidgets; ``dashboard/`` and ``notebooks/`` use only public ``workbench`` names.
 """
@@ -20,8 +20,8 @@ LAYERS = {
     "io": 1, "ops": 1, "metrics": 1, "viz": 1,
     "data": 2, "flow": 2, "seg": 2, "decision": 2, "registry": 2,
     "pipeline": 3, "train": 3,
-    "runs": 4, "bench": 4, "bench_seg": 4, "sweep": 4, "cards": 4, "cli": 4, "cli_dvs": 4,
-    "cli_types": 4, "__main__": 4,
+    "runs": 4, "experiments": 4,
+    "cli": 5, "__main__": 5,
 }
 ONLY_IN = {"cupy": {"ops"}, "matplotlib": {"viz"}, "plotly": {"viz"}}
 NEVER = {"streamlit", "ipywidgets"}

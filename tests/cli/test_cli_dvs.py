@@ -12,11 +12,11 @@ from cli_helpers import assert_user_error, run_in_process
 
 from workbench.data.synthetic import SynthConfig, synthesize
 from workbench.decision import Decider, DecisionNet, save_decision_checkpoint
+from workbench.experiments.sweep import SWEEP_COLUMNS
 from workbench.io import read_image, write_image
 from workbench.pipeline import RULES
 from workbench.runs import list_runs, load_run
 from workbench.seg.checkpoint import build_network, save_seg_checkpoint
-from workbench.sweep import SWEEP_COLUMNS
 
 run = run_in_process
 

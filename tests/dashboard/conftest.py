@@ -11,11 +11,11 @@ import torch
 
 from workbench.data.synthetic import SynthConfig, synthesize
 from workbench.decision import Decider, DecisionNet
+from workbench.experiments.sweep import SweepConfig, run_sweep
 from workbench.io import ClipFolder
 from workbench.pipeline import PipelineConfig, VideoSegmenter
 from workbench.runs import record_run
 from workbench.seg.checkpoint import build_network
-from workbench.sweep import SweepConfig, run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 

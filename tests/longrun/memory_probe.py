@@ -163,7 +163,7 @@ def sampling_reads(curve: MemoryCurve) -> Iterator[None]:
 
 def run_quietly(argv: list[str], threads: int = 1) -> None:
     """``workbench ARGV`` in this process on ``threads`` torch/OpenCV threads, its output discarded."""
-    from workbench.bench import PinnedThreads
+    from workbench.experiments.measure import PinnedThreads
 
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), PinnedThreads(threads):
         code = main(argv)

@@ -267,7 +267,7 @@ def toy_rule():
 
 
 def test_a_new_rule_is_one_class(net, clip, toy_rule):
-    from workbench.sweep import rule_sentence
+    from workbench.experiments.sweep import rule_sentence
     from workbench.viz.sweep import curve_name
 
     config = PipelineConfig(target=90, rule="every-other", regions=(1, 1))

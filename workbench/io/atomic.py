@@ -3,7 +3,7 @@
 Files are written to a hidden temporary sibling and renamed into place (``os.replace`` is atomic on one
 file system). Folders are built under a hidden ``.<name>.partial-<pid>`` sibling and renamed when complete;
 on any exception the partial folder is removed. :func:`check_output` is the guard every command runs on its
-outputs before any work (``workbench.cli`` declares each command's outputs and inputs in one table).
+outputs before any work (``workbench.cli.main`` declares each command's outputs and inputs in one table).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Trade-off figures of a sweep (matplotlib): mean IoU against fps or key fraction, one curve per policy.
 
-``table`` is the sweep table (:mod:`workbench.sweep`); only its aggregate rows (``clip == "all"``) are
+``table`` is the sweep table (:mod:`workbench.experiments.sweep`); only its aggregate rows (``clip == "all"``) are
 drawn. Returns the figure; the caller saves or shows it.
 """
 

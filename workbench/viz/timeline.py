@@ -1,7 +1,7 @@
 """Interactive plotly figures of run records: timelines, trade-off curves, flow histograms.
 
 Inputs are plain tables: ``frames`` is a run's ``frames.parquet`` (one row per frame and region, see
-:mod:`workbench.pipeline.run`), ``table`` a sweep table (:mod:`workbench.sweep`). Every timeline's x axis is
+:mod:`workbench.pipeline.run`), ``table`` a sweep table (:mod:`workbench.experiments.sweep`). Every timeline's x axis is
 the frame index, so a click on any point names a frame (the dashboard moves its slider there).
 """
 

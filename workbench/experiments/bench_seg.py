@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from workbench.bench import PinnedThreads, _num, machine_info, write_bench
 from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
+from workbench.experiments.measure import PinnedThreads, fmt_num, machine_info, write_bench
 from workbench.metrics import boundary_f, dice, foreground_iou, temporal_flicker
 from workbench.seg.checkpoint import SegNetwork, load_seg_checkpoint
 from workbench.seg.segmenter import Segmenter
@@ -213,10 +213,11 @@ def format_bench_seg(result: dict[str, Any]) -> str:
         for r in rows:
             lines.append(
                 f"| {r['model']} | {r['input']} | {r['flow'] or '—'} | {r['parameters'] / 1e6:.3f} M | "
-                f"{_num(r['iou'], '.4f')} | "
-                f"{_num(r['dice'], '.4f')} | {_num(r['boundary_f'], '.4f')} | {_num(100 * r['flicker'], '.3f')} | "
-                f"{_num(r['iou_fast'], '.4f')} | {_num(min(r['clip_iou']), '.4f')} | {_num(r['iou_min'], '.4f')} | "
-                + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes) + " |")
+                f"{fmt_num(r['iou'], '.4f')} | "
+                f"{fmt_num(r['dice'], '.4f')} | {fmt_num(r['boundary_f'], '.4f')} | "
+                f"{fmt_num(100 * r['flicker'], '.3f')} | {fmt_num(r['iou_fast'], '.4f')} | "
+                f"{fmt_num(min(r['clip_iou']), '.4f')} | {fmt_num(r['iou_min'], '.4f')} | "
+                + " | ".join(fmt_num(r[f"ms_{s}"], ".1f") for s in sizes) + " |")
     teacher = next((r for r in rows if r.get("teacher")), None)
     for k, real in enumerate(result.get("real", [])):
         lines += [
@@ -233,12 +234,13 @@ def format_bench_seg(result: dict[str, Any]) -> str:
         for r in rows:
             m = r["real"][k]
             name = f"{r['model']} (teacher)" if r.get("teacher") else r["model"]
-            ratios = "".join(f" | {_num(teacher[f'ms_{s}'] / r[f'ms_{s}'], '.2f')}" for s in sizes) if teacher else ""
+            ratios = ("".join(f" | {fmt_num(teacher[f'ms_{s}'] / r[f'ms_{s}'], '.2f')}" for s in sizes)
+                      if teacher else "")
             lines.append(
-                f"| {name} | {_num(m['iou'], '.4f')} | {' / '.join(_num(v, '.3f') for v in m['clip_iou'])} | "
-                f"{_num(m['dice'], '.4f')} | {_num(m['boundary_f'], '.4f')} | "
-                f"{_num(100 * m['flicker'], '.3f')} | {_num(m['iou_min'], '.4f')} | "
-                + " | ".join(_num(r[f"ms_{s}"], ".1f") for s in sizes) + ratios + " |")
+                f"| {name} | {fmt_num(m['iou'], '.4f')} | {' / '.join(fmt_num(v, '.3f') for v in m['clip_iou'])} | "
+                f"{fmt_num(m['dice'], '.4f')} | {fmt_num(m['boundary_f'], '.4f')} | "
+                f"{fmt_num(100 * m['flicker'], '.3f')} | {fmt_num(m['iou_min'], '.4f')} | "
+                + " | ".join(fmt_num(r[f"ms_{s}"], ".1f") for s in sizes) + ratios + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """Model cards: what a shipped checkpoint is, how it was made, how well it does, and its checksum.
 
 A card (``models/<name>/MODEL_CARD.md``) is written by the command that trains the checkpoint, from numbers
-that command measured: the training summary and a held-out benchmark run (``workbench.bench``) on seeds
+that command measured: the training summary and a held-out benchmark run (``workbench.experiments``) on seeds
 that training never saw. Nothing in a card is typed by hand.
 """
 
@@ -152,7 +152,7 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
 
 def _flow_tables(bench: dict[str, Any], label: str, name: str) -> list[str]:
     """Every part of a ``bench flow`` result, with this checkpoint's row (``label``) renamed to ``name``."""
-    from workbench.bench import moving_table, pair_table
+    from workbench.experiments.bench_flow import moving_table, pair_table
 
     def rows(part: dict[str, Any]) -> list[dict[str, Any]]:
         return [{**r, "method": f"**{name}** (this card)"} if r["method"] == label else r for r in part["rows"]]

@@ -1,6 +1,6 @@
 """Every value the command line accepts, in one table: its type, its range, and the message when it is wrong.
 
-The parsers in :mod:`workbench.cli` and :mod:`workbench.cli_dvs` take their ``type=`` from here and nowhere
+The parsers in :mod:`workbench.cli` and :mod:`workbench.cli.dvs` take their ``type=`` from here and nowhere
 else (``tests/cli/test_bad_inputs.py`` checks that no option uses a bare ``int`` or ``float``). A value out of
 range is refused at the command line with one line naming the option — never clamped, rounded or replaced by
 a default — so ``--fps 0``, ``--threads 0``, ``--intervals 1.5`` or ``--grid 0x3`` cannot reach the code.

@@ -1,7 +1,7 @@
-"""``workbench dvs run | labels | sweep`` and ``workbench train decision`` (argument parsing only).
+"""``workbench dvs run | labels | sweep`` (argument parsing only).
 
 Defaults are the shipped checkpoints (``models/unet``, ``models/fastseg``, ``models/decision``), so
-``workbench dvs run --data CLIP`` needs no other flag. Errors follow :mod:`workbench.cli`.
+``workbench dvs run --data CLIP`` needs no other flag. Errors follow :mod:`workbench.cli.main`.
 """
 
 from __future__ import annotations
@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workbench import cli_types as T
+from workbench.cli import types as T
 from workbench.errors import InputError
-from workbench.io.atomic import write_json_atomic
 
 
 def _threads(n: int):
-    from workbench.bench import PinnedThreads
+    from workbench.experiments.measure import PinnedThreads
 
     return PinnedThreads(n)
 
@@ -174,9 +173,9 @@ def cmd_dvs_labels(args: argparse.Namespace) -> int:
 def cmd_dvs_sweep(args: argparse.Namespace) -> int:
     from workbench.data.synthetic import HELD_OUT_SEED
     from workbench.decision import load_decision_checkpoint
+    from workbench.experiments.sweep import SweepConfig, run_sweep
     from workbench.pipeline import RULES
     from workbench.seg.checkpoint import load_seg_checkpoint
-    from workbench.sweep import SweepConfig, run_sweep
 
     decider = None if args.decision == "none" else load_decision_checkpoint(args.decision)
     targets = args.targets or T.TARGETS(RULES[args.rule].default_targets)
@@ -203,49 +202,6 @@ def cmd_dvs_sweep(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------- train decision
-
-
-def cmd_train_decision(args: argparse.Namespace) -> int:
-    from workbench.cards import write_decision_card
-    from workbench.train.decision import DecisionTrainConfig, train_decision
-
-    config = DecisionTrainConfig(labels=args.labels, out=args.out, test=args.test, epochs=args.epochs,
-                                 batch_size=args.batch_size, lr=args.learning_rate, val_percent=args.validation,
-                                 seed=args.seed, threads=args.threads)
-    result = train_decision(config, progress=not args.quiet)
-    val = result["val"]
-    line = (f"validation ({result['val_pairs']} pairs): MAE {val['mae']:.2f}, Pearson r {val['pearson']:.3f} "
-            f"(epoch {val['epoch']}; predicting the mean: MAE {result['baseline_val_mae']:.2f})")
-    if "test" in result:
-        line += f"; held-out: MAE {result['test']['mae']:.2f}, Pearson r {result['test']['pearson']:.3f}"
-    print(line)
-    if not args.no_card:
-        card = write_decision_card(Path(args.out), result, " ".join(["workbench", *args.argv]))
-        print(f"wrote {card}")
-    write_json_atomic(Path(args.out) / "metrics.json", {k: v for k, v in result.items() if k != "history"})
-    return 0
-
-
-def add_train_decision(tsub: argparse._SubParsersAction) -> None:
-    dec = tsub.add_parser("decision", help="train the decision network on labels from `workbench dvs labels`",
-                          description="Train the decision network (DVSNet's recipe scaled: Adam 0.002, x0.99 per "
-                                      "epoch, batch 32, MSE on the 0-100 score); validation split by clip; keeps the "
-                                      "lowest validation MAE; writes OUT/checkpoint.pt, train_log.csv, MODEL_CARD.md.")
-    dec.add_argument("--labels", default="data/decision/labels", help="labels folder (default %(default)s)")
-    dec.add_argument("--test", help="held-out labels folder to score at the end (e.g. from --seed 10000)")
-    dec.add_argument("--out", default="models/decision", help="output folder (default %(default)s)")
-    dec.add_argument("-e", "--epochs", type=T.COUNT, default=100, help="epochs (default 100, DVSNet's)")
-    dec.add_argument("-b", "--batch-size", type=T.COUNT, default=32, help="batch size (default 32)")
-    dec.add_argument("-l", "--learning-rate", type=T.LEARNING_RATE, default=0.002,
-                     help="Adam learning rate (default 0.002)")
-    dec.add_argument("-v", "--validation", type=T.PERCENT, default=10.0, help="percent of clips for validation")
-    dec.add_argument("--seed", type=T.SEED, default=0)
-    dec.add_argument("--threads", type=T.THREADS, default=2)
-    dec.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md")
-    dec.add_argument("--overwrite", action="store_true",
-                     help="replace an existing OUT (the default OUT is the shipped model: refused without it)")
-    dec.add_argument("--quiet", action="store_true")
-    dec.set_defaults(func=cmd_train_decision)
 
 
 def add_dvs(sub: argparse._SubParsersAction) -> None:

@@ -30,8 +30,6 @@ with the reason, instead of failing the benchmark.
 from __future__ import annotations
 
 import math
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -39,17 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 
-from workbench import __version__
 from workbench.config import Config
 from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
+from workbench.experiments.measure import CI_RESAMPLES, PinnedThreads, clip_interval, fmt_num, machine_info, write_bench
 from workbench.flow import FlowEstimator, create_flow, list_flows
 from workbench.flow.classical import DIS_PRESETS
-from workbench.io.atomic import write_json_atomic, write_text_atomic
 from workbench.metrics.flow import flow_errors
 
 MOVING_PX = 0.5  # a pixel "moves" when its true flow is longer than this
@@ -110,40 +106,6 @@ def method_specs(pwc_checkpoint: str | None = None) -> list[tuple[str, str, dict
     return specs
 
 
-def machine_info(threads: int) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "threads": threads,
-        "processor": platform.processor() or platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "cv2": cv2.__version__,
-        "numpy": np.__version__,
-        "workbench": __version__,
-        "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
-    return info
-
-
-class PinnedThreads:
-    """Pin torch and OpenCV to ``n`` threads inside the block; restore the previous counts afterwards."""
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def __enter__(self) -> PinnedThreads:
-        self.saved = (torch.get_num_threads(), cv2.getNumThreads())
-        torch.set_num_threads(self.n)
-        cv2.setNumThreads(self.n)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        torch.set_num_threads(self.saved[0])
-        cv2.setNumThreads(self.saved[1])
-
-
 def _synthetic_pairs(config: BenchFlowConfig) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``(frame_t, frame_t+1, flow_fwd[t])`` of every consecutive pair of the held-out clips."""
     synth = SynthConfig(clips=config.clips, frames=config.frames, size=config.size, seed=config.seed,
@@ -157,20 +119,6 @@ def _pairs_of(clips: Iterable[Iterable[Any]]) -> list[tuple[np.ndarray, np.ndarr
         frames = list(clip)
         pairs += [(a.frame, b.frame, a.flow_fwd) for a, b in zip(frames[:-1], frames[1:], strict=True)]
     return pairs
-
-
-CI_RESAMPLES = 2000  # bootstrap resamples of the clips for a 95 % interval
-
-
-def clip_interval(per_clip: list[float], resamples: int = CI_RESAMPLES, seed: int = 0) -> tuple[float, float]:
-    """95 % bootstrap interval of the mean of one value per clip (whole clips are resampled: the pairs of one
-    clip are not independent). Deterministic (``seed``); ``(nan, nan)`` with fewer than 2 clips."""
-    values = np.asarray(per_clip, np.float64)
-    if len(values) < 2:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(axis=1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def _layered_pairs(config: BenchFlowConfig) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -416,10 +364,6 @@ def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], 
 # ------------------------------------------------------------------------------------------------- output
 
 
-def _num(value: Any, fmt: str) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
-
-
 def format_bench_flow(result: dict[str, Any]) -> str:
     """The benchmark result as Markdown (headline facts, then one table per part)."""
     config, machine = result["config"], result["machine"]
@@ -480,7 +424,7 @@ def format_bench_flow(result: dict[str, Any]) -> str:
                   "|---|" + "---:|" * len(sizes)]
         for row in speed["rows"]:
             lines.append(f"| {row['method']} | " + " | ".join(
-                _num(row.get(f"ms_{s}"), ".1f") if row["status"] == "ok" else "skipped" for s in sizes) + " |")
+                fmt_num(row.get(f"ms_{s}"), ".1f") if row["status"] == "ok" else "skipped" for s in sizes) + " |")
     corr = result.get("correlation")
     if corr is not None:
         lines += ["", f"## Correlation (PWC-Net level 2: N=1, C={CORR_CHANNELS}, H/4 x W/4, "
@@ -511,8 +455,8 @@ def pair_table(rows: list[dict[str, Any]]) -> list[str]:
         if row["status"] != "ok":
             lines.append(f"| {row['method']} | skipped | | |")
             continue
-        lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(100 * row['fl_all'], '.1f')} % "
-                     f"| {_num(row['ms_per_frame'], '.1f')} |")
+        lines.append(f"| {row['method']} | {fmt_num(row['epe'], '.3f')} | {fmt_num(100 * row['fl_all'], '.1f')} % "
+                     f"| {fmt_num(row['ms_per_frame'], '.1f')} |")
     return lines
 
 
@@ -526,25 +470,14 @@ def moving_table(rows: list[dict[str, Any]]) -> list[str]:
             continue
         lo, hi = row.get("epe_ci", (None, None))
         dlo, dhi = row.get("epe_diff_dis_medium_ci", (None, None))
-        paired = (f"{row['epe_diff_dis_medium']:+.3f} ({_num(dlo, '+.3f')} … {_num(dhi, '+.3f')})"
+        paired = (f"{row['epe_diff_dis_medium']:+.3f} ({fmt_num(dlo, '+.3f')} … {fmt_num(dhi, '+.3f')})"
                   if "epe_diff_dis_medium" in row else "—")
-        lines.append(f"| {row['method']} | {_num(row['epe'], '.3f')} | {_num(lo, '.3f')}–{_num(hi, '.3f')} | "
+        lines.append(f"| {row['method']} | {fmt_num(row['epe'], '.3f')} | {fmt_num(lo, '.3f')}–{fmt_num(hi, '.3f')} | "
                      f"{paired} | "
-                     f"{_num(100 * row['fl_all'], '.1f')} % | "
-                     f"{_num(row['epe_moving'], '.3f')} | {_num(100 * row['fl_all_moving'], '.1f')} % | "
-                     f"{_num(row['ms_per_frame'], '.1f')} |")
+                     f"{fmt_num(100 * row['fl_all'], '.1f')} % | "
+                     f"{fmt_num(row['epe_moving'], '.3f')} | {fmt_num(100 * row['fl_all_moving'], '.1f')} % | "
+                     f"{fmt_num(row['ms_per_frame'], '.1f')} |")
     return lines
-
-
-def write_bench(result: dict[str, Any], out: str | Path, markdown: str) -> tuple[Path, Path]:
-    """Write ``bench_<name>.md`` (``markdown``) and ``bench_<name>.json`` under ``out``, each atomically."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder")
-    md, js = out / f"bench_{result['benchmark']}.md", out / f"bench_{result['benchmark']}.json"
-    write_text_atomic(md, markdown)
-    write_json_atomic(js, result)
-    return md, js
 
 
 def write_bench_flow(result: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
@@ -552,4 +485,5 @@ def write_bench_flow(result: dict[str, Any], out: str | Path) -> tuple[Path, Pat
     return write_bench(result, out, format_bench_flow(result))
 
 
-__all__ = ["BenchFlowConfig", "bench_flow", "format_bench_flow", "method_specs", "write_bench", "write_bench_flow"]
+__all__ = ["BenchFlowConfig", "bench_flow", "format_bench_flow", "method_specs", "moving_table", "pair_table",
+           "write_bench_flow"]
