@@ -7,17 +7,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from workbench.decision import load_decision_checkpoint
 from workbench.errors import InputError
 from workbench.flow import list_flows
 from workbench.io import find_clip_folders, open_dataset
-from workbench.pipeline import POLICIES, RULES, PipelineConfig, VideoSegmenter
+from workbench.pipeline import POLICIES, RULES, PipelineConfig
+from workbench.pipeline.build import INHERITED, SegmenterSpec, build
 from workbench.runs import RunError, record_run
-from workbench.seg.checkpoint import MODELS_DIR, load_seg_checkpoint
+from workbench.seg.checkpoint import MODELS_DIR
 from workbench.seg.teacher import available_teachers
 
 import common
 
+INHERIT = "decision network's"
 st.title("New run")
 root = common.runs_root()
 table = common.runs()
@@ -54,7 +55,10 @@ with st.form("new_run"):
                             help="mediapipe: MediaPipe Selfie Segmentation, the real-video teacher (make teacher)")
     decision = cols[1].selectbox("decision network", [m for m in shipped if m.startswith("decision")] or ["decision"],
                                  key="new_decision")
-    flow = cols[2].selectbox("flow", [m for m in list_flows(pairs_only=True) if m != "zero"], key="new_flow")
+    flows = [INHERIT, *(m for m in list_flows(pairs_only=True) if m != "zero")]
+    flow = cols[2].selectbox("flow", flows, key="new_flow",
+                             help="the warp path's flow; by default the one the decision network was trained with "
+                                  "(with its scale and score), as on the command line")
     regions = cols[3].selectbox("regions", ["2x2", "1x1", "1x2", "2x3", "3x3"], key="new_regions")
     cols = st.columns([2, 1, 1, 1])
     overlap = cols[0].slider("overlap (px)", 0, 48, 16, key="new_overlap")
@@ -78,12 +82,13 @@ if submitted:
             raise InputError("choose a clip or upload a video")
         rows, cols_ = (int(v) for v in regions.split("x"))
         config = PipelineConfig(policy=policy, target=target, rule=rule, interval=int(interval), dynamic=dynamic,
-                                regions=(rows, cols_), overlap=overlap, flow=flow, correct_weight=correct_weight)
-        net = load_seg_checkpoint(seg)
-        decider = load_decision_checkpoint(decision) if policy == "adaptive" else None
-        corrector = None if correct == "none" else load_seg_checkpoint(correct)
-        segmenter = VideoSegmenter(net, config, decider=decider, corrector=corrector)
+                                regions=(rows, cols_), overlap=overlap, correct_weight=correct_weight,
+                                **({} if flow == INHERIT else {"flow": flow}))
+        spec = SegmenterSpec(pipeline=config, seg=seg, decision=decision, correct=correct,
+                             inherit=INHERITED if flow == INHERIT else tuple(k for k in INHERITED if k != "flow"))
+        built = build(spec)  # the command line's builder: the same networks and settings as `workbench dvs run`
         for seq in open_dataset(source):
+            segmenter = built.segmenter(seq)
             bar = st.progress(0.0, text=f"{seq.name}: starting")
 
             def progress(done: int, total: int, bar=bar, name=seq.name) -> None:

@@ -122,7 +122,8 @@ def test_sweep_with_a_corrector(files, tmp_path):
                    ("adaptive", "unet+fastseg"), ("flow-only", "unet+fastseg")}
     report = json.loads((out / "sweep.json").read_text())
     assert report["corrector"] == "fastseg" and report["reference"]["seg"] == "unet"
-    assert report["scheduled_per_frame"]["seg"] == "unet+fastseg" and report["config"]["correct_weight"] == 2
+    assert report["scheduled_per_frame"]["seg"] == "unet+fastseg"
+    assert report["config"]["pipeline"]["correct_weight"] == 2
     runs = [load_run(p) for p in list_runs(out / "runs")]
     corrected = [r for r in runs if r.meta["config"]["correct"] is not None]
     assert len(corrected) == len(runs) - 2 and all(r.frames["t_fast_ms"].gt(0).all() for r in corrected)
@@ -138,7 +139,7 @@ def test_sweep_with_the_cumulative_rule(files, tmp_path):
                  "none", "--no-flow-only", "--rule", "cumulative", "--out", str(out), *models(files))
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "sweep.json").read_text())
-    assert report["config"]["rule"] == "cumulative" and "cumulative rule" in result.stdout
+    assert report["config"]["pipeline"]["rule"] == "cumulative" and "cumulative rule" in result.stdout
     runs = {load_run(p).meta["method"]: load_run(p) for p in list_runs(out / "runs")}
     assert set(runs) == {"per-frame", "fixed", "adaptive", "oracle"}  # the policy; the rule is in the config
     assert "-adaptive-cumulative60-" in runs["adaptive"].run_id and "-oracle-cumulative60-" in runs["oracle"].run_id

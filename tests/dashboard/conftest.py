@@ -14,6 +14,7 @@ from workbench.decision import Decider, DecisionNet
 from workbench.experiments.sweep import SweepConfig, run_sweep
 from workbench.io import ClipFolder
 from workbench.pipeline import PipelineConfig, VideoSegmenter
+from workbench.pipeline.build import Built
 from workbench.runs import record_run
 from workbench.seg.checkpoint import build_network
 
@@ -34,8 +35,8 @@ def make_runs(folder: Path, frames: int = 6, size: tuple[int, int] = (96, 64)) -
                                          decider=decider), clip, runs, progress=False, run_id="b-adaptive")
     cumulative = record_run(VideoSegmenter(net, PipelineConfig(policy="adaptive", target=80, rule="cumulative"),
                                            decider=decider), clip, runs, progress=False, run_id="d-cumulative")
-    run_sweep(net, [clip], SweepConfig(targets=(60.0, 90.0), intervals=(1, 3), oracle=False), runs / "sweep",
-              decider=decider, progress=False)
+    run_sweep(Built(PipelineConfig(), net, decider), [clip], SweepConfig(targets=(60.0, 90.0), intervals=(1, 3),
+                                                                       oracle=False), runs / "sweep", progress=False)
     other = record_run(VideoSegmenter(net, PipelineConfig(policy="per-frame")), ClipFolder(clips / "clip_0001"), runs,
                        progress=False, run_id="e-other-clip")
     broken = runs / "c-broken"

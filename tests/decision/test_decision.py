@@ -11,6 +11,7 @@ from workbench.decision import Decider, DecisionConfig, DecisionNet, load_decisi
 from workbench.decision.features import FAST_CHANNELS, FLOW_CHANNELS, flow_features
 from workbench.errors import InputError
 from workbench.metrics import confidence_score
+from workbench.pipeline import PipelineConfig
 from workbench.pipeline.labels import LabelConfig, load_labels, make_labels
 from workbench.seg.checkpoint import build_network, save_seg_checkpoint
 from workbench.train.decision import DecisionTrainConfig, score_metrics, train_decision
@@ -95,7 +96,7 @@ def test_labels_from_a_clip(tmp_path):
     assert arrays["grid"].shape[1:] == (11, 4, 8) and set(arrays["offset"]) == {1, 2}
     assert ((arrays["score"] >= 0) & (arrays["score"] <= 100)).all()
     with pytest.raises(InputError, match="flow network's features"):
-        LabelConfig(features="flownet", flow="dis").validate()
+        LabelConfig(PipelineConfig(flow="dis"), features="flownet").validate()
     with pytest.raises(InputError, match="not a decision-label folder"):
         load_labels(tmp_path)
 

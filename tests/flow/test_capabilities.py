@@ -47,9 +47,9 @@ def test_capabilities_are_declared_and_asked_for(toy_methods, tiny_unet):
     assert flow_capability("pwc", "has_features") and not flow_capability("dis", "has_features")
     assert "gt" not in list_flows(pairs_only=True) and "toy-truth" not in list_flows(pairs_only=True)
     assert {"gt", "toy-truth", "toy-net", "dis"} <= set(list_flows())
-    LabelConfig(features="flownet", flow="toy-net").validate()  # a feature-exposing network is accepted by its class
+    LabelConfig(PipelineConfig(flow="toy-net"), features="flownet").validate()  # a network with features is accepted
     with pytest.raises(Exception, match="needs --flow pwc or toy-net, not dis"):
-        LabelConfig(features="flownet", flow="dis").validate()
+        LabelConfig(PipelineConfig(flow="dis"), features="flownet").validate()
     clip = memory_clips(SynthConfig(clips=1, frames=4, size=(64, 48), seed=10002))[0]
     assert flow_for("dis", clip) is None and isinstance(flow_for("gt", clip), FlowEstimator)
     # the pipeline reads a sequence-bound method by frame index, whatever its name

@@ -144,10 +144,11 @@ def _labels_of(logits, threshold):
 
 def whole_clip_labels(net, seq, config):
     """The labelling as it was before it streamed: every frame's crops and logits kept, then every pair."""
-    flow_method = create_flow(config.flow)
-    segmenter = VideoSegmenter(net, PipelineConfig(policy="per-frame", regions=config.regions,
-                                                   overlap=config.overlap, flow=config.flow,
-                                                   flow_scale=config.flow_scale), flow=flow_method)
+    pipeline = config.pipeline
+    flow_method = create_flow(pipeline.flow)
+    segmenter = VideoSegmenter(net, PipelineConfig(policy="per-frame", regions=pipeline.regions,
+                                                   overlap=pipeline.overlap, flow=pipeline.flow,
+                                                   flow_scale=pipeline.flow_scale), flow=flow_method)
     regions = segmenter.regions(*seq.size)
     crops, logits, state = [], [], None
     with torch.inference_mode():
@@ -163,12 +164,12 @@ def whole_clip_labels(net, seq, config):
                 gt = seq.mask(t) if config.label == "gt" else None
                 for region in regions:
                     r = region.index
-                    flow, _ = estimate_flow(flow_method, crops[t][r], crops[t - k][r], config.flow_scale)
+                    flow, _ = estimate_flow(flow_method, crops[t][r], crops[t - k][r], pipeline.flow_scale)
                     flow_t = torch.from_numpy(np.nan_to_num(flow))[None]
                     warped, _ = warp(logits[t - k][r], flow_t, padding="border")
                     reference = (_labels_of(logits[t][r], net.threshold) if gt is None
                                  else scoring_truth(region.crop(gt), len(net.classes)))
-                    scores.append(confidence_score(_labels_of(warped, net.threshold), reference, config.score))
+                    scores.append(confidence_score(_labels_of(warped, net.threshold), reference, pipeline.score))
                     grid, _ = pair_inputs(config.features, config.grid, frame_tensor(crops[t][r]),
                                           frame_tensor(crops[t - k][r]), flow_t, logits[t - k][r], k)
                     grids.append(grid[0].numpy())
@@ -188,6 +189,7 @@ def test_labels_stream_and_equal_the_whole_clip_labelling(net, clip, label):
 
 def test_labels_read_each_frame_once_in_order(net):
     seq = Generated(20)
-    arrays = clip_labels(net, seq, LabelConfig(max_offset=4, regions=(1, 1), label="gt"), progress=False)
+    config = LabelConfig(PipelineConfig(policy="per-frame", regions=(1, 1)), max_offset=4, label="gt")
+    arrays = clip_labels(net, seq, config, progress=False)
     assert seq.reads == list(range(20)) and seq.mask_reads == list(range(1, 20))
     assert len(arrays["score"]) == 1 + 2 + 3 + 4 * 16

@@ -96,38 +96,33 @@ def _corrector(args: argparse.Namespace):
 # ------------------------------------------------------------------------------------------- dvs run
 
 
-def cmd_dvs_run(args: argparse.Namespace) -> int:
-    from workbench.decision import load_decision_checkpoint
-    from workbench.flow import flow_for
-    from workbench.pipeline import PipelineConfig, VideoSegmenter
-    from workbench.runs import record_run
-    from workbench.seg.checkpoint import load_seg_checkpoint
+def _spec(args: argparse.Namespace, **pipeline: object):
+    """The :class:`~workbench.pipeline.build.SegmenterSpec` of the options: what is not given (``None``) is left
+    to the pipeline's default or, when a decision network is loaded, to the settings it was trained with."""
+    from workbench.pipeline import PipelineConfig
+    from workbench.pipeline.build import INHERITED, SegmenterSpec
 
-    config = PipelineConfig(policy=args.policy, target=args.target, rule=args.rule, interval=args.interval,
-                            dynamic=args.dynamic,
-                            dynamic_down=args.dynamic_down, dynamic_up=args.dynamic_up, regions=args.regions,
-                            overlap=args.overlap, flow=args.flow or "dis", score=args.score or "iou",
-                            true_scores=args.true_scores,
-                            flow_scale=0.5 if args.flow_scale is None else args.flow_scale,
-                            correct_weight=args.correct_weight)
-    config.validate()
-    net = load_seg_checkpoint(args.seg)
-    corrector = _corrector(args)
-    decider = load_decision_checkpoint(args.decision) if args.policy == "adaptive" else None
-    if decider is not None and args.flow is None:
-        config.flow = decider.flow
-    if decider is not None and args.flow_scale is None:
-        config.flow_scale = float(decider.meta.get("flow_scale", 0.5))
-    if decider is not None and args.score is None:
-        config.score = decider.score
+    options = ("regions", "overlap", "correct_weight", "flow", "flow_scale", "score")  # those a command may lack
+    given = {**{name: getattr(args, name, None) for name in options}, **pipeline}
+    return SegmenterSpec(pipeline=PipelineConfig(**{k: v for k, v in given.items() if v is not None}), seg=args.seg,
+                         decision=getattr(args, "decision", "none"), correct=getattr(args, "correct", "none"),
+                         inherit=tuple(name for name in INHERITED if given.get(name) is None))
+
+
+def cmd_dvs_run(args: argparse.Namespace) -> int:
+    from workbench.pipeline.build import build
+    from workbench.runs import record_run
+
+    built = build(_spec(args, policy=args.policy, target=args.target, rule=args.rule, interval=args.interval,
+                        dynamic=args.dynamic, dynamic_down=args.dynamic_down, dynamic_up=args.dynamic_up,
+                        true_scores=args.true_scores))
     sequences = _sequences(args, 0)
     if args.eval and not all(s.has_masks for s in sequences):
         missing = next(s for s in sequences if not s.has_masks)
         raise InputError(f"{missing.name}: no ground-truth masks, so no IoU (give --mask, or drop --eval)")
     with _threads(args.threads):
         for seq in sequences:
-            flow = flow_for(config.flow, seq)  # the clip's own ground truth (an ablation), else by name
-            segmenter = VideoSegmenter(net, config, decider=decider, flow=flow, corrector=corrector)
+            segmenter = built.segmenter(seq)
             evaluate = seq.has_masks if args.eval is None else args.eval
             segmenter.regions(*seq.size)  # bad grids fail before any work
             run = record_run(segmenter, seq, args.out, store=not args.no_store, evaluate=evaluate,
@@ -148,11 +143,10 @@ def cmd_dvs_labels(args: argparse.Namespace) -> int:
     from workbench.pipeline.labels import LabelConfig, make_labels
     from workbench.seg.checkpoint import load_seg_checkpoint
 
-    config = LabelConfig(features=args.features, flow=args.flow or ("pwc" if args.features == "flownet" else "dis"),
-                         flow_scale=0.5 if args.flow_scale is None else args.flow_scale,
-                         label=args.label, score=args.score, grid=args.grid, regions=args.regions,
-                         fast=args.fast if args.features == "flow+fast" else "",
-                         overlap=args.overlap, max_offset=args.max_offset)
+    flow = args.flow or ("pwc" if args.features == "flownet" else None)
+    pipeline = _spec(args, policy="per-frame", flow=flow).pipeline
+    config = LabelConfig(pipeline=pipeline, features=args.features, label=args.label, grid=args.grid,
+                         fast=args.fast if args.features == "flow+fast" else "", max_offset=args.max_offset)
     config.validate()
     net = load_seg_checkpoint(args.seg)
     with _threads(args.threads):
@@ -172,29 +166,24 @@ def cmd_dvs_labels(args: argparse.Namespace) -> int:
 
 def cmd_dvs_sweep(args: argparse.Namespace) -> int:
     from workbench.data.synthetic import HELD_OUT_SEED
-    from workbench.decision import load_decision_checkpoint
     from workbench.experiments.sweep import SweepConfig, run_sweep
     from workbench.pipeline import RULES
+    from workbench.pipeline.build import build
     from workbench.seg.checkpoint import load_seg_checkpoint
 
-    decider = None if args.decision == "none" else load_decision_checkpoint(args.decision)
+    spec = _spec(args, rule=args.rule, dynamic=args.dynamic)
+    spec.validate()
     targets = args.targets or T.TARGETS(RULES[args.rule].default_targets)
-    flow_scale = args.flow_scale if args.flow_scale is not None else \
-        float(decider.meta.get("flow_scale", 0.5)) if decider else 0.5
-    config = SweepConfig(targets=tuple(targets), intervals=tuple(args.intervals), oracle=not args.no_oracle,
-                         flow_only=not args.no_flow_only, dynamic=args.dynamic, regions=args.regions,
-                         overlap=args.overlap, flow=args.flow or (decider.flow if decider else "dis"),
-                         flow_scale=flow_scale,
-                         max_frames=args.max_frames, correct_weight=args.correct_weight, rule=args.rule,
-                         score=decider.score if decider else "iou")
+    config = SweepConfig(pipeline=spec.pipeline, targets=tuple(targets), intervals=tuple(args.intervals),
+                         oracle=not args.no_oracle, flow_only=not args.no_flow_only, max_frames=args.max_frames)
     config.validate()
-    seg = load_seg_checkpoint(args.seg)
-    corrector = _corrector(args)
+    built = build(spec, load_decider=True)
+    config.pipeline = built.config
     fast = None if args.fast == "none" else load_seg_checkpoint(args.fast)
     with _threads(args.threads):
         sequences = _sequences(args, HELD_OUT_SEED)
-        result = run_sweep(seg, sequences, config, args.out, fast=fast, decider=decider, overwrite=args.overwrite,
-                           progress=not args.quiet, corrector=corrector)
+        result = run_sweep(built, sequences, config, args.out, fast=fast, overwrite=args.overwrite,
+                           progress=not args.quiet)
     print((Path(args.out) / "sweep.md").read_text())
     print(f"wrote {args.out}/sweep.csv, sweep.md, sweep.json, iou_vs_fps.png, iou_vs_key_fraction.png "
           f"({len(result['table'])} rows)")

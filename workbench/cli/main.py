@@ -9,6 +9,7 @@ in its own module of this package (``data``, ``flow``, ``bench``, ``train``, ``p
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import typing
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench import __version__
+from workbench.cli import types as T
 from workbench.cli.bench import add_bench, cmd_bench_flow, cmd_bench_seg
 from workbench.cli.dashboard import add_dashboard
 from workbench.cli.data import add_data, cmd_data_animate, cmd_data_label, cmd_data_portraits, cmd_data_synth
@@ -26,12 +28,35 @@ from workbench.cli.train import add_train, cmd_train_decision, cmd_train_flow, c
 from workbench.errors import InputError
 
 
+class Formatter(argparse.HelpFormatter):
+    """Help with sizes and ranges written as they are typed (``320x192``, ``1:1.5``) and no default as ``none``."""
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        if action.default is None or isinstance(action.default, tuple):
+            action = copy.copy(action)
+            action.default = T.shown(action.default)
+        return super()._expand_help(action)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``workbench: error: argument --fps: '0': expected … (see workbench data
-    synth --help)`` on stderr and exit status 2, like every other user error (subcommands inherit the class)."""
+    synth --help)`` on stderr and exit status 2, like every other user error (subcommands inherit the class), and
+    defaults taken from the config dataclasses when first needed (:func:`workbench.cli.types.config_defaults`)."""
+
+    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> typing.NoReturn:
         self.exit(2, f"workbench: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+    def parse_known_args(self, args: typing.Any = None, namespace: typing.Any = None) -> typing.Any:
+        T.apply_config_defaults(self)
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        T.apply_config_defaults(self)
+        return super().format_help()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,24 @@ from workbench.cli.bench import bench_progress
 from workbench.cli.data import add_camera
 
 
+def _seg_config():
+    from workbench.train.seg import SegTrainConfig
+
+    return SegTrainConfig()
+
+
+def _flow_config():
+    from workbench.train.flow import FlowTrainConfig
+
+    return FlowTrainConfig()
+
+
+def _decision_config():
+    from workbench.train.decision import DecisionTrainConfig
+
+    return DecisionTrainConfig()
+
+
 def _command(args: argparse.Namespace) -> str:
     return " ".join(["workbench", *args.argv])
 
@@ -80,71 +98,75 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                                       "Validation clips are split off by clip. Writes OUT/checkpoint.pt (best), "
                                       "OUT/epochs/, OUT/train_log.csv, OUT/tensorboard/, then benchmarks the "
                                       "checkpoint on held-out clips and writes OUT/MODEL_CARD.md.")
-    seg.add_argument("--model", choices=T.LazyChoices(_seg_models), default="funet_flow", metavar="MODEL",
+    seg.add_argument("--model", choices=T.LazyChoices(_seg_models), metavar="MODEL",
                      help="network: %(choices)s (default %(default)s)")
-    seg.add_argument("--size", choices=["seed", "small", "tiny", "deep"], default="small",
+    seg.add_argument("--size", choices=["seed", "small", "tiny", "deep"],
                      help="U-Net widths: seed 64/128/256, small 32/64/128, tiny 16/32/64, deep 24/48/96/128/160 "
-                          "(default small)")
-    seg.add_argument("--flow", choices=T.LazyChoices(lambda: T.flow_methods(pairs_only=False)), default="dis",
-                     metavar="METHOD", help="flow for funet/funet_flow inputs: %(choices)s (default dis; the same "
-                                            "method is used at prediction)")
+                          "(default %(default)s)")
+    seg.add_argument("--flow", choices=T.LazyChoices(lambda: T.flow_methods(pairs_only=False)),
+                     metavar="METHOD", help="flow for funet/funet_flow inputs: %(choices)s (default %(default)s; "
+                                            "the same method is used at prediction)")
     seg.add_argument("--data", help="training data (clip folders, FUNet, DAVIS, ...; default: generate in memory)")
     seg.add_argument("--out", help="output folder (default models/MODEL)")
-    seg.add_argument("-e", "--epochs", type=T.COUNT, default=10, help="epochs (default 10)")
-    seg.add_argument("-b", "--batch-size", type=T.COUNT, default=8, help="batch size (default 8)")
-    seg.add_argument("-l", "--learning-rate", type=T.LEARNING_RATE, default=1e-4,
-                     help="RMSprop learning rate (default 1e-4)")
+    seg.add_argument("-e", "--epochs", type=T.COUNT, help="epochs (default %(default)s)")
+    seg.add_argument("-b", "--batch-size", type=T.COUNT, help="batch size (default %(default)s)")
+    seg.add_argument("-l", "--learning-rate", type=T.LEARNING_RATE,
+                     help="RMSprop learning rate (default %(default)s)")
     seg.add_argument("-f", "--load", metavar="CHECKPOINT",
                      help="start from these weights: the same architecture, or a unet checkpoint of the same size "
                           "for funet / funet_flow (RGB filters copied, new inputs start at zero)")
-    seg.add_argument("-s", "--scale", type=T.SCALE, default=1.0, help="resize frames by this factor (default 1)")
-    seg.add_argument("-v", "--validation", type=T.PERCENT, default=10.0,
-                     help="percent of clips (not frames) held out for validation (default 10)")
+    seg.add_argument("-s", "--scale", type=T.SCALE, help="resize frames by this factor (default %(default)s)")
+    seg.add_argument("-v", "--validation", type=T.PERCENT,
+                     help="percent of clips (not frames) held out for validation (default %(default)s)")
     seg.add_argument("-g", "--gpu", type=T.GPU, default=None, metavar="INDEX",
                      help="CUDA device index (default: the CPU)")
     seg.add_argument("--batch-norm", action="store_true",
                      help="U-Net with batch normalisation after each conv (the seed has none)")
-    seg.add_argument("--width", type=T.CHANNELS, default=16,
-                     help="fastseg: channels after the stem; the encoder doubles them twice (default 16)")
+    seg.add_argument("--width", type=T.CHANNELS,
+                     help="fastseg: channels after the stem; the encoder doubles them twice (default %(default)s)")
     seg.add_argument("--context", action="store_true",
                      help="fastseg: gate the 1/16 features by their average over the frame (LR-ASPP's global "
                           "context)")
     seg.add_argument("--deep", action="store_true",
                      help="fastseg: one more encoder stage, to 1/32, fused back at 1/16 (a wider receptive field)")
-    seg.add_argument("--optimizer", choices=["rmsprop", "adam"], default="rmsprop",
-                     help="rmsprop (the seed's, momentum 0.9, weight decay 1e-8) or adam (default rmsprop)")
-    seg.add_argument("--loss", choices=["bce", "dice_bce"], default="bce",
-                     help="binary loss (default bce, the seed's); more than two classes use cross-entropy")
+    seg.add_argument("--optimizer", choices=["rmsprop", "adam"],
+                     help="rmsprop (the seed's, momentum 0.9, weight decay 1e-8) or adam (default %(default)s)")
+    seg.add_argument("--loss", choices=["bce", "dice_bce"],
+                     help="binary loss (default %(default)s, the seed's); more than two classes use cross-entropy")
     seg.add_argument("--crop", type=T.CROP, default=(160, 96),
                      help="training crop WIDTHxHEIGHT (default 160x96; 0x0: whole frames)")
-    seg.add_argument("--zoom", type=T.ZOOM, default=None, metavar="MIN:MAX",
+    seg.add_argument("--zoom", type=T.ZOOM, metavar="MIN:MAX",
                      help="scale augmentation: each sample shows the frame zoomed by a random factor in MIN:MAX "
                           "(log-uniform; e.g. 0.5:2 — below 1 only as far as the crop is smaller than the frame; "
                           "default none)")
-    seg.add_argument("--train-clips", type=T.COUNT, default=40, help="generated clips before the split (default 40)")
-    seg.add_argument("--frames", type=T.COUNT, default=40, help="frames per generated clip (default 40)")
-    seg.add_argument("--frame-size", type=T.SIZE, default=(320, 192), help="generated frame size (default 320x192)")
-    seg.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"], default="mixed")
-    seg.add_argument("--classes", choices=["binary", "parts"], default="binary",
-                     help="generated labels: person vs background, or head / torso / arm (default binary)")
-    seg.add_argument("--seed", type=T.SEED, default=0, help="data, split and sampling seed (default 0)")
-    seg.add_argument("--photo-backgrounds", type=T.PROBABILITY, default=0.0, metavar="P",
-                     help="generated clips: probability of a bundled photograph behind the person (default 0)")
-    seg.add_argument("--photo-textures", type=T.PROBABILITY, default=0.0, metavar="P",
-                     help="generated clips: probability that the shirt is printed with a photograph (default 0)")
-    seg.add_argument("--hats", type=T.PROBABILITY, default=0.0, metavar="P",
-                     help="generated clips: probability of a cap or beanie on the procedural person (default 0)")
-    seg.add_argument("--clutter", type=T.PROBABILITY, default=0.0, metavar="P",
+    seg.add_argument("--train-clips", type=T.COUNT, help="generated clips before the split (default %(default)s)")
+    seg.add_argument("--frames", type=T.COUNT, help="frames per generated clip (default %(default)s)")
+    seg.add_argument("--frame-size", type=T.SIZE, help="generated frame size (default %(default)s)")
+    seg.add_argument("--difficulty", choices=["easy", "medium", "hard", "mixed"],
+                     help="generated clips' difficulty (default %(default)s)")
+    seg.add_argument("--classes", choices=["binary", "parts"],
+                     help="generated labels: person vs background, or head / torso / arm (default %(default)s)")
+    seg.add_argument("--seed", type=T.SEED, help="data, split and sampling seed (default %(default)s)")
+    seg.add_argument("--photo-backgrounds", type=T.PROBABILITY, metavar="P",
+                     help="generated clips: probability of a bundled photograph behind the person "
+                          "(default %(default)s)")
+    seg.add_argument("--photo-textures", type=T.PROBABILITY, metavar="P",
+                     help="generated clips: probability that the shirt is printed with a photograph "
+                          "(default %(default)s)")
+    seg.add_argument("--hats", type=T.PROBABILITY, metavar="P",
+                     help="generated clips: probability of a cap or beanie on the procedural person "
+                          "(default %(default)s)")
+    seg.add_argument("--clutter", type=T.PROBABILITY, metavar="P",
                      help="generated clips: probability of shaded objects, some skin-toned, in front of the "
-                          "background (default 0)")
+                          "background (default %(default)s)")
     add_camera(seg)
-    seg.add_argument("--portraits", default=None, metavar="astronaut|DIR",
+    seg.add_argument("--portraits", metavar="astronaut|DIR",
                      help="real people to animate into training clips: astronaut (scikit-image's portrait, "
                           "labelled by the MediaPipe teacher) or a folder with images/ and masks/")
-    seg.add_argument("--portrait-share", type=T.PROBABILITY, default=0.0, metavar="P",
-                     help="share of generated clips that animate a real portrait (default 0)")
-    seg.add_argument("--val-frames", type=T.COUNT, default=None, help="frames per validation clip (default all)")
-    seg.add_argument("--threads", type=T.THREADS, default=2, help="torch threads (default 2)")
+    seg.add_argument("--portrait-share", type=T.PROBABILITY, metavar="P",
+                     help="share of generated clips that animate a real portrait (default %(default)s)")
+    seg.add_argument("--val-frames", type=T.COUNT, help="frames per validation clip (default %(default)s)")
+    seg.add_argument("--threads", type=T.THREADS, help="torch threads (default %(default)s)")
     seg.add_argument("--resume", action="store_true", help="continue from OUT/epochs/state.pt")
     seg.add_argument("--overwrite", action="store_true",
                      help="replace an existing OUT (the default OUT is the shipped model: refused without it)")
@@ -155,6 +177,7 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
     seg.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
     seg.add_argument("--quiet", action="store_true", help="no progress bars")
     seg.set_defaults(func=cmd_train_seg)
+    T.config_defaults(seg, _seg_config, {"learning_rate": "lr", "validation": "val_percent"}, skip=("out",))
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
@@ -164,32 +187,33 @@ def add_train(sub: argparse._SubParsersAction) -> None:
                            description="Train PWC-Net from scratch on synthetic video calls (generated in memory, or "
                                        "--data clip folders), keep the best validation checkpoint, then benchmark it "
                                        "on held-out clips and write MODEL_CARD.md next to it.")
-    flow.add_argument("--out", default="models/pwc_small/checkpoint.pt", help="checkpoint path (default %(default)s)")
-    flow.add_argument("--variant", default="pwc_small", choices=["pwc_small", "pwc_dis", "pwc"],
+    flow.add_argument("--out", help="checkpoint path (default %(default)s)")
+    flow.add_argument("--variant", choices=["pwc_small", "pwc_dis", "pwc"],
                       help="pwc_dis: pwc_small refining DIS-medium's flow (default %(default)s)")
     flow.add_argument("--data", help="clip folders with flow_fwd/flow_bwd (default: generate in memory)")
-    flow.add_argument("--train-clips", type=T.COUNT, default=48, help="generated training clips (default 48)")
-    flow.add_argument("--frames", type=T.COUNT, default=40, help="frames per generated clip (default 40)")
-    flow.add_argument("--size", type=T.SIZE, default=(320, 192), help="generated frame size (default 320x192)")
-    flow.add_argument("--seed", type=T.SEED, default=0, help="training data and sampling seed (default 0)")
-    flow.add_argument("--val-clips", type=T.COUNT, default=4, help="validation clips, seed 5000 (default 4)")
-    flow.add_argument("--steps", type=T.COUNT, default=3000)
-    flow.add_argument("--batch-size", type=T.COUNT, default=8)
-    flow.add_argument("--crop", type=T.SIZE, default=(128, 128), help="training crop WIDTHxHEIGHT (default 128x128)")
-    flow.add_argument("--lr", type=T.LEARNING_RATE, default=5e-4)
-    flow.add_argument("--crop-weighting", choices=["uniform", "magnitude"], default="magnitude",
+    flow.add_argument("--train-clips", type=T.COUNT, help="generated training clips (default %(default)s)")
+    flow.add_argument("--frames", type=T.COUNT, help="frames per generated clip (default %(default)s)")
+    flow.add_argument("--size", type=T.SIZE, help="generated frame size (default %(default)s)")
+    flow.add_argument("--seed", type=T.SEED, help="training data and sampling seed (default %(default)s)")
+    flow.add_argument("--val-clips", type=T.COUNT, help="validation clips, seed 5000 (default %(default)s)")
+    flow.add_argument("--steps", type=T.COUNT, help="training steps (default %(default)s)")
+    flow.add_argument("--batch-size", type=T.COUNT, help="batch size (default %(default)s)")
+    flow.add_argument("--crop", type=T.SIZE, help="training crop WIDTHxHEIGHT (default %(default)s)")
+    flow.add_argument("--lr", type=T.LEARNING_RATE, help="Adam learning rate, cosine-decayed (default %(default)s)")
+    flow.add_argument("--crop-weighting", choices=["uniform", "magnitude"],
                       help="centre moving crops on a uniform moving pixel or one picked by |flow|")
-    flow.add_argument("--layer-clips", type=T.COUNT0, default=0,
+    flow.add_argument("--layer-clips", type=T.COUNT0,
                       help="also train on this many generic layered scenes (data synth --kind layers, generated in "
-                           "memory; default 0)")
-    flow.add_argument("--layer-frames", type=T.COUNT, default=3, help="frames per layered scene (default 3)")
-    flow.add_argument("--layer-share", type=T.PROBABILITY, default=0.5,
-                      help="share of training pairs drawn from the layered scenes (default 0.5)")
-    flow.add_argument("--max-motion", type=T.MOTION, default=0.15, metavar="SHARE",
-                      help="layered scenes: largest translation per frame as a share of the width (default 0.15)")
+                           "memory; default %(default)s)")
+    flow.add_argument("--layer-frames", type=T.COUNT, help="frames per layered scene (default %(default)s)")
+    flow.add_argument("--layer-share", type=T.PROBABILITY,
+                      help="share of training pairs drawn from the layered scenes (default %(default)s)")
+    flow.add_argument("--max-motion", type=T.MOTION, metavar="SHARE",
+                      help="layered scenes: largest translation per frame as a share of the width "
+                           "(default %(default)s)")
     flow.add_argument("-f", "--load", metavar="CHECKPOINT",
                       help="start from these weights (same --variant): the next stage of a curriculum")
-    flow.add_argument("--threads", type=T.THREADS, default=2, help="torch threads (default 2)")
+    flow.add_argument("--threads", type=T.THREADS, help="torch threads (default %(default)s)")
     flow.add_argument("--resume", action="store_true", help="continue from OUT.state.pt")
     flow.add_argument("--stop-after", type=T.COUNT, metavar="N",
                       help="end this call after N steps (state saved; --resume continues the same schedule): "
@@ -201,6 +225,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
     flow.add_argument("--quiet", action="store_true", help="no progress bars")
     flow.set_defaults(func=cmd_train_flow)
+    T.config_defaults(flow, _flow_config, {"crop_weighting": "moving_crop_weighting"})
     _add_train_seg(tsub)
     add_train_decision(tsub)
 
@@ -235,18 +260,20 @@ def add_train_decision(tsub: argparse._SubParsersAction) -> None:
                           description="Train the decision network (DVSNet's recipe scaled: Adam 0.002, x0.99 per "
                                       "epoch, batch 32, MSE on the 0-100 score); validation split by clip; keeps the "
                                       "lowest validation MAE; writes OUT/checkpoint.pt, train_log.csv, MODEL_CARD.md.")
-    dec.add_argument("--labels", default="data/decision/labels", help="labels folder (default %(default)s)")
+    dec.add_argument("--labels", help="labels folder (default %(default)s)")
     dec.add_argument("--test", help="held-out labels folder to score at the end (e.g. from --seed 10000)")
-    dec.add_argument("--out", default="models/decision", help="output folder (default %(default)s)")
-    dec.add_argument("-e", "--epochs", type=T.COUNT, default=100, help="epochs (default 100, DVSNet's)")
-    dec.add_argument("-b", "--batch-size", type=T.COUNT, default=32, help="batch size (default 32)")
-    dec.add_argument("-l", "--learning-rate", type=T.LEARNING_RATE, default=0.002,
-                     help="Adam learning rate (default 0.002)")
-    dec.add_argument("-v", "--validation", type=T.PERCENT, default=10.0, help="percent of clips for validation")
-    dec.add_argument("--seed", type=T.SEED, default=0)
-    dec.add_argument("--threads", type=T.THREADS, default=2)
+    dec.add_argument("--out", help="output folder (default %(default)s)")
+    dec.add_argument("-e", "--epochs", type=T.COUNT, help="epochs (default %(default)s, DVSNet's)")
+    dec.add_argument("-b", "--batch-size", type=T.COUNT, help="batch size (default %(default)s)")
+    dec.add_argument("-l", "--learning-rate", type=T.LEARNING_RATE,
+                     help="Adam learning rate (default %(default)s)")
+    dec.add_argument("-v", "--validation", type=T.PERCENT,
+                     help="percent of clips for validation (default %(default)s)")
+    dec.add_argument("--seed", type=T.SEED, help="split and sampling seed (default %(default)s)")
+    dec.add_argument("--threads", type=T.THREADS, help="torch threads (default %(default)s)")
     dec.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md")
     dec.add_argument("--overwrite", action="store_true",
                      help="replace an existing OUT (the default OUT is the shipped model: refused without it)")
     dec.add_argument("--quiet", action="store_true")
     dec.set_defaults(func=cmd_train_decision)
+    T.config_defaults(dec, _decision_config, {"learning_rate": "lr", "validation": "val_percent"})

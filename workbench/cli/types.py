@@ -18,8 +18,10 @@ The upper bounds keep every command's work bounded; they are far above any sensi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from workbench.errors import InputError
 
@@ -224,6 +226,44 @@ class LazyChoices:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._get())
+
+
+# ------------------------------------------------------------------------ defaults from the dataclasses
+
+
+def config_defaults(parser: argparse.ArgumentParser, load: Callable[[], Any], fields: dict[str, str] | None = None,
+                    skip: tuple[str, ...] = ()) -> None:
+    """Take the defaults of ``parser``'s options from a config dataclass, so that each default lives once, in the
+    dataclass: every option whose destination is a field of ``load()`` (or is mapped to one by ``fields``,
+    ``{dest: field}``), except those in ``skip``. ``load`` runs when the parser first parses or prints help
+    (:class:`workbench.cli.main.Parser`), so building the parser imports no library module."""
+    deferred = parser.__dict__.setdefault("deferred_defaults", [])
+    deferred.append((load, dict(fields or {}), tuple(skip)))
+
+
+def apply_config_defaults(parser: argparse.ArgumentParser) -> None:
+    """Resolve what :func:`config_defaults` registered on ``parser`` (once)."""
+    for load, fields, skip in parser.__dict__.pop("deferred_defaults", []):
+        config = load()
+        names = {f.name for f in dataclasses.fields(config)}
+        values = {}
+        for action in parser._actions:
+            name = fields.get(action.dest, action.dest if action.dest in names else None)
+            if name is not None and action.dest not in skip:
+                values[action.dest] = getattr(config, name)
+        parser.set_defaults(**values)
+
+
+def shown(value: Any) -> str:
+    """A default as the command line writes it: ``320x192`` for a size, ``1:1.5`` for a range, ``none``."""
+    if value is None:
+        return "none"
+    if isinstance(value, tuple) and len(value) == 2:
+        sep = "x" if all(isinstance(v, int) for v in value) else ":"
+        return f"{value[0]:g}{sep}{value[1]:g}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def flow_methods(pairs_only: bool = True) -> list[str]:

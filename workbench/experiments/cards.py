@@ -336,7 +336,8 @@ def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
     payload = load_torch_file(checkpoint, "checkpoint")
     params = sum(v.numel() for k, v in payload["state_dict"].items() if not k.startswith("in_"))
     labels = result["labels"]
-    lc = labels["config"]
+    lc = labels["config"]  # a LabelConfig as a dict (load_labels)
+    pc = lc["pipeline"]
     tc = payload.get("train_config", {})
     gen = labels.get("generated") or {}
     data = (f"`{labels.get('data')}`" if labels.get("data") else
@@ -372,10 +373,10 @@ def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
                                + ") join the FC layers (ours)" if cfg.get("summaries") else ""),
         "",
         "## Labels (`workbench dvs labels`)",
-        f"- Data: {data}; regions {lc['regions'][0]}×{lc['regions'][1]}, overlap {lc['overlap']} px; key offsets "
+        f"- Data: {data}; regions {pc['regions'][0]}×{pc['regions'][1]}, overlap {pc['overlap']} px; key offsets "
         f"1..{lc['max_offset']}; {labels['pairs']:,} pairs (score mean {labels['score_mean']:.1f}, "
         f"std {labels['score_std']:.1f})",
-        f"- Score: `{lc['score']}` agreement between the key segmentation warped by `{lc['flow']}` flow and "
+        f"- Score: `{pc['score']}` agreement between the key segmentation warped by `{pc['flow']}` flow and "
         + ("the segmentation network's own output (self-supervised, DVSNet)" if lc["label"] == "self" else
            "the ground truth") + f"; segmentation network `{_shown((labels.get('seg') or {}).get('path'))}`",
         "",

@@ -18,19 +18,18 @@ is a run record under ``<out>/runs/`` (summaries and rows only, no stored frames
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from workbench.config import Config
-from workbench.decision import Decider
 from workbench.errors import InputError
-from workbench.flow import flow_for
 from workbench.io.atomic import atomic_dir, json_text
 from workbench.io.sequence import Sequence
-from workbench.pipeline import RULES, PipelineConfig, VideoSegmenter
+from workbench.pipeline import POLICIES, RULES, PipelineConfig
+from workbench.pipeline.build import Built
 from workbench.runs import record_run
 from workbench.seg.checkpoint import SegNetwork
 
@@ -42,18 +41,15 @@ SWEEP_COLUMNS = ("method", "param", "mean_iou", "fps", "key_fraction", "run_id",
 
 @dataclass
 class SweepConfig(Config):
+    """What a sweep varies and keeps: ``pipeline`` is the base every run starts from (regions, overlap, flow and
+    its scale, score kind, rule, dynamic target, corrector weight); the sweep sets each run's policy and its
+    ``target`` or ``interval``."""
+
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     targets: tuple[float, ...] = tuple(range(50, 99, 4))
     intervals: tuple[int, ...] = (1, 2, 3, 5, 8, 12, 20)
     oracle: bool = True
     flow_only: bool = True
-    dynamic: bool = False
-    rule: str = "threshold"  # adaptive and oracle: threshold (DVSNet) or cumulative (PipelineConfig.rule)
-    regions: tuple[int, int] = (2, 2)
-    overlap: int = 16
-    flow: str = "dis"
-    flow_scale: float = 0.5
-    score: str = "iou"
-    correct_weight: float = 3.0  # with a corrector (see VideoSegmenter)
     max_loss: float = 1.0  # IoU points: the best operating point may lose at most this much
     max_frames: int | None = None
 
@@ -62,39 +58,47 @@ class SweepConfig(Config):
             raise InputError(f"--targets {list(self.targets)}: expected scores between 0 and 100")
         if not self.intervals or any(int(i) != i or i < 1 for i in self.intervals):
             raise InputError(f"--intervals {list(self.intervals)}: expected whole numbers of frames, 1 or more")
-        PipelineConfig(rule=self.rule).validate()
+        self.pipeline.validate()
 
 
-def _plan(config: SweepConfig, seg: SegNetwork, fast: SegNetwork | None, decider: Decider | None,
-          corrector: SegNetwork | None = None) -> list[tuple[str, PipelineConfig, SegNetwork, SegNetwork | None]]:
-    base = {"regions": config.regions, "overlap": config.overlap, "flow": config.flow, "flow_scale": config.flow_scale,
-            "score": config.score, "correct_weight": config.correct_weight}
-    plan = [("per-frame", PipelineConfig(policy="per-frame", **base), seg, None)]
+DEFAULT = PipelineConfig()
+Plan = list[tuple[str, PipelineConfig, SegNetwork, SegNetwork | None]]
+
+
+def _plan(config: SweepConfig, built: Built, fast: SegNetwork | None) -> Plan:
+    """``(method, pipeline, network, corrector)`` of every run, each pipeline a variant of ``config.pipeline``."""
+    seg, corrector, base = built.seg, built.corrector, config.pipeline
+
+    def variant(policy: str, **values: float) -> PipelineConfig:
+        """The base with ``policy``; the rule only for scored policies, the moving target only for adaptive
+        (the oracle is the fixed-target bound)."""
+        scored = POLICIES[policy].scored
+        return replace(base, policy=policy, rule=base.rule if scored else DEFAULT.rule,
+                       dynamic=base.dynamic and policy == "adaptive", **values)
+
+    plan = [("per-frame", variant("per-frame"), seg, None)]
     if fast is not None:
-        plan.append(("per-frame", PipelineConfig(policy="per-frame", **base), fast, None))
+        plan.append(("per-frame", variant("per-frame"), fast, None))
     if corrector is not None:  # the two networks' ensemble on every frame: the corrected schedules' k = 1
-        plan.append(("per-frame", PipelineConfig(policy="per-frame", **base), seg, corrector))
-    plan += [("fixed", PipelineConfig(policy="fixed", interval=int(k), **base), seg, corrector)
-             for k in config.intervals]
-    if decider is not None:
-        plan += [("adaptive", PipelineConfig(policy="adaptive", target=t, dynamic=config.dynamic, rule=config.rule,
-                                             **base), seg, corrector) for t in config.targets]
+        plan.append(("per-frame", variant("per-frame"), seg, corrector))
+    plan += [("fixed", variant("fixed", interval=int(k)), seg, corrector) for k in config.intervals]
+    if built.decider is not None:
+        plan += [("adaptive", variant("adaptive", target=t), seg, corrector) for t in config.targets]
     if config.oracle:
-        plan += [("oracle", PipelineConfig(policy="oracle", target=t, rule=config.rule, **base), seg, corrector)
-                 for t in config.targets]
+        plan += [("oracle", variant("oracle", target=t), seg, corrector) for t in config.targets]
     if config.flow_only:
-        plan.append(("flow-only", PipelineConfig(policy="flow-only", **base), seg, corrector))
+        plan.append(("flow-only", variant("flow-only"), seg, corrector))
     return plan
 
 
-def _warm_up(plan: list[tuple[str, PipelineConfig, SegNetwork, SegNetwork | None]], frame: np.ndarray) -> None:
+def _warm_up(built: Built, plan: Plan, frame: np.ndarray) -> None:
     """Run every network of the plan once, untimed: the first pass pays one-off costs (allocator, kernels)
     that would otherwise land on whichever run comes first — the per-frame reference."""
     done: set[int] = set()
     for _, pipeline, net, correct in plan:
         if id(net) not in done or (correct is not None and id(correct) not in done):
-            VideoSegmenter(net, PipelineConfig(**{**pipeline.to_dict(), "policy": "per-frame", "flow": "dis"}),
-                           corrector=correct).step(frame)
+            built.segmenter(None, replace(pipeline, policy="per-frame", flow="dis"), net=net,
+                            corrector=correct).step(frame)
             done |= {id(net)} | ({id(correct)} if correct is not None else set())
 
 
@@ -104,11 +108,12 @@ def _seg_name(net: SegNetwork, corrector: SegNetwork | None = None) -> str:
     return name if corrector is None else f"{name}+{_seg_name(corrector)}"
 
 
-def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, out: str | Path,
-              fast: SegNetwork | None = None, decider: Decider | None = None, overwrite: bool = False,
-              progress: bool = True, corrector: SegNetwork | None = None) -> dict[str, Any]:
-    """Run the sweep and write its outputs under ``out`` (built under a temporary name). With ``corrector``,
-    every policy that warps fuses its warps with that network (``VideoSegmenter``'s corrective fusion)."""
+def run_sweep(built: Built, sequences: list[Sequence], config: SweepConfig, out: str | Path,
+              fast: SegNetwork | None = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Run the sweep with ``built``'s networks (:func:`workbench.pipeline.build.build`; adaptive rows only with
+    a decision network) and write its outputs under ``out`` (built under a temporary name). ``fast`` adds the
+    per-frame row of a fast network. With a corrector, every policy that warps fuses its warps with that network
+    (``VideoSegmenter``'s corrective fusion)."""
     import pandas as pd
     from tqdm import tqdm
 
@@ -118,8 +123,9 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
     for seq in sequences:
         if not seq.has_masks:
             raise InputError(f"{seq.name}: no ground-truth masks; the sweep compares IoU and needs them")
-    plan = _plan(config, seg, fast, decider, corrector)
-    _warm_up(plan, sequences[0].frame(0))
+    seg, corrector = built.seg, built.corrector
+    plan = _plan(config, built, fast)
+    _warm_up(built, plan, sequences[0].frame(0))
     rows: list[dict[str, Any]] = []
     path_ms: dict[str, list[float]] = {"seg": [], "warp": []}
     with atomic_dir(out, overwrite=overwrite) as tmp:
@@ -127,9 +133,7 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
         for method, pipeline, net, correct in plan:
             per_clip = []
             for seq in sequences:
-                flow = flow_for(pipeline.flow, seq)  # the clip's own ground truth (an ablation), else by name
-                segmenter = VideoSegmenter(net, pipeline, decider=decider if method == "adaptive" else None,
-                                           flow=flow, corrector=correct)
+                segmenter = built.segmenter(seq, pipeline, net=net, corrector=correct)
                 bar.set_postfix_str(f"{method} {pipeline.param if pipeline.param is not None else ''} {seq.name}")
                 run = record_run(segmenter, seq, tmp / "runs", store=False, max_frames=config.max_frames,
                                  progress=False, meta={"sweep": str(out)})
@@ -167,7 +171,8 @@ def run_sweep(seg: SegNetwork, sequences: list[Sequence], config: SweepConfig, o
         from workbench.viz.sweep import save_figure, tradeoff_figure
 
         for x, name in (("fps", "iou_vs_fps.png"), ("key_fraction", "iou_vs_key_fraction.png")):
-            save_figure(tradeoff_figure(table, x, reference=report["reference"]["seg"], rule=config.rule), tmp / name)
+            figure = tradeoff_figure(table, x, reference=report["reference"]["seg"], rule=config.pipeline.rule)
+            save_figure(figure, tmp / name)
     return {"table": table, "report": report, "out": Path(out)}
 
 
@@ -243,7 +248,7 @@ def rule_sentence(rule: str) -> str:
 def format_sweep(table: Any, report: dict[str, Any]) -> str:
     agg = table[table["clip"] == "all"]
     lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", ""]
-    lines += [rule_sentence(report.get("config", {}).get("rule", "threshold")), ""]
+    lines += [rule_sentence(report.get("config", {}).get("pipeline", {}).get("rule", DEFAULT.rule)), ""]
     if report.get("corrector"):
         weight = report.get("config", {}).get("correct_weight", float("nan"))
         lines += [f"Scheduled runs corrected by {report['corrector']} (their logits + {weight:g} × its logits on "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from workbench.errors import InputError
 from workbench.flow import flow_capability, list_flows
 from workbench.io.atomic import atomic_dir, json_text
 from workbench.io.sequence import Sequence
-from workbench.metrics import SCORE_KINDS, confidence_score, scoring_truth
+from workbench.metrics import confidence_score, scoring_truth
 from workbench.ops import warp
 from workbench.pipeline.streaming import PipelineConfig, VideoSegmenter, estimate_flow
 from workbench.seg.checkpoint import SegNetwork
@@ -39,32 +39,50 @@ from workbench.seg.segmenter import Segmenter, frame_tensor, logits_to_probs, pr
 LABEL_KINDS = ("self", "gt")
 
 
+LEGACY_PIPELINE_KEYS = ("flow", "flow_scale", "score", "regions", "overlap")  # flat in labels of version 0.x
+
+
+def _labelling_pipeline() -> PipelineConfig:
+    return PipelineConfig(policy="per-frame")
+
+
 @dataclass
 class LabelConfig(Config):
-    features: str = "flow"  # flow | flow+fast (needs fast) | flownet (needs flow pwc)
+    """How labels are made. ``pipeline`` is the pipeline the labels are for: its regions and overlap, its flow
+    method and the scale it runs at, and its kind of score are the ones the decision network will see (the
+    labelling run itself segments every frame, whatever the policy says)."""
+
+    pipeline: PipelineConfig = field(default_factory=_labelling_pipeline)
+    features: str = "flow"  # flow | flow+fast (needs fast) | flownet (needs a flow network with features)
     fast: str = ""  # flow+fast: the fast segmentation network (shipped name or checkpoint path)
-    flow: str = "dis"
-    flow_scale: float = 0.5  # as PipelineConfig.flow_scale
     label: str = "self"  # self | gt
-    score: str = "iou"
     grid: tuple[int, int] = (4, 8)
-    regions: tuple[int, int] = (2, 2)
-    overlap: int = 16
     max_offset: int = 12  # DVSNet: key frames up to 12 frames back
+
+    @classmethod
+    def from_info(cls, info: dict[str, Any]) -> LabelConfig:
+        """The config saved in a ``labels.json`` (labels written before the pipeline was nested keep its fields
+        at the top level; they are read into ``pipeline``)."""
+        saved = dict(info.get("config") or {})
+        if "pipeline" not in saved:
+            flat = {k: saved.pop(k) for k in LEGACY_PIPELINE_KEYS if k in saved}
+            flat.setdefault("flow_scale", 1.0)  # labels older than the setting estimated flow at full scale
+            saved["pipeline"] = {**_labelling_pipeline().to_dict(), **flat}
+        return cls.from_dict(saved)
 
     def validate(self) -> None:
         if self.features not in FEATURE_KINDS:
             raise InputError(f"--features {self.features!r}: expected one of {', '.join(FEATURE_KINDS)}")
-        if self.features == "flownet" and not flow_capability(self.flow, "has_features"):
+        self.pipeline.validate()
+        flow = self.pipeline.flow
+        if self.features == "flownet" and not flow_capability(flow, "has_features"):
             networks = [name for name in list_flows() if flow_capability(name, "has_features")]
             raise InputError(f"--features flownet reads the flow network's features: it needs --flow "
-                             f"{' or '.join(networks)}, not {self.flow}")
+                             f"{' or '.join(networks)}, not {flow}")
         if self.features == "flow+fast" and not self.fast:
             raise InputError("--features flow+fast reads a fast network's output: give --fast (e.g. fastseg)")
         if self.label not in LABEL_KINDS:
             raise InputError(f"--label {self.label!r}: expected one of {', '.join(LABEL_KINDS)}")
-        if self.score not in SCORE_KINDS:
-            raise InputError(f"--score {self.score!r}: expected one of {', '.join(SCORE_KINDS)}")
         if self.max_offset < 1:
             raise InputError(f"--max-offset {self.max_offset}: expected 1 or more frames")
 
@@ -84,10 +102,9 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
 
     if config.label == "gt" and not seq.has_masks:
         raise InputError(f"{seq.name}: --label gt needs ground-truth masks")
-    flow_method = create_flow(config.flow)
-    segmenter = VideoSegmenter(net, PipelineConfig(policy="per-frame", regions=config.regions,
-                                                   overlap=config.overlap, flow=config.flow,
-                                                   flow_scale=config.flow_scale), flow=flow_method)
+    pipeline = config.pipeline
+    flow_method = create_flow(pipeline.flow)
+    segmenter = VideoSegmenter(net, replace(pipeline, policy="per-frame"), flow=flow_method)
     W, H = seq.size
     regions = segmenter.regions(W, H)
     if config.features == "flow+fast" and fast_net is None:
@@ -119,7 +136,7 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
             for region in regions:
                 r = region.index
                 current, key = crops[r], key_crops[r]
-                flow, features = estimate_flow(flow_method, current, key, config.flow_scale,
+                flow, features = estimate_flow(flow_method, current, key, pipeline.flow_scale,
                                                config.features == "flownet")
                 flow_t = torch.from_numpy(np.nan_to_num(flow))[None]
                 warped, _ = warp(key_logits[r], flow_t, padding="border")
@@ -127,7 +144,7 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
                     reference = _labels_of(logits[r], net.threshold)
                 else:
                     reference = scoring_truth(region.crop(gt), len(net.classes))
-                score = confidence_score(_labels_of(warped, net.threshold), reference, config.score)
+                score = confidence_score(_labels_of(warped, net.threshold), reference, pipeline.score)
                 grid, extra = pair_inputs(config.features, config.grid, frame_tensor(current), frame_tensor(key),
                                           flow_t, key_logits[r], k, features,
                                           fast_logits[r] if fast_logits is not None else None)
@@ -171,7 +188,8 @@ def make_labels(net: SegNetwork, sequences: list[Sequence], config: LabelConfig,
 
 
 def load_labels(folder: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """``(arrays, info)`` of a labels folder written by :func:`make_labels`."""
+    """``(arrays, info)`` of a labels folder written by :func:`make_labels`; ``info["config"]`` is a
+    :class:`LabelConfig` as a dict (``LabelConfig.from_dict`` reads it back)."""
     folder = Path(folder)
     npz, meta = folder / "labels.npz", folder / "labels.json"
     if not npz.is_file() or not meta.is_file():
@@ -186,4 +204,5 @@ def load_labels(folder: str | Path) -> tuple[dict[str, np.ndarray], dict[str, An
     missing = [k for k in ("grid", "extra", "score", "clip") if k not in arrays]
     if missing:
         raise InputError(f"{npz}: missing arrays {', '.join(missing)}")
+    info["config"] = LabelConfig.from_info(info).to_dict()  # one form, whenever the labels were written
     return arrays, info

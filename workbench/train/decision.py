@@ -21,7 +21,7 @@ from workbench.decision import Decider, DecisionConfig, DecisionNet, save_decisi
 from workbench.decision.features import FLOW_CHANNELS
 from workbench.errors import InputError
 from workbench.io.atomic import write_csv_atomic
-from workbench.pipeline.labels import load_labels
+from workbench.pipeline.labels import LabelConfig, load_labels
 
 
 @dataclass
@@ -39,7 +39,7 @@ class DecisionTrainConfig(Config):
     dropout: float = 0.5
     summaries: bool = True  # whole-region summaries into the FC layers (DecisionConfig.summaries)
     seed: int = 0
-    threads: int | None = None
+    threads: int | None = 2  # torch threads (None: leave as it is)
 
     def validate(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
@@ -85,10 +85,11 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     arrays, info = load_labels(config.labels)
-    label_config = info["config"]
+    label_config = LabelConfig.from_dict(info["config"])
+    pipeline = label_config.pipeline
     grid, extra, score = arrays["grid"], arrays["extra"], arrays["score"]
     train, val = split_clips(arrays["clip"], config.val_percent, config.seed)
-    flow_kind = label_config["features"] in ("flow", "flow+fast")
+    flow_kind = label_config.features in ("flow", "flow+fast")
     model = DecisionNet(DecisionConfig(in_channels=grid.shape[1], grid=tuple(grid.shape[2:]), extra=extra.shape[1],
                                        conv_channels=config.conv_channels, fc=tuple(config.fc),
                                        dropout=config.dropout, summaries=config.summaries,
@@ -98,12 +99,12 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
         model.head[-1].bias.fill_(float(score[train].mean()))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
-    decider = Decider(model, features=label_config["features"], flow=label_config["flow"],
-                      score=label_config["score"], label=label_config["label"],
-                      meta={"seg": info.get("seg"), "regions": label_config["regions"],
-                            "flow_scale": label_config.get("flow_scale", 1.0),
-                            "overlap": label_config["overlap"], "max_offset": label_config["max_offset"],
-                            **({"fast": label_config["fast"]} if label_config.get("fast") else {}),
+    decider = Decider(model, features=label_config.features, flow=pipeline.flow, score=pipeline.score,
+                      label=label_config.label,
+                      meta={"seg": info.get("seg"), "regions": list(pipeline.regions),
+                            "flow_scale": pipeline.flow_scale, "overlap": pipeline.overlap,
+                            "max_offset": label_config.max_offset,
+                            **({"fast": label_config.fast} if label_config.fast else {}),
                             "train_config": config.to_dict()})
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
