@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEACHER := $(VENV)/.teacher
 DEMO := data/demo
 
-.PHONY: demo test lint install teacher figures clean lab
+.PHONY: demo test lint install teacher figures docs clean lab
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ lab: $(STAMP)
 ## make figures: redraw the README's pictures of a synthetic clip (docs/*.png)
 figures: $(STAMP)
 	$(BIN)/python docs/make_readme_figures.py
+
+## make docs: regenerate the generated parts of the documentation (layout blocks, the command reference)
+docs: $(STAMP)
+	$(BIN)/python docs/make_docs.py
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .ruff_cache

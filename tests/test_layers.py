@@ -1,5 +1,5 @@
-"""The import layers (README, *Layout*), checked on the source: lower layers never import higher ones, and no
-modules import one another in a ring, even within one layer (``import_cycles``).
+"""The import layers (docs/architecture.md, *Layers*), checked on the source: lower layers never import higher
+ones, and no modules import one another in a ring, even within one layer (``import_cycles``).
 
 config → io, ops, metrics, viz → data, flow, seg, decision → pipeline, train → runs, experiments → cli.
 Also: only ``ops`` imports CuPy; only ``viz`` imports matplotlib/plotly; nothing in ``workbench`` imports

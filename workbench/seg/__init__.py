@@ -1,7 +1,9 @@
 """Segmentation networks: U-Net, FUNet (motion mask + RGB), FUNet-flow (ours), and a fast per-frame network.
 
 All are built by name with :func:`workbench.registry.create_model` and return logits ``(N, K, H, W)`` for
-inputs of any size. Training, prediction and checkpoints arrive with the segmentation issue.
+inputs of any size. Checkpoints (:mod:`~workbench.seg.checkpoint`), frame-by-frame segmentation of a video
+(:mod:`~workbench.seg.segmenter`), ``workbench predict`` (:mod:`~workbench.seg.predict`) and the MediaPipe teacher
+(:mod:`~workbench.seg.teacher`) live here; training is :mod:`workbench.train.seg`.
 """
 
 from workbench.seg.fastseg import FastSeg, FastSegConfig
