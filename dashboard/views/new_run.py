@@ -65,7 +65,8 @@ with st.form("new_run"):
     rule = cols[3].selectbox("rule (adaptive, oracle)", list(RULES), key="new_rule",
                              help="; ".join(f"{name}: {rule.summary}" for name, rule in RULES.items()))
     correct = cols[1].selectbox("corrector (Accel)", ["none", *(m for m in seg_models if m == "fastseg")],
-                                key="new_correct", help="fuse every output with this fast network's (Accel-style; docs/results.md)")
+                                key="new_correct",
+                                help="fuse every output with this fast network's (Accel-style; docs/results.md)")
     correct_weight = cols[2].number_input("corrector weight", 0.0, 10.0, 3.0, 0.5, key="new_correct_weight")
     submitted = st.form_submit_button("run", type="primary")
 

@@ -315,7 +315,8 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
         "## Limitations",
         ("- Trained on generated head-and-shoulders clips made more realistic (above) and, at most, one real "
          "person: expect lower accuracy on people, clothes and rooms unlike them; measure on your own call "
-         "(`workbench data label`, `bench seg --real`) and fine-tune on it (docs/results.md, *Real video*)." if realism else
+         "(`workbench data label`, `bench seg --real`) and fine-tune on it (docs/results.md, *Real video*)."
+         if realism else
          "- Trained only on synthetic head-and-shoulders scenes (stylised people, affine layer motion, generated "
          "rooms): expect lower accuracy on real footage."),
         "- Binary person/background; hair strands and soft edges are hard 0/1 in the ground truth.",
