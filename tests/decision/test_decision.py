@@ -150,3 +150,16 @@ def test_flow_plus_fast_labels_checkpoint_and_pipeline(tmp_path):
     torch.save(payload, tmp_path / "nofast.pt")
     with pytest.raises(InputError, match="fast network"):
         load_decision_checkpoint(tmp_path / "nofast.pt")
+
+
+def test_labels_of_the_flat_form_read_into_the_nested_pipeline():
+    """Labels written before ``LabelConfig`` nested the pipeline keep flow, scale, score, regions and overlap at the
+    top level; they are read into ``pipeline`` (those older than ``flow_scale`` estimated flow at full scale)."""
+    flat = {"features": "flow", "fast": "", "flow": "farneback", "flow_scale": 0.5, "label": "self", "score": "iou",
+            "grid": [4, 8], "regions": [1, 2], "overlap": 8, "max_offset": 12}
+    config = LabelConfig.from_info({"config": flat})
+    assert config.pipeline.flow == "farneback" and config.pipeline.regions == (1, 2) and config.pipeline.overlap == 8
+    assert config.pipeline.policy == "per-frame" and config.max_offset == 12
+    older = {k: v for k, v in flat.items() if k != "flow_scale"}
+    assert LabelConfig.from_info({"config": older}).pipeline.flow_scale == 1.0
+    assert LabelConfig.from_info({"config": config.to_dict()}) == config  # the nested form reads back as written

@@ -35,7 +35,8 @@ import numpy as np
 from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
 from workbench.experiments.measure import PinnedThreads, fmt_num, machine_info, write_bench
-from workbench.metrics import boundary_f, dice, foreground_iou, temporal_flicker
+from workbench.metrics.segmentation import RunningMean
+from workbench.metrics.stream import SegScores, pooled_mean, pooled_min
 from workbench.seg.checkpoint import SegNetwork, load_seg_checkpoint
 from workbench.seg.segmenter import Segmenter
 
@@ -95,24 +96,21 @@ def score_network(net: SegNetwork, clips: list[dict[str, Any]], flow: str | None
     """Accuracy of ``net`` on ``clips`` (module docstring); ``flow`` replaces the flow method of a network that
     reads flow (default: the one it was trained with)."""
     segmenter = Segmenter(net, flow=flow)
-    ious, dices, bfs, fast_ious, flickers, clip_ious = [], [], [], [], [], []
+    parts, fast = [], RunningMean()  # one evaluator per clip; the IoU of the fast-motion frames of all clips
     for clip in clips:
         segmenter.reset()
-        preds, first = [], len(ious)
-        for frame, gt, fast in zip(clip["frames"], clip["masks"], clip["fast"], strict=True):
-            pred = segmenter.labels(segmenter.step(frame))
-            preds.append(pred)
-            ious.append(foreground_iou(pred, gt))
-            dices.append(dice(pred, gt))
-            bfs.append(boundary_f(pred, gt)[0])
-            if fast:
-                fast_ious.append(ious[-1])
-        flickers.append(temporal_flicker(preds, clip["masks"]))
-        clip_ious.append(float(np.nanmean(ious[first:])))
-    mean = lambda v: float(np.nanmean(v)) if v else float("nan")  # noqa: E731
-    return {"iou": mean(ious), "dice": mean(dices), "boundary_f": mean(bfs), "flicker": mean(flickers),
-            "iou_fast": mean(fast_ious), "fast_frames": len(fast_ious), "frames": len(ious),
-            "iou_min": float(np.nanmin(ious)) if ious else float("nan"), "clip_iou": clip_ious}
+        scores = SegScores(len(net.classes))
+        for frame, gt, is_fast in zip(clip["frames"], clip["masks"], clip["fast"], strict=True):
+            row = scores.update(segmenter.labels(segmenter.step(frame)), gt)
+            if is_fast:
+                fast.update(row["iou"])
+        parts.append(scores)
+    flickers = [p.flicker_result() for p in parts if p.flicker_result() is not None]
+    return {"iou": pooled_mean(parts, "iou"), "dice": pooled_mean(parts, "dice"),
+            "boundary_f": pooled_mean(parts, "boundary_f"),
+            "flicker": float(np.nanmean(flickers)) if flickers else float("nan"),
+            "iou_fast": fast.result(), "fast_frames": fast.count, "frames": sum(p.frames for p in parts),
+            "iou_min": pooled_min(parts), "clip_iou": [p.mean("iou") for p in parts]}
 
 
 def time_network(net: SegNetwork, frames: list[np.ndarray], repeat: int, flow: str | None = None) -> float:

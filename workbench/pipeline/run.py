@@ -27,9 +27,9 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.io.sequence import Sequence
-from workbench.metrics import IGNORE_INDEX, frame_iou, scoring_truth, temporal_flicker
+from workbench.metrics import IGNORE_INDEX, scoring_truth, temporal_flicker
 from workbench.metrics.segmentation import RunningMean
-from workbench.metrics.temporal import FlickerAccumulator
+from workbench.metrics.stream import SegScores
 from workbench.pipeline.streaming import STAGES, StepResult, VideoSegmenter
 
 #: called after every frame with (index, frame, result, ground truth or None)
@@ -114,22 +114,20 @@ class RunSummary:
     (8 bytes a frame), for the exact median.
     """
 
-    def __init__(self, ignore_index: int | None = IGNORE_INDEX) -> None:
+    def __init__(self, classes: int = 2, ignore_index: int | None = IGNORE_INDEX) -> None:
         self.frames = 0
         self.rows = 0
         self.keys = 0
-        self.iou = RunningMean()
+        self.scores = SegScores(classes, metrics=("iou",), ignore_index=ignore_index)  # frames with ground truth
         self.score_pred = RunningMean()
-        self.flicker = FlickerAccumulator(ignore_index)
         self.stage_ms = dict.fromkeys((*STAGES, "stitch"), 0.0)
         self.frame_ms = array("d")
 
-    def update(self, result: StepResult, iou: float, seg: np.ndarray | None = None,
-               gt: np.ndarray | None = None) -> None:
-        """One frame: its step result, its IoU (NaN without ground truth), and — for the flicker, when there is
-        ground truth — its labels and the ground truth."""
+    def update(self, result: StepResult, gt: np.ndarray | None = None) -> float:
+        """One frame: its step result and its ground truth (as scored; None without); returns its IoU (NaN
+        without ground truth)."""
         self.frames += 1
-        self.iou.update(iou)
+        iou = float("nan") if gt is None else self.scores.update(result.seg, gt)["iou"]
         self.frame_ms.append(result.total_ms)
         for step in result.regions:
             self.rows += 1
@@ -138,21 +136,20 @@ class RunSummary:
             for stage in STAGES:
                 self.stage_ms[stage] += step.times[stage]
         self.stage_ms["stitch"] += result.stitch_ms
-        if gt is not None:
-            self.flicker.update(seg, gt)
+        return iou
 
     def result(self) -> dict[str, Any]:
         """``frames, regions, mean_iou, min_iou, flicker, fps, ms_per_frame, median_ms_per_frame, stage_ms,
         key_fraction, mean_score_pred`` (None where there is nothing to average)."""
         frames = self.frames
         total_s = sum(self.frame_ms) / 1000.0  # the same additions in the same order as the batch summary
-        flicker = self.flicker.result() if self.flicker.frames > 1 else None
+        iou = self.scores.means["iou"]
         return {
             "frames": frames,
             "regions": self.rows // frames,
-            "mean_iou": self.iou.result() if self.iou.count else None,
-            "min_iou": self.iou.min if self.iou.count else None,
-            "flicker": flicker,
+            "mean_iou": iou.result() if iou.count else None,
+            "min_iou": iou.min if iou.count else None,
+            "flicker": self.scores.flicker_result(),
             "fps": frames / total_s if total_s > 0 else None,
             "ms_per_frame": 1000.0 * total_s / frames,
             "median_ms_per_frame": float(np.median(self.frame_ms)),
@@ -182,16 +179,14 @@ def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, s
     if count == 0:
         raise InputError(f"{seq.name}: no frames")
     rows = Rows()
-    summary = RunSummary()
+    summary = RunSummary(num_classes)
     state = None
     for t in tqdm(range(count), desc=f"{segmenter.config.policy} {seq.name}", unit="frame", disable=not progress,
                   leave=False):
         frame = seq.frame(t)  # readers stream in order (a video decodes frame by frame)
         result, state = segmenter.step(frame, state)
-        seg = result.seg
         gt = scoring_truth(seq.mask(t), num_classes) if evaluate else None
-        iou = frame_iou(seg, gt, num_classes) if gt is not None else float("nan")
-        summary.update(result, iou, seg, gt)
+        iou = summary.update(result, gt)
         for step in result.regions:
             times = {f"t_{stage}_ms": step.times[stage] for stage in STAGES}
             stitch_ms = result.stitch_ms if step.region == 0 else 0.0

@@ -197,6 +197,32 @@ class StepResult:
         return sum(r.is_key for r in self.regions)
 
 
+@dataclass
+class _FrameWork:
+    """What the regions of one frame share while it is processed: the frame, the state before it, and the fast
+    network's logits on the whole frame (computed at most once) with their time."""
+
+    frame: np.ndarray
+    state: StreamState
+    fast: torch.Tensor | None = None
+    fast_ms: float = 0.0
+
+
+@dataclass
+class _RegionWork:
+    """One region's step while it is decided and produced (what becomes its :class:`RegionStep`)."""
+
+    crop: np.ndarray
+    times: dict[str, float]
+    score_pred: float = float("nan")
+    score_true: float = float("nan")
+    flow: np.ndarray | None = None
+    ahead: torch.Tensor | None = None  # the oracle's look-ahead segmentation
+    ahead_ms: float = 0.0
+    compound: float = 1.0
+    score_cum: float = float("nan")
+
+
 class VideoSegmenter:
     """Adaptive key-frame scheduling over regions with any segmentation network and flow method."""
 
@@ -287,18 +313,74 @@ class VideoSegmenter:
         seg_ref = probs_to_labels(logits_to_probs(reference)[0].cpu().numpy(), self.net.threshold)
         return confidence_score(seg_warp, seg_ref, self.config.score)
 
-    def _fast_logits(self, frame: np.ndarray, done: torch.Tensor | None, ms: float) -> tuple[torch.Tensor, float]:
-        """The fast network's logits ``(1, K, H, W)`` on the whole frame — computed once per frame — and its ms."""
-        if done is not None:
-            return done, ms
+    def _fast_logits(self, work: _FrameWork) -> torch.Tensor:
+        """The fast network's logits ``(1, K, H, W)`` on the whole frame — computed once per frame, its time kept
+        on ``work``."""
+        if work.fast is None:
+            start = time.perf_counter()
+            work.fast = self._fast.logits(work.frame)[0]
+            work.fast_ms = 1000 * (time.perf_counter() - start)
+        return work.fast
+
+    # --- one region: decide, then produce ------------------------------------------------------------------
+    def _decide(self, r: _RegionWork, key: RegionKey, t: int, region: Region, target: float,
+                work: _FrameWork) -> bool:
+        """A scored policy's decision for one region: the flow to its key, the score (predicted by the decision
+        network, or true by looking ahead), and the rule's verdict. Fills ``r``; returns whether to segment."""
         start = time.perf_counter()
-        logits = self._fast.logits(frame)[0]
-        return logits, 1000 * (time.perf_counter() - start)
+        r.flow, features = self._estimate(r.crop, key, t, region)
+        flow_t = torch.from_numpy(np.nan_to_num(r.flow))[None].to(self.device)
+        r.times["flow"] = 1000 * (time.perf_counter() - start)
+        if self.policy.score == "predicted":
+            fast_crop = None
+            if self.decider.features == "flow+fast":
+                fast_crop = region.crop(self._fast_logits(work), channels_first=True)
+            start = time.perf_counter()
+            grid, extra = self.decider.inputs(frame_tensor(r.crop, self.device), frame_tensor(key.key_frame,
+                                              self.device), flow_t, key.key_logits, t - key.index, features,
+                                              fast_crop)
+            r.score_pred = float(self.decider.predict(grid, extra)[0])
+            r.times["decision"] = 1000 * (time.perf_counter() - start)
+            is_key, r.compound, r.score_cum = self.rule.decide(r.score_pred, key.compound, target)
+        else:  # the true score (oracle): look ahead; the segmentation is charged only if it is kept
+            start = time.perf_counter()
+            r.ahead = self._segment(r.crop, region, work.state)
+            r.ahead_ms = 1000 * (time.perf_counter() - start)
+            r.score_true = self._score(self._warp(key, flow_t), r.ahead)
+            is_key, r.compound, r.score_cum = self.rule.decide(r.score_true, key.compound, target)
+        return is_key
+
+    def _produce(self, r: _RegionWork, is_key: bool, key: RegionKey | None, t: int, region: Region,
+                 state: StreamState) -> tuple[torch.Tensor, RegionKey]:
+        """The region's logits by the decided path — segment (a new key) or warp the key by the flow — and the
+        region's key afterwards."""
+        if is_key and r.ahead is not None:
+            r.times["seg"] = r.ahead_ms
+            return r.ahead, RegionKey(r.crop, r.ahead, t)
+        if is_key:
+            start = time.perf_counter()
+            logits = self._segment(r.crop, region, state)
+            r.times["seg"] = 1000 * (time.perf_counter() - start)
+            if key is not None and r.flow is not None and np.isnan(r.score_true):  # both paths known: free score
+                r.score_true = self._score(self._warp(key, torch.from_numpy(np.nan_to_num(r.flow))[None]), logits)
+            return logits, RegionKey(r.crop, logits, t)
+        start = time.perf_counter()
+        if r.flow is None:
+            r.flow, _ = self._estimate(r.crop, key, t, region)
+            r.times["flow"] = 1000 * (time.perf_counter() - start)
+            start = time.perf_counter()
+        logits = self._warp(key, torch.from_numpy(np.nan_to_num(r.flow))[None].to(self.device))
+        r.times["warp"] = 1000 * (time.perf_counter() - start)
+        if self.config.true_scores and np.isnan(r.score_true):
+            r.score_true = self._score(logits, self._segment(r.crop, region, state))
+        return logits, key if r.compound == key.compound else replace(key, compound=r.compound)
 
     # --- one frame -----------------------------------------------------------------------------------------
     @torch.inference_mode()
     def step(self, frame: np.ndarray, state: StreamState | None = None) -> tuple[StepResult, StreamState]:
-        """Segment ``frame`` (``uint8 (H, W, 3)``) given the state after the previous frame."""
+        """Segment ``frame`` (``uint8 (H, W, 3)``) given the state after the previous frame: per region, the policy
+        (and for scored policies the flow, the score and the rule) decides, the region is segmented or warped,
+        optionally corrected; then the regions are stitched."""
         cfg = self.config
         state = state or self.initial_state()
         H, W = frame.shape[:2]
@@ -307,74 +389,27 @@ class VideoSegmenter:
                              "first frame of the stream")
         regions = self.regions(W, H)
         keys = list(state.keys) if state.keys else [None] * len(regions)
-        t = state.index
+        t, target = state.index, state.target
+        work = _FrameWork(frame, state)
         steps: list[RegionStep] = []
         parts: list[np.ndarray] = []
-        target = state.target
-        fast_full, fast_ms = None, 0.0  # the fast network's logits on this frame (when needed), their cost
         for region, key in zip(regions, keys, strict=True):
-            crop = np.ascontiguousarray(region.crop(frame))
-            times = dict.fromkeys(STAGES, 0.0)
-            score_pred = score_true = float("nan")
+            r = _RegionWork(np.ascontiguousarray(region.crop(frame)), dict.fromkeys(STAGES, 0.0))
             used_target = target if self.policy.scored else float("nan")
-            flow = ahead = None
-            compound, score_cum = 1.0, float("nan")
             is_key = True if key is None else self.policy.schedule(t, cfg)
-            if is_key is None:  # a scored policy: estimate the flow to the key region, score, let the rule decide
-                start = time.perf_counter()
-                flow, features = self._estimate(crop, key, t, region)
-                flow_t = torch.from_numpy(np.nan_to_num(flow))[None].to(self.device)
-                times["flow"] = 1000 * (time.perf_counter() - start)
-                if self.policy.score == "predicted":
-                    fast_crop = None
-                    if self.decider.features == "flow+fast":
-                        fast_full, fast_ms = self._fast_logits(frame, fast_full, fast_ms)
-                        fast_crop = region.crop(fast_full, channels_first=True)
-                    start = time.perf_counter()
-                    grid, extra = self.decider.inputs(frame_tensor(crop, self.device), frame_tensor(key.key_frame,
-                                                      self.device), flow_t, key.key_logits, t - key.index, features,
-                                                      fast_crop)
-                    score_pred = float(self.decider.predict(grid, extra)[0])
-                    times["decision"] = 1000 * (time.perf_counter() - start)
-                    is_key, compound, score_cum = self.rule.decide(score_pred, key.compound, target)
-                else:  # the true score (oracle): look ahead; the segmentation is charged only if it is kept
-                    start = time.perf_counter()
-                    ahead = self._segment(crop, region, state)
-                    seg_ms = 1000 * (time.perf_counter() - start)
-                    score_true = self._score(self._warp(key, flow_t), ahead)
-                    is_key, compound, score_cum = self.rule.decide(score_true, key.compound, target)
-            if is_key and ahead is not None:
-                logits, times["seg"] = ahead, seg_ms
-                new_key = RegionKey(crop, logits, t)
-            elif is_key:
-                start = time.perf_counter()
-                logits = self._segment(crop, region, state)
-                times["seg"] = 1000 * (time.perf_counter() - start)
-                if key is not None and flow is not None and np.isnan(score_true):  # both paths known: free score
-                    score_true = self._score(self._warp(key, torch.from_numpy(np.nan_to_num(flow))[None]), logits)
-                new_key = RegionKey(crop, logits, t)
-            else:
-                start = time.perf_counter()
-                if flow is None:
-                    flow, _ = self._estimate(crop, key, t, region)
-                    times["flow"] = 1000 * (time.perf_counter() - start)
-                    start = time.perf_counter()
-                logits = self._warp(key, torch.from_numpy(np.nan_to_num(flow))[None].to(self.device))
-                times["warp"] = 1000 * (time.perf_counter() - start)
-                if cfg.true_scores and np.isnan(score_true):
-                    score_true = self._score(logits, self._segment(crop, region, state))
-                new_key = key if compound == key.compound else replace(key, compound=compound)
+            if is_key is None:  # a scored policy: flow to the key region, score, let the rule decide
+                is_key = self._decide(r, key, t, region, target, work)
+            logits, new_key = self._produce(r, is_key, key, t, region, state)
             if self.corrector is not None:  # the key logits stay the accurate network's alone
-                fast_full, fast_ms = self._fast_logits(frame, fast_full, fast_ms)
-                logits = logits + cfg.correct_weight * region.crop(fast_full, channels_first=True)
+                logits = logits + cfg.correct_weight * region.crop(self._fast_logits(work), channels_first=True)
             if cfg.dynamic and self.policy.scored:
                 target = min(100.0, max(0.0, target - cfg.dynamic_down if is_key else target + cfg.dynamic_up))
-            steps.append(RegionStep(region.index, is_key, score_pred, score_true, used_target, new_key.index, times,
-                                    flow, score_cum))
+            steps.append(RegionStep(region.index, is_key, r.score_pred, r.score_true, used_target, new_key.index,
+                                    r.times, r.flow, r.score_cum))
             parts.append(logits[0].cpu().numpy())
             keys[region.index] = new_key
         for step in steps:  # the frame's one pass of the fast network is shared by its regions
-            step.times["fast"] = fast_ms / len(steps)
+            step.times["fast"] = work.fast_ms / len(steps)
         start = time.perf_counter()
         full = stitch(parts, regions, W, H)
         stitch_ms = 1000 * (time.perf_counter() - start)

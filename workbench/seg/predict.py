@@ -26,9 +26,8 @@ from workbench.errors import InputError
 from workbench.io import VideoSequence, VideoWriter, atomic_dir, encode_image
 from workbench.io.atomic import json_text
 from workbench.io.sequence import FileSequence, Sequence
-from workbench.metrics import boundary_f, dice, foreground_iou, frame_iou, scoring_truth
-from workbench.metrics.segmentation import RunningMean
-from workbench.metrics.temporal import FlickerAccumulator
+from workbench.metrics import scoring_truth
+from workbench.metrics.stream import SegScores
 from workbench.seg.checkpoint import SegNetwork
 from workbench.seg.segmenter import Segmenter
 from workbench.viz import colorize_labels, overlay_mask
@@ -65,7 +64,7 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
     """Segment ``seq`` frame by frame; write outputs under ``out`` (a folder being built) unless it is None.
 
     Streams: one frame in memory at a time, ``metrics.csv`` written row by row, and the summary's means and
-    flicker accumulated as the frames go (:class:`RunningMean`, :class:`FlickerAccumulator`), so memory does
+    flicker accumulated as the frames go (:class:`workbench.metrics.stream.SegScores`), so memory does
     not depend on the number of frames (only the per-frame times are kept, 16 bytes a frame, for the medians).
     """
     from tqdm import tqdm
@@ -79,8 +78,8 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
     is_video = isinstance(seq, VideoSequence)
     W, H = seq.size
     frames = 0
-    means: dict[str, RunningMean] = {}  # per metric, once a frame has it
-    flicker = FlickerAccumulator()
+    binary = net.num_classes == 1
+    scores = SegScores(len(net.classes), metrics=("dice", "iou", "boundary_f"))
     spec = options.background or BackgroundSpec("blur")
     background: np.ndarray | None = None
     flow_ms, seg_ms = array("d"), array("d")
@@ -111,18 +110,9 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
             row: dict[str, Any] = {"frame": index, "name": name, **{k: round(v, 3) for k, v in times.items()}}
             gt = None
             if evaluate:
-                gt = seq.mask(index)
-                if net.num_classes == 1:
-                    gt = scoring_truth(gt)
-                    row.update(dice=dice(labels, gt), iou=foreground_iou(labels, gt),
-                               boundary_f=boundary_f(labels, gt)[0])
-                else:
-                    row.update(iou=frame_iou(labels, gt, num_classes=net.num_classes))
+                gt = scoring_truth(seq.mask(index)) if binary else seq.mask(index)
+                row.update(scores.update(labels, gt))
                 report(f"{seq.name} {name}: " + ", ".join(f"{k} {row[k]:.4f}" for k in ("dice", "iou") if k in row))
-                for key in ("dice", "iou", "boundary_f"):
-                    if key in row:
-                        means.setdefault(key, RunningMean()).update(row[key])
-                flicker.update(labels, gt)
             frames += 1
             if out is None:
                 continue
@@ -169,9 +159,9 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
         "ms_per_frame": {"flow": float(np.median(flow_ms)), "seg": float(np.median(seg_ms))},
     }
     if evaluate:
-        for key, mean in means.items():
-            summary[f"mean_{key}"] = mean.result()
-        summary["flicker"] = flicker.result()
+        for key in scores.metrics:
+            summary[f"mean_{key}"] = scores.mean(key)
+        summary["flicker"] = scores.flicker.result()
     if out is not None:
         (out / "summary.json").write_text(json_text(summary))
     return summary

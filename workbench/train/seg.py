@@ -43,7 +43,8 @@ from workbench.config import Config
 from workbench.errors import InputError
 from workbench.io.atomic import atomic_file, write_csv_atomic
 from workbench.io.checkpoints import fitting, load_torch_file
-from workbench.metrics import dice, foreground_iou, frame_iou
+from workbench.metrics import scoring_truth
+from workbench.metrics.stream import SegScores
 from workbench.seg import build_input
 from workbench.seg.checkpoint import (
     SegNetwork,
@@ -466,7 +467,8 @@ def evaluate_bank(net: SegNetwork, bank: SegBank, max_frames: int | None = None,
     """Frame-by-frame predictions over every clip of ``bank`` (with the bank's flows): mean foreground Dice and
     IoU over frames (mIoU for more than two classes), and the predictions themselves."""
     segmenter = Segmenter(net, flow="zero", scale=1.0, device=device)  # the bank is already at the net's scale
-    dices, ious, predictions = [], [], []
+    scores = SegScores(len(net.classes), metrics=("dice", "iou"), flicker=False)  # every frame of every clip
+    predictions = []
     was_training = net.model.training
     try:
         for c in range(len(bank.frames)):
@@ -476,18 +478,13 @@ def evaluate_bank(net: SegNetwork, bank: SegBank, max_frames: int | None = None,
                 flow = bank.flow(c, t) if net.needs_flow else None
                 labels = probs_to_labels(segmenter.step(bank.frames[c][t], flow), net.threshold)
                 gt = bank.masks[c][t]
-                if net.num_classes == 1:
-                    gt = np.where(gt == IGNORE, IGNORE, gt > 0).astype(np.uint8)
-                    dices.append(dice(labels, gt))
-                    ious.append(foreground_iou(labels, gt))
-                else:
-                    ious.append(frame_iou(labels, gt, num_classes=net.num_classes))
+                scores.update(labels, scoring_truth(gt, len(net.classes)))
                 clip_preds.append(labels)
             predictions.append(clip_preds)
     finally:
         net.model.train(was_training)
-    mean = lambda v: float(np.nanmean(v)) if v else float("nan")  # noqa: E731
-    return {"dice": mean(dices) if dices else mean(ious), "iou": mean(ious), "predictions": predictions}
+    iou = scores.mean("iou")
+    return {"dice": scores.mean("dice") if "dice" in scores.metrics else iou, "iou": iou, "predictions": predictions}
 
 
 def _device(spec: str) -> torch.device:
