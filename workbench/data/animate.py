@@ -23,7 +23,7 @@ import numpy as np
 from workbench import __version__
 from workbench.data.motion import MotionModel, MotionParams, rotate, scale, translate
 from workbench.data.scene import BINARY_CLASSES, Layer, make_background, make_photo_background, with_clutter
-from workbench.data.synthetic import DIFFICULTIES, LayeredClip, SynthConfig, effects_for, write_clips
+from workbench.data.synthetic import LayeredClip, SynthConfig, write_clips
 from workbench.errors import InputError
 from workbench.io.images import check_binary_mask, list_images, read_image, read_image_alpha, read_mask
 
@@ -85,12 +85,7 @@ class AnimatedPortrait(LayeredClip):
                  background: np.ndarray | None, source: dict, framing: str = "cover", augment: bool = False):
         if framing not in FRAMINGS:
             raise InputError(f"--framing {framing!r}: expected one of {', '.join(FRAMINGS)}")
-        rng = np.random.default_rng(np.random.SeedSequence([config.seed, index]))
-        extra = np.random.default_rng(np.random.SeedSequence([config.seed, index, 2]))  # realism draws only
-        difficulty = config.difficulty if config.difficulty != "mixed" else str(rng.choice(DIFFICULTIES))
-        effects = effects_for(difficulty)
-        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng, config.camera, extra,
-                         config.camera_prob)
+        rng, extra, difficulty, effects = self._start_clip(config, index)
         W, H = config.size
         rgb = image.astype(np.float32) / 255.0
         if augment:

@@ -192,6 +192,19 @@ class LayeredClip:
             self.camera = CameraModel(camera_preset(camera), camera_rng if camera_rng is not None else rng,
                                       num_frames, size, fps)
 
+    def _start_clip(self, config: SynthConfig, index: int
+                    ) -> tuple[np.random.Generator, np.random.Generator, str, Effects]:
+        """Clip ``index`` of a generator: its two random streams (``SeedSequence([seed, index])`` for the scene,
+        ``[seed, index, 2]`` for the realism draws only), its difficulty and effects, and the shared set-up above.
+        Returns ``(rng, extra, difficulty, effects)`` for the subclass to draw its scene from."""
+        rng = np.random.default_rng(np.random.SeedSequence([config.seed, index]))
+        extra = np.random.default_rng(np.random.SeedSequence([config.seed, index, 2]))
+        difficulty = config.difficulty if config.difficulty != "mixed" else str(rng.choice(DIFFICULTIES))
+        effects = effects_for(difficulty)
+        LayeredClip.__init__(self, config.size, config.frames, config.fps, effects, config.exposure, rng,
+                             config.camera, extra, config.camera_prob)
+        return rng, extra, difficulty, effects
+
     def transforms(self, t: float) -> list[np.ndarray]:
         raise NotImplementedError
 
@@ -267,12 +280,7 @@ class TalkingHeadClip(LayeredClip):
     """A procedural person in front of a room (or a user background): the ``data synth`` clip."""
 
     def __init__(self, config: SynthConfig, index: int, backgrounds: list[Path] | None = None):
-        rng = np.random.default_rng(np.random.SeedSequence([config.seed, index]))
-        extra = np.random.default_rng(np.random.SeedSequence([config.seed, index, 2]))  # realism draws only
-        difficulty = config.difficulty if config.difficulty != "mixed" else str(rng.choice(DIFFICULTIES))
-        effects = effects_for(difficulty)
-        super().__init__(config.size, config.frames, config.fps, effects, config.exposure, rng, config.camera, extra,
-                         config.camera_prob)
+        rng, extra, difficulty, effects = self._start_clip(config, index)
         W, H = config.size
         self.u = u = min(H, 0.8 * W) * rng.uniform(0.85, 1.1)  # person scale (≈ frame height)
         style = PersonStyle.sample(rng)

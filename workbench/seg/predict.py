@@ -59,13 +59,71 @@ def frame_name(seq: Sequence, index: int) -> str:
     return f"{index:06d}"
 
 
+class _Outputs:
+    """What ``predict`` writes for each frame under ``out`` (a folder being built): ``metrics.csv`` row by row,
+    the mask, the composite on the virtual background and the side-by-side picture — as picture folders, or as
+    the two videos of a video input."""
+
+    def __init__(self, stack: contextlib.ExitStack, out: Path, seq: Sequence, options: PredictOptions,
+                 num_classes: int, evaluate: bool):
+        self.stack, self.out, self.options, self.num_classes = stack, out, options, num_classes
+        self.spec = options.background or BackgroundSpec("blur")
+        self.background: np.ndarray | None = None
+        self.metrics: csv.DictWriter | None = None
+        self.composite_video = self.viz_video = None
+        W, H = seq.size
+        if isinstance(seq, VideoSequence):
+            suffix = f".{options.video_format}"
+            if options.save:
+                self.composite_video = stack.enter_context(VideoWriter(out / f"composite{suffix}", seq.fps, (W, H)))
+            if options.viz:
+                panels = 4 if evaluate else 3
+                self.viz_video = stack.enter_context(VideoWriter(out / f"viz{suffix}", seq.fps, (W * panels, H)))
+        self.evaluate = evaluate
+
+    def _picture(self, folder: str, name: str, picture: np.ndarray) -> None:
+        (self.out / folder).mkdir(exist_ok=True)
+        (self.out / folder / f"{name}.png").write_bytes(encode_image(picture, ".png"))
+
+    def write(self, name: str, frame: np.ndarray, probs: np.ndarray, labels: np.ndarray, gt: np.ndarray | None,
+              row: dict[str, Any]) -> None:
+        options, binary = self.options, self.num_classes == 1
+        if self.evaluate or options.save or options.viz:
+            if self.metrics is None:
+                handle = self.stack.enter_context(open(self.out / "metrics.csv", "w", newline=""))
+                self.metrics = csv.DictWriter(handle, fieldnames=list(row))
+                self.metrics.writeheader()
+            self.metrics.writerow(row)
+        composite = None
+        if options.save or options.viz:
+            if self.background is None or self.spec.kind == "blur":  # colours and images: rendered once
+                self.background = make_background(self.spec, frame)
+            composite = replace_background(frame, probs[0] if binary else 1.0 - probs[0], self.background)
+        if options.save:
+            self._picture("masks", name, labels * 255 if binary else labels)
+            if self.composite_video is not None:
+                self.composite_video.write(composite)
+            else:
+                self._picture("composite", name, composite)
+        if options.viz:
+            shown = overlay_mask(frame, labels) if binary else colorize_labels(labels)
+            panels = [("input", frame), ("prediction", shown), ("composite", composite)]
+            if gt is not None:
+                panels.append(("errors: FP red, FN blue", error_map(labels, gt, frame)))
+            picture = side_by_side(panels)
+            if self.viz_video is not None:
+                self.viz_video.write(picture)
+            else:
+                self._picture("viz", name, picture)
+
+
 def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: PredictOptions,
                      report: Callable[[str], None] = print, progress: bool = True) -> dict[str, Any]:
     """Segment ``seq`` frame by frame; write outputs under ``out`` (a folder being built) unless it is None.
 
     Streams: one frame in memory at a time, ``metrics.csv`` written row by row, and the summary's means and
-    flicker accumulated as the frames go (:class:`workbench.metrics.stream.SegScores`), so memory does
-    not depend on the number of frames (only the per-frame times are kept, 16 bytes a frame, for the medians).
+    flicker accumulated as the frames go (:class:`workbench.metrics.stream.SegScores`), so memory does not
+    depend on the number of frames (only the per-frame times are kept, 16 bytes a frame, for the medians).
     """
     from tqdm import tqdm
 
@@ -75,25 +133,12 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
         raise InputError(f"--mask-threshold {threshold}: expected a probability in (0, 1)")
     total = len(seq)
     evaluate = options.evaluate and seq.has_masks
-    is_video = isinstance(seq, VideoSequence)
-    W, H = seq.size
-    frames = 0
     binary = net.num_classes == 1
     scores = SegScores(len(net.classes), metrics=("dice", "iou", "boundary_f"))
-    spec = options.background or BackgroundSpec("blur")
-    background: np.ndarray | None = None
     flow_ms, seg_ms = array("d"), array("d")
-    seconds_ms = 0.0
+    frames = 0
     with contextlib.ExitStack() as stack:
-        composite_video = viz_video = None
-        metrics: csv.DictWriter | None = None
-        if out is not None and is_video:
-            suffix = f".{options.video_format}"
-            if options.save:
-                composite_video = stack.enter_context(VideoWriter(out / f"composite{suffix}", seq.fps, (W, H)))
-            if options.viz:
-                panels = 4 if evaluate else 3
-                viz_video = stack.enter_context(VideoWriter(out / f"viz{suffix}", seq.fps, (W * panels, H)))
+        outputs = _Outputs(stack, out, seq, options, net.num_classes, evaluate) if out is not None else None
         frame_iter = stack.enter_context(contextlib.closing(seq.frames()))  # its capture closes with the block
         bar = tqdm(frame_iter, total=total, desc=f"predict {seq.name}", unit="frame", disable=not progress,
                    leave=False)
@@ -106,7 +151,6 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
             times = segmenter.last_times
             flow_ms.append(times["flow_ms"])
             seg_ms.append(times["seg_ms"])
-            seconds_ms += times["flow_ms"] + times["seg_ms"]
             row: dict[str, Any] = {"frame": index, "name": name, **{k: round(v, 3) for k, v in times.items()}}
             gt = None
             if evaluate:
@@ -114,43 +158,12 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
                 row.update(scores.update(labels, gt))
                 report(f"{seq.name} {name}: " + ", ".join(f"{k} {row[k]:.4f}" for k in ("dice", "iou") if k in row))
             frames += 1
-            if out is None:
-                continue
-            if evaluate or options.save or options.viz:
-                if metrics is None:
-                    handle = stack.enter_context(open(out / "metrics.csv", "w", newline=""))
-                    metrics = csv.DictWriter(handle, fieldnames=list(row))
-                    metrics.writeheader()
-                metrics.writerow(row)
-            alpha = probs[0] if net.num_classes == 1 else 1.0 - probs[0]
-            composite = None
-            if options.save or options.viz:
-                if background is None or spec.kind == "blur":  # colours and images: rendered once per sequence
-                    background = make_background(spec, frame)
-                composite = replace_background(frame, alpha, background)
-            if options.save:
-                stored = labels * 255 if net.num_classes == 1 else labels
-                (out / "masks").mkdir(exist_ok=True)
-                (out / "masks" / f"{name}.png").write_bytes(encode_image(stored, ".png"))
-                if composite_video is not None:
-                    composite_video.write(composite)
-                else:
-                    (out / "composite").mkdir(exist_ok=True)
-                    (out / "composite" / f"{name}.png").write_bytes(encode_image(composite, ".png"))
-            if options.viz:
-                shown = overlay_mask(frame, labels) if net.num_classes == 1 else colorize_labels(labels)
-                panels = [("input", frame), ("prediction", shown), ("composite", composite)]
-                if gt is not None:
-                    panels.append(("errors: FP red, FN blue", error_map(labels, gt, frame)))
-                picture = side_by_side(panels)
-                if viz_video is not None:
-                    viz_video.write(picture)
-                else:
-                    (out / "viz").mkdir(exist_ok=True)
-                    (out / "viz" / f"{name}.png").write_bytes(encode_image(picture, ".png"))
+            if outputs is not None:
+                outputs.write(name, frame, probs, labels, gt, row)
         if frames != total:  # the video ended early (changed or truncated since it was opened)
             raise InputError(f"{getattr(seq, 'path', seq.name)}: decoded {frames} frames, expected {total}")
-    seconds = seconds_ms / 1000
+    seconds = (sum(flow_ms) + sum(seg_ms)) / 1000
+    W, H = seq.size
     summary: dict[str, Any] = {
         "sequence": seq.name, "frames": frames, "size": [W, H], "model": net.arch,
         "checkpoint": str(net.path) if net.path else None, "flow": segmenter.flow.name if segmenter.flow else None,
