@@ -191,3 +191,15 @@ def test_the_checks_can_fail(tmp_path):
     assert import_cycles(tmp_path) == [["workbench.io.y", "workbench.io.z"]]
     assert private_name_violations("from workbench.data.render import _footprint\n", "nb")
     assert private_name_violations("import workbench\nworkbench.data._EXPORTS\n", "nb")
+
+
+def test_long_functions_say_why():
+    """No function of the package runs over ~60 lines without a reason in its docstring ("Long because …")."""
+    unexplained = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                if "Long because" not in " ".join((ast.get_docstring(node) or "").split()) and \
+                        "Long by" not in (ast.get_docstring(node) or ""):
+                    unexplained.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not unexplained, unexplained

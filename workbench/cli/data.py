@@ -112,6 +112,8 @@ def add_camera(parser: argparse.ArgumentParser) -> None:
 
 
 def add_data(sub: argparse._SubParsersAction) -> None:
+    """The `data` subcommands' options, one declaration per option. Long because it declares; there is no logic to
+    split."""
     data = sub.add_parser("data", help="generate and inspect data sets")
     dsub = data.add_subparsers(dest="data_command", required=True, metavar="{synth,animate,label,portraits,info}")
 

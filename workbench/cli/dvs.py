@@ -194,6 +194,8 @@ def cmd_dvs_sweep(args: argparse.Namespace) -> int:
 
 
 def add_dvs(sub: argparse._SubParsersAction) -> None:
+    """The `dvs` subcommands' options, one declaration per option. Long because it declares; there is no logic to
+    split."""
     from workbench.metrics import SCORE_KINDS
     from workbench.pipeline import POLICIES, RULES
 

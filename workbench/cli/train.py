@@ -91,6 +91,7 @@ def _seg_models() -> list[str]:
 
 
 def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
+    """The options of `train seg`, one declaration per option. Long because it declares; there is no logic to split."""
     seg = tsub.add_parser("seg", help="train a segmentation network (unet, funet, funet_flow, fastseg)",
                           description="Train a segmentation network on synthetic video calls (generated in memory) "
                                       "or --data, with the FUNet seed's options and recipe (RMSprop 1e-4, "

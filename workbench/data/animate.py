@@ -83,6 +83,10 @@ class AnimatedPortrait(LayeredClip):
 
     def __init__(self, image: np.ndarray, alpha: np.ndarray, config: SynthConfig, index: int,
                  background: np.ndarray | None, source: dict, framing: str = "cover", augment: bool = False):
+        """Animate one portrait into clip ``index``: framing, background, motion and camera, then the layers.
+
+        Long because it draws the clip's whole scene in one seeded order; splitting it would hide the order that
+        keeps clips byte-identical by seed."""
         if framing not in FRAMINGS:
             raise InputError(f"--framing {framing!r}: expected one of {', '.join(FRAMINGS)}")
         rng, extra, difficulty, effects = self._start_clip(config, index)

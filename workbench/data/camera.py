@@ -378,6 +378,11 @@ class CameraModel:
 
     def __init__(self, config: CameraConfig, rng: np.random.Generator, num_frames: int, size: tuple[int, int],
                  fps: float = 30.0):
+        """Draw this clip's camera: its blur, vignetting, exposure and white-balance lag, noise, tone, stream
+        resolution and codec.
+
+        Long because it draws every parameter of the camera model in one seeded order (a clip's look is fixed by
+        that order)."""
         config.validate()
         W, H = (int(v) for v in size)
         if W < 1 or H < 1 or num_frames < 1 or not fps > 0:

@@ -119,6 +119,8 @@ def make_torso(rng: np.random.Generator, u: float, style: PersonStyle, light: np
     """Neck, shoulders and chest; the canvas bottom is cut by the frame, so the layer replicates downwards.
 
     ``texture`` (``float32 (int(u), int(1.5 u), 3)``) prints the shirt with a photograph instead of a pattern.
+
+    Long because it is drawing code, one shape after another in painting order.
     """
     w, h = int(1.5 * u), int(1.0 * u)
     cx = w / 2.0
@@ -214,6 +216,8 @@ def make_head(rng: np.random.Generator, u: float, style: PersonStyle, light: np.
     """Face, ears, hair and facial features. Anchor ``neck`` is the pivot for nods and turns.
 
     ``hat`` (``float32 (int(0.7 u), int(0.66 u), 3)``, a texture) puts a cap or beanie over the hair.
+
+    Long because it is drawing code, one feature after another in painting order.
     """
     w, h = int(0.66 * u), int(0.7 * u)
     cx, cy = w / 2.0, 0.28 * u

@@ -365,7 +365,10 @@ def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], 
 
 
 def format_bench_flow(result: dict[str, Any]) -> str:
-    """The benchmark result as Markdown (headline facts, then one table per part)."""
+    """The benchmark result as Markdown (headline facts, then one table per part).
+
+    Long because it is a report template: one block of lines per part, in reading order.
+    """
     config, machine = result["config"], result["machine"]
     W, H = config["size"]
     lines = [

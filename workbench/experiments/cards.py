@@ -38,7 +38,10 @@ def _fmt(value: Any, pattern: str = "{:.3f}") -> str:
 
 def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str,
               label: str = "pwc") -> str:
-    """Markdown model card of a PWC-Net checkpoint; ``label`` is its row in ``bench`` (``bench flow``'s result)."""
+    """Markdown model card of a PWC-Net checkpoint; ``label`` is its row in ``bench`` (``bench flow``'s result).
+
+    Long because it is a template: one line of the card per fact, in reading order.
+    """
     checkpoint = Path(checkpoint)
     payload = load_torch_file(checkpoint, "checkpoint")
     params = sum(v.numel() for v in payload["state_dict"].values())
@@ -200,7 +203,10 @@ def write_flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[s
 
 
 def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str) -> str:
-    """Markdown model card of a segmentation checkpoint (numbers from its training run and ``bench_seg``)."""
+    """Markdown model card of a segmentation checkpoint (numbers from its training run and ``bench_seg``).
+
+    Long because it is a template: one line of the card per fact, in reading order.
+    """
     checkpoint = Path(checkpoint)
     payload = load_torch_file(checkpoint, "checkpoint")
     stored = sum(v.numel() for v in payload["state_dict"].values())  # weights and buffers (batch-norm statistics)
@@ -332,7 +338,10 @@ def write_seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[st
 
 
 def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
-    """Markdown model card of a decision network (numbers from ``train_decision``)."""
+    """Markdown model card of a decision network (numbers from ``train_decision``).
+
+    Long because it is a template: one line of the card per fact, in reading order.
+    """
     checkpoint = out / "checkpoint.pt"
     payload = load_torch_file(checkpoint, "checkpoint")
     params = sum(v.numel() for k, v in payload["state_dict"].items() if not k.startswith("in_"))

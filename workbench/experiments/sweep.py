@@ -113,7 +113,11 @@ def run_sweep(built: Built, sequences: list[Sequence], config: SweepConfig, out:
     """Run the sweep with ``built``'s networks (:func:`workbench.pipeline.build.build`; adaptive rows only with
     a decision network) and write its outputs under ``out`` (built under a temporary name). ``fast`` adds the
     per-frame row of a fast network. With a corrector, every policy that warps fuses its warps with that network
-    (``VideoSegmenter``'s corrective fusion)."""
+    (``VideoSegmenter``'s corrective fusion).
+
+    Long because it is one pass over the plan that also keeps the aggregate rows and the per-path times; the parts
+    are in `_plan`, `sweep_report` and `format_sweep`.
+    """
     import pandas as pd
     from tqdm import tqdm
 

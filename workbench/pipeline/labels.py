@@ -95,7 +95,11 @@ def _labels_of(logits: torch.Tensor, threshold: float) -> np.ndarray:
 def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index: int = 0,
                 progress: bool = True, fast_net: SegNetwork | None = None) -> dict[str, np.ndarray]:
     """The labelled pairs of one sequence (arrays as in the module docstring); ``flow+fast`` features need
-    ``fast_net``, run on each whole frame and cropped per region, as the pipeline does."""
+    ``fast_net``, run on each whole frame and cropped per region, as the pipeline does.
+
+    Long because it mirrors the pipeline's region loop line for line (the labels must see what a run sees); tested
+    against a whole-clip reference.
+    """
     from tqdm import tqdm
 
     from workbench.flow import create_flow

@@ -124,6 +124,8 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
     Streams: one frame in memory at a time, ``metrics.csv`` written row by row, and the summary's means and
     flicker accumulated as the frames go (:class:`workbench.metrics.stream.SegScores`), so memory does not
     depend on the number of frames (only the per-frame times are kept, 16 bytes a frame, for the medians).
+
+    Long by a few lines: the frame loop and the summary, the writing is in `_Outputs`.
     """
     from tqdm import tqdm
 

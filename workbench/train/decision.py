@@ -78,6 +78,11 @@ def split_clips(clips: np.ndarray, val_percent: float, seed: int) -> tuple[np.nd
 
 
 def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[str, Any]:
+    """Train the decision network on ``config.labels``; returns the summary (validation and held-out MAE and
+    Pearson r, the baseline of predicting the mean, history, labels info).
+
+    Long because it is one training loop read top to bottom: data, model, epochs with validation, checkpoint.
+    """
     from tqdm import tqdm
 
     config.validate()

@@ -252,6 +252,9 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
     """Train PWC-Net; returns a summary (best validation EPE, DIS baseline, time, paths).
 
     ``stop_after`` ends this call after that many steps (saving the state), as an interruption would.
+
+    Long because it is one training loop read top to bottom: set-up, resume, steps, validation, checkpoints; split,
+    it would hide the order that a resumed run must reproduce bit for bit (tested).
     """
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)

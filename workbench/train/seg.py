@@ -510,6 +510,9 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
     """Train a segmentation network; returns a summary (best validation Dice/IoU, epochs, time, paths).
 
     ``stop_after`` ends this call after that many epochs (the state is saved), as an interruption would.
+
+    Long because it is one training loop read top to bottom: set-up, resume, epochs, validation, checkpoints; split,
+    it would hide the order that a resumed run must reproduce bit for bit (tested).
     """
     config.validate()
     torch.set_num_threads(config.threads)

@@ -41,7 +41,10 @@ def run_timelines(frames, frame: int | None = None, others: Mapping[str, object]
 
     The score axis fits the data (from 3 points below its lowest value to 100); the time axis fits the frames
     whose total is within 5× the median, so that a slow frame (a first call's set-up) does not flatten the
-    others — its bar is cut, its hover text keeps the value."""
+    others — its bar is cut, its hover text keeps the value.
+
+    Long because it builds one figure row after another; each row is a few traces with their axes.
+    """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
