@@ -143,7 +143,28 @@ def test_worst_frames_open(app, dashboard_runs):
     assert len(app.dataframe) == 1
     app.radio(key="worst_scope").set_value("every run").run()
     assert not app.exception
+    assert len(app.get("image")) >= 1  # the gallery of error thumbnails (runs with stored frames)
     app.button[0].click().run()
+    assert app.title[0].value == "Run explorer"
+
+
+def test_worst_frames_filters_and_gallery(app, dashboard_runs):
+    open_page(app, "worst")
+    app.radio(key="worst_scope").set_value("every run").run()
+    everything = app.dataframe[0].value
+    app.radio(key="worst_kind").set_value("warped only").run()
+    warped = app.dataframe[0].value if app.dataframe else None
+    assert warped is None or (warped["regions re-segmented"] == 0).all()
+    app.radio(key="worst_kind").set_value("all").run()
+    method = sorted(everything["method"].unique())[0]
+    app.multiselect(key="worst_methods").set_value([method]).run()
+    assert set(app.dataframe[0].value["method"]) == {method}
+    app.multiselect(key="worst_methods").set_value(["per-frame"]).run()
+    app.radio(key="worst_kind").set_value("warped only").run()  # every-frame runs never warp
+    assert not app.exception and any("No frame passes" in i.value for i in app.info)
+    app.radio(key="worst_kind").set_value("all").run()
+    app.multiselect(key="worst_methods").set_value([]).run()
+    app.button(key="worst_open_0").click().run()  # a thumbnail's own button opens its frame
     assert app.title[0].value == "Run explorer"
 
 
