@@ -55,18 +55,32 @@ def run_timeline_figure(frames, title: str = "", others: Mapping[str, object] | 
     return figure
 
 
-def calibration_figure(pred: np.ndarray, true: np.ndarray, title: str = "decision network calibration"):
-    """Predicted vs true confidence scores (with the diagonal), and the mean true score per predicted bin."""
+def calibration_bins(pred: np.ndarray, true: np.ndarray, bins: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(mean predicted, mean true, count)`` per bin of equal *count* (quantiles of the predictions): scores
+    crowd near 100, so fixed-width bins would put almost every point in one."""
+    pred, true = np.asarray(pred, float), np.asarray(true, float)
+    edges = np.unique(np.quantile(pred, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, pred, side="right") - 1, 0, max(len(edges) - 2, 0))
+    keep = [i for i in range(max(len(edges) - 1, 1)) if (which == i).any()]
+    return (np.array([pred[which == i].mean() for i in keep]), np.array([true[which == i].mean() for i in keep]),
+            np.array([int((which == i).sum()) for i in keep]))
+
+
+def calibration_figure(pred: np.ndarray, true: np.ndarray, title: str = "decision network calibration",
+                       bins: int = 8):
+    """Predicted vs true confidence scores (with the diagonal), and the mean true score per bin of equal count
+    (:func:`calibration_bins`); the axes span the data, not 0–100."""
     plt = _plt()
     pred, true = np.asarray(pred, float), np.asarray(true, float)
     figure, ax = plt.subplots(figsize=(4.8, 4.4))
     ax.scatter(pred, true, s=4, alpha=0.3)
-    bins = np.linspace(0, 100, 11)
-    which = np.digitize(pred, bins) - 1
-    centres = [(bins[i] + bins[i + 1]) / 2 for i in range(10) if (which == i).any()]
-    means = [true[which == i].mean() for i in range(10) if (which == i).any()]
-    ax.plot(centres, means, "ro-", label="mean true score per bin")
-    ax.plot([0, 100], [0, 100], "k--", lw=1, label="perfect")
+    mean_pred, mean_true, count = calibration_bins(pred, true, bins)
+    ax.plot(mean_pred, mean_true, "ro-", label=f"mean true score per bin ({len(count)} bins of ~{int(count.mean())})")
+    low = float(min(pred.min(), true.min())) if pred.size else 0.0
+    low = max(0.0, low - 0.05 * (100 - low))
+    ax.plot([low, 100], [low, 100], "k--", lw=1, label="perfect")
+    ax.set_xlim(low, 100.5)
+    ax.set_ylim(low, 100.5)
     r = np.corrcoef(pred, true)[0, 1] if pred.std() > 0 and true.std() > 0 else float("nan")
     ax.set_xlabel("predicted score")
     ax.set_ylabel("true score")
