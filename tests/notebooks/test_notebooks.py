@@ -58,13 +58,11 @@ def test_notebook_runs_in_quick_mode(path, tmp_path, monkeypatch):
     assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name}: no figure"
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), \
         f"{path.name}: no widget shown"
-    if path.stem[:2] in TEACHING:
-        check_teaching(book, path.name)
+    check_teaching(book, path.name)
     if path.stem == "04_adaptive_keyframes":
         check_against_cli(json.loads((tmp_path / "results.json").read_text()), tmp_path)
 
 
-TEACHING = {"00", "01", "02", "03", "04"}  # reworked to the teaching standard (issue 18); the others follow
 QUICK_BUDGET_S = 90  # each teaching notebook, quick mode, 2 cores
 
 

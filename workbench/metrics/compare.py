@@ -36,6 +36,7 @@ def compare_sentence(a: Sequence[float], b: Sequence[float], name_a: str, name_b
 
     - no verdict when fewer than 2 shared items;
     - no verdict when ``floor`` is given and neither mean reaches it (higher is better) or both exceed it;
+    - "the same" when every paired difference is 0;
     - "cannot be told apart" when ``|mean difference| ≤ NOISE_SE × standard error``;
     - otherwise which is better, by how much, ± its standard error, over how many items.
     """
@@ -48,6 +49,8 @@ def compare_sentence(a: Sequence[float], b: Sequence[float], name_a: str, name_b
         if fails(mean_a) and fails(mean_b):
             return (f"Neither {name_a} ({format(mean_a, fmt)}) nor {name_b} ({format(mean_b, fmt)}) reaches a {what} "
                     f"of {format(floor, fmt)} here, so comparing them says nothing; no verdict.")
+    if diff == 0 and se == 0:
+        return f"{name_a} and {name_b} give the same {what} on every one of these {n} {items} ({format(mean_a, fmt)})."
     if abs(diff) <= NOISE_SE * se:
         return (f"{name_a} and {name_b} cannot be told apart on these {n} {items}: {what} {format(mean_a, fmt)} vs "
                 f"{format(mean_b, fmt)}, difference {format(diff, '+' + fmt)} ± {format(se, fmt)} (standard error), "
