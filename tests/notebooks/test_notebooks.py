@@ -1,5 +1,6 @@
-"""Every notebook runs from top to bottom in quick mode (``WORKBENCH_QUICK=1``), has a widget wired to library
-calls and a figure, is committed without outputs, and reports the same numbers as the command line."""
+"""Every notebook runs from top to bottom in quick mode (``WORKBENCH_QUICK=1``) within 90 s, has a widget wired to
+library calls, equations, at least three static figures outside widgets and a hint and an answer for every
+exercise, is committed without outputs, and reports the same numbers as the command line."""
 
 from __future__ import annotations
 
