@@ -119,6 +119,7 @@ def test_dashboard_in_chromium(server, tmp_path):
                     page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
                 if title == "Worst frames":
                     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+                    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)  # the gallery
                 assert "Traceback" not in page.inner_text("body")
                 page.screenshot(path=str(shots / name), full_page=True)
         finally:
