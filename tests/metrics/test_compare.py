@@ -25,6 +25,8 @@ def test_noise_and_failures_give_no_verdict():
     empty = compare_sentence([0.26, 0.25, 0.27], [0.0, 0.01, 0.0], "unet", "funet", floor=0.8)
     assert "no verdict" in empty and "better" not in empty  # the quick-mode trap: two failures compared
     assert "no verdict" in compare_sentence([0.9], [0.8], "A", "B")
+    shared = compare_sentence([0.9, np.nan, 0.9, 0.9], [0.5, 0.1, 0.5, 0.5], "A", "B")
+    assert "IoU 0.900 vs 0.500" in shared and "3 frames" in shared  # means over the items both have
     assert "the same IoU on every one of these 3 frames" in compare_sentence([0.9] * 3, [0.9] * 3, "A", "B")
     assert "no verdict" in compare_sentence([np.nan, 0.9], [0.8, np.nan], "A", "B")  # no shared item
     with pytest.raises(ValueError, match="lengths"):

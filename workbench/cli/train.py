@@ -4,28 +4,18 @@ benchmark on held-out material, then write the model card)."""
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Callable
+from typing import Any
 
 from workbench.cli import types as T
 from workbench.cli.bench import bench_progress
 from workbench.cli.data import add_camera
 
 
-def _seg_config():
-    from workbench.train.seg import SegTrainConfig
-
-    return SegTrainConfig()
-
-
-def _flow_config():
-    from workbench.train.flow import FlowTrainConfig
-
-    return FlowTrainConfig()
-
-
-def _decision_config():
-    from workbench.train.decision import DecisionTrainConfig
-
-    return DecisionTrainConfig()
+def _trainer_config(module: str, name: str) -> Callable[[], Any]:
+    """A loader of trainer config ``name`` of ``module`` with its defaults, imported when first needed."""
+    return lambda: getattr(importlib.import_module(module), name)()
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -134,8 +124,8 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
                      help="rmsprop (the seed's, momentum 0.9, weight decay 1e-8) or adam (default %(default)s)")
     seg.add_argument("--loss", choices=["bce", "dice_bce"],
                      help="binary loss (default %(default)s, the seed's); more than two classes use cross-entropy")
-    seg.add_argument("--crop", type=T.CROP, default=(160, 96),
-                     help="training crop WIDTHxHEIGHT (default 160x96; 0x0: whole frames)")
+    seg.add_argument("--crop", type=T.CROP,
+                     help="training crop WIDTHxHEIGHT (default %(default)s; 0x0: whole frames)")
     seg.add_argument("--zoom", type=T.ZOOM, metavar="MIN:MAX",
                      help="scale augmentation: each sample shows the frame zoomed by a random factor in MIN:MAX "
                           "(log-uniform; e.g. 0.5:2 — below 1 only as far as the crop is smaller than the frame; "
@@ -178,7 +168,8 @@ def _add_train_seg(tsub: argparse._SubParsersAction) -> None:
     seg.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
     seg.add_argument("--quiet", action="store_true", help="no progress bars")
     seg.set_defaults(func=cmd_train_seg)
-    T.config_defaults(seg, _seg_config, {"learning_rate": "lr", "validation": "val_percent"}, skip=("out",))
+    T.config_defaults(seg, _trainer_config("workbench.train.seg", "SegTrainConfig"),
+                      {"learning_rate": "lr", "validation": "val_percent"}, skip=("out",))
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
@@ -226,7 +217,8 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--no-card", action="store_true", help="skip the held-out benchmark and the model card")
     flow.add_argument("--quiet", action="store_true", help="no progress bars")
     flow.set_defaults(func=cmd_train_flow)
-    T.config_defaults(flow, _flow_config, {"crop_weighting": "moving_crop_weighting"})
+    T.config_defaults(flow, _trainer_config("workbench.train.flow", "FlowTrainConfig"),
+                      {"crop_weighting": "moving_crop_weighting"})
     _add_train_seg(tsub)
     add_train_decision(tsub)
 
@@ -277,4 +269,5 @@ def add_train_decision(tsub: argparse._SubParsersAction) -> None:
                      help="replace an existing OUT (the default OUT is the shipped model: refused without it)")
     dec.add_argument("--quiet", action="store_true")
     dec.set_defaults(func=cmd_train_decision)
-    T.config_defaults(dec, _decision_config, {"learning_rate": "lr", "validation": "val_percent"})
+    T.config_defaults(dec, _trainer_config("workbench.train.decision", "DecisionTrainConfig"),
+                      {"learning_rate": "lr", "validation": "val_percent"})

@@ -105,7 +105,7 @@ def score_network(net: SegNetwork, clips: list[dict[str, Any]], flow: str | None
             if is_fast:
                 fast.update(row["iou"])
         parts.append(scores)
-    flickers = [p.flicker_result() for p in parts if p.flicker_result() is not None]
+    flickers = [f for f in (p.flicker_result() for p in parts) if f is not None]
     return {"iou": pooled_mean(parts, "iou"), "dice": pooled_mean(parts, "dice"),
             "boundary_f": pooled_mean(parts, "boundary_f"),
             "flicker": float(np.nanmean(flickers)) if flickers else float("nan"),

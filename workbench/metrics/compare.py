@@ -15,13 +15,19 @@ import numpy as np
 NOISE_SE = 2.0  # a difference counts when it exceeds this many standard errors of the paired mean difference
 
 
-def paired_difference(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, int]:
-    """``(mean(a − b), standard error of that mean, n)`` over the items where both are finite."""
+def _shared(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` on the items where both are finite (the only items a paired comparison may use)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape:
         raise ValueError(f"paired values of different lengths: {a.shape} and {b.shape}")
     keep = np.isfinite(a) & np.isfinite(b)
-    diff = (a - b)[keep]
+    return a[keep], b[keep]
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, int]:
+    """``(mean(a − b), standard error of that mean, n)`` over the items where both are finite."""
+    a, b = _shared(a, b)
+    diff = a - b
     n = int(diff.size)
     if n == 0:
         return float("nan"), float("nan"), 0
@@ -41,7 +47,9 @@ def compare_sentence(a: Sequence[float], b: Sequence[float], name_a: str, name_b
     - otherwise which is better, by how much, ± its standard error, over how many items.
     """
     diff, se, n = paired_difference(a, b)
-    mean_a, mean_b = float(np.nanmean(a)) if n else float("nan"), float(np.nanmean(b)) if n else float("nan")
+    shared_a, shared_b = _shared(a, b)  # the means quoted are over the same items as the difference
+    mean_a = float(shared_a.mean()) if n else float("nan")
+    mean_b = float(shared_b.mean()) if n else float("nan")
     if n < 2:
         return f"Too few {items} ({n}) to compare {name_a} and {name_b}; no verdict."
     if floor is not None:

@@ -46,10 +46,15 @@ class SegScores:
         """One frame's scores, without accumulating them."""
         if self.classes != 2:
             return {"iou": frame_iou(pred, gt, self.classes, self.ignore_index)}
-        make = {"iou": lambda: foreground_iou(pred, gt, self.ignore_index),
-                "dice": lambda: dice(pred, gt, self.ignore_index),
-                "boundary_f": lambda: boundary_f(pred, gt, ignore_index=self.ignore_index)[0]}
-        return {name: make[name]() for name in self.metrics}
+        row = {}
+        for name in self.metrics:
+            if name == "iou":
+                row[name] = foreground_iou(pred, gt, self.ignore_index)
+            elif name == "dice":
+                row[name] = dice(pred, gt, self.ignore_index)
+            else:
+                row[name] = boundary_f(pred, gt, ignore_index=self.ignore_index)[0]
+        return row
 
     def update(self, pred: Any, gt: Any) -> dict[str, float]:
         """Score the next frame (in order) and accumulate; returns its scores."""

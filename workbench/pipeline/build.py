@@ -28,6 +28,7 @@ INHERITED = ("flow", "flow_scale", "score")
 training when the pipeline uses the same ones."""
 
 NONE = "none"  # a network option that is left out (no decision network, no corrector)
+_BUILT = object()  # Built.segmenter's default corrector: the built one
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Built:
     corrector: SegNetwork | None = None
 
     def segmenter(self, seq: Sequence | None = None, config: PipelineConfig | None = None,
-                  net: SegNetwork | None = None, corrector: SegNetwork | None | str = "default") -> VideoSegmenter:
+                  net: SegNetwork | None = None, corrector: SegNetwork | None | object = _BUILT) -> VideoSegmenter:
         """A :class:`VideoSegmenter` for ``seq`` (its own ground-truth flow when the method is ``gt``) with
         ``config`` (default: the resolved one). The decision network goes only to policies that read predicted
         scores. ``net`` and ``corrector`` replace the built ones (a sweep's fast-network reference, its
@@ -88,7 +89,7 @@ class Built:
         decider = self.decider if POLICIES[config.policy].score == "predicted" else None
         flow = flow_for(config.flow, seq) if seq is not None else None
         return VideoSegmenter(net or self.seg, config, decider=decider, flow=flow,
-                              corrector=self.corrector if corrector == "default" else corrector)
+                              corrector=self.corrector if corrector is _BUILT else corrector)
 
 
 def build(spec: SegmenterSpec, load_decider: bool | None = None) -> Built:
