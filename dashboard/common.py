@@ -28,6 +28,7 @@ import streamlit as st
 
 from workbench.cli import MAX_UPLOAD_MB as DASHBOARD_MAX_UPLOAD_MB
 from workbench.errors import InputError
+from workbench.experiments.sweep import sweep_rule
 from workbench.pipeline import PipelineConfig
 from workbench.runs import RunError, list_runs, load_run
 
@@ -375,11 +376,10 @@ def read_sweep(folder: Path) -> tuple[pd.DataFrame, str]:
     for column in ("clip", "method", "seg"):
         table[column] = table[column].astype(str)
     try:
-        record = json.loads((folder / "sweep.json").read_text())
-        rule = record.get("config", {}).get("rule", "threshold")
-    except (OSError, ValueError, RecursionError, AttributeError):
-        rule = "threshold"
-    return table, rule if isinstance(rule, str) else "threshold"
+        rule = sweep_rule(json.loads((folder / "sweep.json").read_text()))
+    except (OSError, ValueError, RecursionError):
+        rule = sweep_rule({})
+    return table, rule
 
 
 def figure(key: tuple, build):

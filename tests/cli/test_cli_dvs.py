@@ -140,6 +140,11 @@ def test_sweep_with_the_cumulative_rule(files, tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "sweep.json").read_text())
     assert report["config"]["pipeline"]["rule"] == "cumulative" and "cumulative rule" in result.stdout
+    from workbench.experiments.sweep import sweep_rule
+
+    assert sweep_rule(report) == "cumulative"  # what the dashboard's Compare reads
+    assert sweep_rule({"config": {"rule": "cumulative"}}) == "cumulative"  # a sweep.json from before the nesting
+    assert sweep_rule({"config": [1]}) == sweep_rule({}) == "threshold"
     runs = {load_run(p).meta["method"]: load_run(p) for p in list_runs(out / "runs")}
     assert set(runs) == {"per-frame", "fixed", "adaptive", "oracle"}  # the policy; the rule is in the config
     assert "-adaptive-cumulative60-" in runs["adaptive"].run_id and "-oracle-cumulative60-" in runs["oracle"].run_id

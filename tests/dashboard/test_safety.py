@@ -262,3 +262,20 @@ def test_uploaded_video_run_is_named_after_the_file(zoo, monkeypatch, tmp_path):
     assert kept.name == "My_clip__1_.mp4"  # under ROOT/.uploads, named after the upload, not a temporary file
     (made,) = [p.name for p in (root / "runs").iterdir() if p.name != "a-good"]
     assert "-My_clip__1_-per-frame-" in made
+
+
+def test_compare_reads_the_rule_of_a_nested_sweep_json(tmp_path, monkeypatch):
+    """The trade-off curves are labelled by the sweep's rule, read from ``config.pipeline.rule`` (and from the
+    flat ``config.rule`` of older sweeps)."""
+    import json
+
+    monkeypatch.syspath_prepend(str(ROOT / "dashboard"))
+    import common
+
+    for name, config in (("nested", {"pipeline": {"rule": "cumulative"}}), ("flat", {"rule": "cumulative"})):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "sweep.csv").write_text("clip,method,seg,param,mean_iou,fps,key_fraction\n"
+                                          "all,fixed,unet,2,0.9,10,0.5\n")
+        (folder / "sweep.json").write_text(json.dumps({"config": config}))
+        assert common.read_sweep(folder)[1] == "cumulative", name

@@ -243,6 +243,16 @@ def _points(loss: float) -> str:
     return f"{loss:.2f} points lost" if loss >= 0 else f"{-loss:.2f} points gained"
 
 
+def sweep_rule(report: dict[str, Any]) -> str:
+    """The decision rule a sweep ran under, from its ``sweep.json`` (``config.pipeline.rule``; sweeps written
+    before the pipeline config was nested kept it at ``config.rule``); ``threshold`` when it says nothing."""
+    config = report.get("config") if isinstance(report, dict) else None
+    config = config if isinstance(config, dict) else {}
+    pipeline = config.get("pipeline") if isinstance(config.get("pipeline"), dict) else config
+    rule = pipeline.get("rule", DEFAULT.rule)
+    return rule if isinstance(rule, str) else DEFAULT.rule
+
+
 def rule_sentence(rule: str) -> str:
     """How adaptive and oracle decided in a sweep, in the registered rule's own words."""
     summary = RULES[rule].summary if rule in RULES else "(a rule this workbench does not know)"
@@ -252,7 +262,7 @@ def rule_sentence(rule: str) -> str:
 def format_sweep(table: Any, report: dict[str, Any]) -> str:
     agg = table[table["clip"] == "all"]
     lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", ""]
-    lines += [rule_sentence(report.get("config", {}).get("pipeline", {}).get("rule", DEFAULT.rule)), ""]
+    lines += [rule_sentence(sweep_rule(report)), ""]
     if report.get("corrector"):
         weight = report.get("config", {}).get("correct_weight", float("nan"))
         lines += [f"Scheduled runs corrected by {report['corrector']} (their logits + {weight:g} × its logits on "
