@@ -124,6 +124,7 @@ def test_sweep_with_a_corrector(files, tmp_path):
     assert report["corrector"] == "fastseg" and report["reference"]["seg"] == "unet"
     assert report["scheduled_per_frame"]["seg"] == "unet+fastseg"
     assert report["config"]["pipeline"]["correct_weight"] == 2
+    assert "+ 2 × its logits" in (out / "sweep.md").read_text()  # the weight, read from the nested config
     runs = [load_run(p) for p in list_runs(out / "runs")]
     corrected = [r for r in runs if r.meta["config"]["correct"] is not None]
     assert len(corrected) == len(runs) - 2 and all(r.frames["t_fast_ms"].gt(0).all() for r in corrected)

@@ -243,13 +243,18 @@ def _points(loss: float) -> str:
     return f"{loss:.2f} points lost" if loss >= 0 else f"{-loss:.2f} points gained"
 
 
-def sweep_rule(report: dict[str, Any]) -> str:
-    """The decision rule a sweep ran under, from its ``sweep.json`` (``config.pipeline.rule``; sweeps written
-    before the pipeline config was nested kept it at ``config.rule``); ``threshold`` when it says nothing."""
+def sweep_pipeline(report: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline settings a sweep ran with, from its ``sweep.json`` report: ``config.pipeline``, or — for sweeps
+    written before the pipeline config was nested — ``config`` itself; ``{}`` when the report says nothing."""
     config = report.get("config") if isinstance(report, dict) else None
     config = config if isinstance(config, dict) else {}
-    pipeline = config.get("pipeline") if isinstance(config.get("pipeline"), dict) else config
-    rule = pipeline.get("rule", DEFAULT.rule)
+    pipeline = config.get("pipeline")
+    return pipeline if isinstance(pipeline, dict) else config
+
+
+def sweep_rule(report: dict[str, Any]) -> str:
+    """The decision rule a sweep ran under (:func:`sweep_pipeline`); ``threshold`` when it says nothing."""
+    rule = sweep_pipeline(report).get("rule", DEFAULT.rule)
     return rule if isinstance(rule, str) else DEFAULT.rule
 
 
@@ -264,7 +269,7 @@ def format_sweep(table: Any, report: dict[str, Any]) -> str:
     lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", ""]
     lines += [rule_sentence(sweep_rule(report)), ""]
     if report.get("corrector"):
-        weight = report.get("config", {}).get("correct_weight", float("nan"))
+        weight = sweep_pipeline(report).get("correct_weight", float("nan"))
         lines += [f"Scheduled runs corrected by {report['corrector']} (their logits + {weight:g} × its logits on "
                   "every frame); the reference per-frame run is not.", ""]
     lines += ["| method | network | param | mean IoU | fps | key fraction | ms/frame |",
