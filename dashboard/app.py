@@ -26,5 +26,6 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-common.guarded(common.sidebar, "The sidebar")
+# the explorer draws its frame slider in the page, so that a frame change redraws only the frame
+common.guarded(lambda: common.sidebar(with_frame=page.title != "Run explorer"), "The sidebar")
 common.guarded(page.run, f"The {page.title} page")

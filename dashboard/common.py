@@ -243,8 +243,9 @@ def label(row: pd.Series) -> str:
     return f"{row['clip']} · {row['method']}{param} · {row['seg']}{iou} · {number(row['fps'])} fps"
 
 
-def sidebar() -> None:
-    """Runs folder, the selected run (and a second one for comparisons), the frame."""
+def sidebar(with_frame: bool = True) -> None:
+    """Runs folder, the selected run (and a second one for comparisons), the frame (unless ``with_frame`` is
+    false: a page that draws its own, :func:`frame_slider`)."""
     with st.sidebar:
         st.markdown("### Runs")
         st.session_state.setdefault("runs_root_input", str(runs_root()))
@@ -278,13 +279,10 @@ def sidebar() -> None:
             st.session_state.pop("run_b", None)
             st.caption(f"No other run of `{clip}` to compare with.")
         meta = selected_meta(quiet=True)
-        if meta is not None:
-            frames = int(meta[0]["summary"]["frames"])
-            frame = int(st.session_state.get("frame", 0))
-            if st.session_state.pop("pending_step", 0):  # the explorer's player asked for the next frame
-                frame = (frame + 1) % frames
-            st.session_state["frame"] = min(frame, frames - 1)
-            st.slider("frame", 0, max(frames - 1, 1), key="frame", disabled=frames < 2)
+        if meta is not None and with_frame:
+            frame_slider(st, int(meta[0]["summary"]["frames"]))
+        elif meta is not None:
+            st.caption("frame: the slider above the panels")
         st.caption(f"{len(table)} runs in `{root}`")
         broken = table[table["error"].ne("")]
         if len(broken):
@@ -324,6 +322,14 @@ def frame_data(key: str = "run", index: int | None = None) -> dict[str, np.ndarr
         row = table[table["path"] == path]
         (st.info if len(row) and not row["stored"].iloc[0] else st.error)(str(exc))
         return None
+
+
+def frame_slider(container: Any, frames: int, **options: Any) -> None:
+    """The frame slider (session key ``frame``, shared by every page) in ``container``: the sidebar, or a page
+    that redraws only what depends on the frame (the explorer's fragment; a fragment cannot draw in the
+    sidebar). The kept frame is clamped to the selected run's length first."""
+    st.session_state["frame"] = min(int(st.session_state.get("frame", 0)), frames - 1)
+    container.slider("frame", 0, max(frames - 1, 1), key="frame", disabled=frames < 2, **options)
 
 
 def set_frame(value: int) -> None:

@@ -50,7 +50,7 @@ def test_explorer_frame_and_panels(app, dashboard_runs):
     # segmented, so the flow panel is a note instead of a picture
     assert len(images(app)) == 5 and any("flow (none this frame" in i.value for i in app.info)
     assert any("frame **0**" in m.value for m in app.markdown)
-    app.sidebar.slider(key="frame").set_value(4).run()
+    app.slider(key="frame").set_value(4).run()
     assert any("frame **4**" in m.value for m in app.markdown)
     captions = [i.proto.imgs[0].caption for i in images(app)]
     assert any("input, frame 4" in c for c in captions)
@@ -59,7 +59,7 @@ def test_explorer_frame_and_panels(app, dashboard_runs):
     labels = [b.proto.label for b in app.get("download_button")]
     assert labels == ["panels (PNG)", "run table (CSV)", "video (WebM)"]
     app.button[1].click().run()  # step ▶
-    assert app.sidebar.slider(key="frame").value == 5
+    assert app.slider(key="frame").value == 5
     app.checkbox(key="arrows").check().run()
     app.selectbox(key="speed").set_value(4.0).run()
     app.toggle(key="playing").set_value(True).run()  # playing keeps every setting
@@ -120,14 +120,14 @@ def test_compare_with_sweep(app, dashboard_runs):
     plots = charts(app)
     assert len(plots) == 3  # IoU curves + trade-off vs fps + trade-off vs key fraction (a sweep exists)
     assert any(t.get("marker", {}).get("symbol") == "circle-open" for t in plots[1]["data"])
-    app.sidebar.slider(key="frame").set_value(2).run()
+    app.slider(key="frame").set_value(2).run()
     assert not app.exception
 
 
 def test_flow_inspector(app):
     open_page(app, "flow")
     assert any("Frame 0 has no previous frame" in i.value for i in app.info)
-    app.sidebar.slider(key="frame").set_value(2).run()
+    app.slider(key="frame").set_value(2).run()
     app.multiselect(key="flow_methods").set_value(["dis", "farneback"]).run()
     assert not app.exception
     captions = [i.proto.imgs[0].caption for i in images(app)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.viz.timeline import run_timelines
+from workbench.viz.timeline import run_timelines, set_frame_marker
 
 STAGES = ("flow", "decision", "seg", "warp", "fast", "stitch")
 
@@ -37,3 +37,21 @@ def test_timelines_fit_the_data_and_show_true_scores_at_keys():
     assert 12 <= top < 20  # totals are 12 ms except one 1 s frame: the axis follows the others
     shown = [t.name for t in fig.data if t.showlegend is not False]
     assert len(shown) <= 2 + 1 + 1 + len(STAGES)  # one entry per region, target, IoU, stages
+
+
+def test_frame_marker_moves_in_place_and_follows_the_frame():
+    fig = run_timelines(frames_table())
+    set_frame_marker(fig, 3, 4)
+    first = fig.layout.shapes
+    assert [(s.x0, s.x1, s.xref, s.yref) for s in first] == [(3, 3, "x", "y domain")] + [
+        (3, 3, f"x{r}", f"y{r} domain") for r in range(2, 5)]
+    set_frame_marker(fig, 7, 4)  # moved: the same four lines, now at frame 7
+    assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(7, 7)] * 4
+    assert [s.yref for s in fig.layout.shapes] == [s.yref for s in first]
+    set_frame_marker(fig, 2, 1)  # another row count redraws
+    assert [(s.x0, s.xref) for s in fig.layout.shapes] == [(2, "x")]
+    set_frame_marker(fig, None, 4)
+    assert fig.layout.shapes == ()
+    fig.add_vline(x=5)  # a figure with shapes of its own is redrawn, never edited in place
+    set_frame_marker(fig, 1, 1)
+    assert [(s.x0, s.name) for s in fig.layout.shapes] == [(1, "frame")]

@@ -78,8 +78,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                          "its root")
     _check_address(args.address, args.port)
     # Always headless: Streamlit's first-run e-mail prompt would otherwise wait for a keyboard; we open the browser.
+    # No file watcher: it re-scans every imported module's source after each rerun, time a frame change pays.
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
-               "--server.port", str(args.port), "--server.headless", "true",
+               "--server.port", str(args.port), "--server.headless", "true", "--server.fileWatcherType", "none",
                "--server.maxUploadSize", str(MAX_UPLOAD_MB), "--browser.gatherUsageStats", "false",
                "--", "--runs", str(runs), "--root", str(root)]
     url = f"http://{'127.0.0.1' if args.address in ('0.0.0.0', '::') else args.address}:{args.port}"
