@@ -11,7 +11,7 @@ DEMO := data/demo
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,dist,onnx]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -48,7 +48,7 @@ demo: $(STAMP)
 
 ## make lab: JupyterLab at notebooks/ in the project's environment (installs jupyterlab on first use)
 lab: $(STAMP)
-	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,lab]"
+	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,dist,onnx,lab]"
 	cd notebooks && ../$(BIN)/jupyter lab
 
 ## make figures: redraw the README's pictures of a synthetic clip (docs/*.png)

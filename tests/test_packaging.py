@@ -53,8 +53,10 @@ def test_pyproject():
     assert any(d.startswith("cupy-cuda13x") for d in extras["gpu"])
     assert {"pytest", "ruff", "nbclient", "playwright"} <= {re.split("[<>=]", d)[0] for d in extras["dev"]}
     # Every runtime dependency pinned in constraints.txt is one the project declares.
-    declared = {re.split("[<>=]", d)[0].lower() for d in project["dependencies"] + extras["teacher"]}
+    declared = {re.split("[<>=]", d)[0].lower() for d in project["dependencies"] + extras["teacher"] + extras["dist"]
+                + extras["onnx"]}
     assert set(pins(ROOT / "constraints.txt")) <= declared
+    assert "dist,onnx" in (ROOT / "Makefile").read_text()  # make test installs the extras its tests exercise
 
 
 def test_top_level_folders_have_a_readme():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,13 @@ def _trainer_config(module: str, name: str) -> Callable[[], Any]:
 
 
 def _command(args: argparse.Namespace) -> str:
-    return " ".join(["workbench", *args.argv])
+    """The command line that reproduces this run, as the card quotes it: under torchrun, with its process counts."""
+    launcher = ["workbench"]
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        nodes = int(os.environ.get("GROUP_WORLD_SIZE", "1"))
+        launcher = ["torchrun", "--nproc-per-node", os.environ.get("LOCAL_WORLD_SIZE", "?"),
+                    *(["--nnodes", str(nodes)] if nodes > 1 else []), "-m", "workbench"]
+    return " ".join([*launcher, *args.argv])
 
 
 def cmd_train_flow(args: argparse.Namespace) -> int:
@@ -35,6 +42,8 @@ def cmd_train_flow(args: argparse.Namespace) -> int:
     result = flow_recipe(config, card=not args.no_card, eval_clips=args.eval_clips, eval_frames=args.eval_frames,
                          command=_command(args), progress=not args.quiet, stop_after=args.stop_after)
     summary = result.summary
+    if summary["rank"]:  # another process of a torchrun: rank 0 reports
+        return 0
     print(f"best validation EPE {summary['best_val_epe']:.3f} px (DIS medium {summary['dis_medium_val']['epe']:.3f})"
           f" after {summary['steps']} steps in {summary['seconds'] / 60:.1f} min → {summary['out']}")
     if result.card:
@@ -66,6 +75,8 @@ def cmd_train_seg(args: argparse.Namespace) -> int:
                         eval_real=args.eval_real, command=_command(args), progress=not args.quiet,
                         bench_progress=None if args.quiet else bench_progress)
     summary = result.summary
+    if summary["rank"]:  # another process of a torchrun: rank 0 reports
+        return 0
     print(f"best validation Dice {summary['best_val_dice']:.4f} (IoU {summary['best_val_iou']:.4f}, epoch "
           f"{summary['best_epoch']}) after {summary['epochs']} epochs in {summary['seconds'] / 60:.1f} min "
           f"→ {summary['out']}")
@@ -237,6 +248,8 @@ def cmd_train_decision(args: argparse.Namespace) -> int:
                                  seed=args.seed, threads=args.threads)
     recipe = decision_recipe(config, card=not args.no_card, command=_command(args), progress=not args.quiet)
     result = recipe.summary
+    if result["rank"]:  # another process of a torchrun: rank 0 reports
+        return 0
     val = result["val"]
     line = (f"validation ({result['val_pairs']} pairs): MAE {val['mae']:.2f}, Pearson r {val['pearson']:.3f} "
             f"(epoch {val['epoch']}; predicting the mean: MAE {result['baseline_val_mae']:.2f})")

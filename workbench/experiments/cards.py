@@ -36,6 +36,13 @@ def _fmt(value: Any, pattern: str = "{:.3f}") -> str:
     return pattern.format(value)
 
 
+def _workers(train: dict[str, Any], tc: dict[str, Any]) -> str:
+    """How many processes and threads trained: ``2 processes (DDP) × 1 torch threads`` under torchrun."""
+    world = int(train.get("world_size") or 1)
+    threads = f"{tc.get('threads', '?')} torch threads"
+    return f"{world} processes (torchrun, DDP) × {threads}" if world > 1 else threads
+
+
 def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any], command: str,
               label: str = "pwc") -> str:
     """Markdown model card of a PWC-Net checkpoint; ``label`` is its row in ``bench`` (``bench flow``'s result).
@@ -122,7 +129,7 @@ def flow_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, An
         "- Loss: the paper's multi-scale EPE (Σ α_l Σ_x ‖flow_l − gt_l‖₂, ground truth scaled by 1/20), α = "
         + " / ".join(str(w) for w in LOSS_WEIGHTS[-(config["num_levels"] - config["output_level"] + 1):])
         + f" for levels {config['num_levels']}..{config['output_level']} (the paper's α for those levels)",
-        f"- Training time: {train.get('seconds', 0) / 60:.1f} min with {tc.get('threads', '?')} torch threads "
+        f"- Training time: {train.get('seconds', 0) / 60:.1f} min with {_workers(train, tc)} "
         f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs), data generation included",
         "",
         "Reproduce (one command, CPU, writes this folder including this card):",
@@ -287,7 +294,7 @@ def seg_card(checkpoint: str | Path, train: dict[str, Any], bench: dict[str, Any
                      "like a prediction (shift ≤ 6 px, erosion/dilation ≤ 3 px, wrong-label blobs, blur, softened); "
                      "always warped by the flow as at prediction")
     lines += [
-        f"- Training time: {train.get('seconds', 0) / 60:.1f} min with {tc.get('threads')} torch threads "
+        f"- Training time: {train.get('seconds', 0) / 60:.1f} min with {_workers(train, tc)} "
         f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs), data generation and flow included",
         "",
         "Reproduce (one command, CPU, writes this folder including this card"
@@ -394,7 +401,7 @@ def decision_card(out: Path, result: dict[str, Any], command: str) -> str:
         f"- Adam lr {tc.get('lr')} × {tc.get('lr_decay')} per epoch, batch {tc.get('batch_size')}, "
         f"{tc.get('epochs')} epochs, MSE; inputs standardised per channel on the training pairs; validation split "
         f"by clip ({tc.get('val_percent'):g} %); best epoch by validation MAE: {val['epoch']}",
-        f"- Training time: {result['seconds'] / 60:.1f} min, {tc.get('threads')} threads "
+        f"- Training time: {result['seconds'] / 60:.1f} min, {_workers(result, tc)} "
         f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs)",
         "",
         "Reproduce (labels, then training; CPU):",

@@ -46,7 +46,7 @@ def flow_recipe(config: Any, card: bool = True, eval_clips: int = 6, eval_frames
     from workbench.train.flow import train_flow
 
     summary = train_flow(config, progress=progress, stop_after=stop_after)
-    if not card:
+    if not card or summary["rank"]:  # under torchrun, rank 0 benchmarks and writes the card
         return RecipeResult(summary)
     result = bench_flow(clips=eval_clips, frames=eval_frames, threads=EVAL_THREADS, repeat=3, correlation=False,
                         pwc_checkpoint=summary["out"])
@@ -66,7 +66,7 @@ def seg_recipe(config: Any, card: bool = True, eval_clips: int = 8, eval_frames:
     from workbench.train.seg import train_seg
 
     summary = train_seg(config, progress=progress)
-    if not card:
+    if not card or summary["rank"]:  # under torchrun, rank 0 benchmarks and writes the card
         return RecipeResult(summary)
     result = bench_seg({config.model: summary["out"]}, clips=eval_clips, frames=eval_frames, threads=EVAL_THREADS,
                        real=eval_real, progress=bench_progress)
@@ -85,6 +85,8 @@ def decision_recipe(config: Any, card: bool = True,
     from workbench.train.decision import train_decision
 
     summary = train_decision(config, progress=progress)
+    if summary["rank"]:  # under torchrun, rank 0 writes the card and the metrics
+        return RecipeResult(summary)
     path = write_decision_card(Path(config.out), summary, command) if card else None
     metrics = Path(config.out) / "metrics.json"
     write_json_atomic(metrics, {k: v for k, v in summary.items() if k != "history"})

@@ -28,6 +28,7 @@ level ``l`` (resolution 1/2^l) that is ``20 / 2^l`` pixels per unit, the per-lev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -290,8 +291,12 @@ def pwc_dis(**overrides) -> PWCNet:
 
 def multiscale_epe_loss(flows: list[torch.Tensor], target: torch.Tensor, flow_scale: float = 20.0,
                         weights: tuple[float, ...] = LOSS_WEIGHTS,
-                        valid: torch.Tensor | None = None) -> torch.Tensor:
+                        valid: torch.Tensor | None = None,
+                        total: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
     """The paper's training loss: Σ_l α_l Σ_x ||flow_l(x) − gt_l(x)||₂, averaged over the batch.
+
+    ``total`` sums over the processes of a distributed run (:meth:`workbench.train.distributed.Dist.sum`): the
+    batch's sum and its size are summed before dividing, so each process computes the global batch's loss.
 
     ``flows`` coarse → fine as returned by :class:`PWCNet` (units pixels/``flow_scale``); ``target`` is
     full-resolution ``(N, 2, H, W)`` pixel flow, scaled by 1/``flow_scale`` and area-downsampled to each level
@@ -303,7 +308,7 @@ def multiscale_epe_loss(flows: list[torch.Tensor], target: torch.Tensor, flow_sc
     if valid is None:
         valid = torch.ones_like(target[:, :1])
     target = torch.nan_to_num(target) * valid
-    total = target.new_zeros(())
+    loss = target.new_zeros(())
     for weight, flow in zip(weights, flows, strict=True):
         h, w = flow.shape[-2:]
         gt = F.adaptive_avg_pool2d(target, (h, w))
@@ -311,8 +316,10 @@ def multiscale_epe_loss(flows: list[torch.Tensor], target: torch.Tensor, flow_sc
         # Pixels whose area is partly unknown: compare against the known part's mean.
         gt = gt / mask.clamp_min(1e-6)
         epe = torch.linalg.vector_norm(flow - gt, dim=1, keepdim=True) * (mask > 0.5)
-        total = total + weight * epe.sum(dim=(1, 2, 3)).mean()
-    return total
+        loss = loss + weight * epe.sum()
+    if total is None:
+        return loss / len(target)
+    return total(loss) / total(loss.new_tensor(float(len(target))))
 
 
 def save_checkpoint(path: str | Path, model: PWCNet, metrics: dict, extra: dict | None = None) -> None:

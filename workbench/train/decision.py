@@ -22,6 +22,7 @@ from workbench.decision.features import FLOW_CHANNELS
 from workbench.errors import InputError
 from workbench.io.atomic import write_csv_atomic
 from workbench.pipeline.labels import LabelConfig, load_labels
+from workbench.train import distributed
 
 
 @dataclass
@@ -81,13 +82,25 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
     """Train the decision network on ``config.labels``; returns the summary (validation and held-out MAE and
     Pearson r, the baseline of predicting the mean, history, labels info).
 
-    Long because it is one training loop read top to bottom: data, model, epochs with validation, checkpoint.
+    Under ``torchrun`` it is one of several data-parallel processes (:mod:`workbench.train.distributed`): the
+    same global batches, each process its share of the rows; every process validates (cheap, and the same),
+    rank 0 writes. Dropout masks are drawn per process, so with dropout the result matches one process's in
+    distribution, not value by value.
     """
-    from tqdm import tqdm
-
     config.validate()
     if config.threads:
         torch.set_num_threads(config.threads)
+    dist = distributed.setup("cpu")
+    try:
+        return _train_decision(config, dist, progress and dist.main)
+    finally:
+        dist.close()
+
+
+def _train_decision(config: DecisionTrainConfig, dist: distributed.Dist, progress: bool) -> dict[str, Any]:
+    """Long because it is the training loop of :func:`train_decision`, read top to bottom (see there)."""
+    from tqdm import tqdm
+
     torch.manual_seed(config.seed)
     arrays, info = load_labels(config.labels)
     label_config = LabelConfig.from_dict(info["config"])
@@ -113,6 +126,7 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
                             "train_config": config.to_dict()})
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
+    trained = dist.wrap(model)  # the training forward pass; the checkpoint saves model
     tensors = [torch.from_numpy(a[train]) for a in (grid, extra, score)]
     generator = torch.Generator().manual_seed(config.seed)
     history, best, best_state = [], None, None
@@ -123,8 +137,11 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
         order = torch.randperm(len(tensors[0]), generator=generator)
         losses = []
         for i in range(0, len(order), config.batch_size):
-            idx = order[i:i + config.batch_size]
-            loss = torch.nn.functional.mse_loss(model(tensors[0][idx], tensors[1][idx]), tensors[2][idx])
+            idx = order[i:i + config.batch_size]  # the global batch
+            idx = idx[dist.shard(len(idx))]  # this process's rows of it
+            squared = torch.nn.functional.mse_loss(trained(tensors[0][idx], tensors[1][idx]), tensors[2][idx],
+                                                   reduction="sum")
+            loss = dist.sum(squared) / dist.sum(squared.new_tensor(float(len(idx))))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -150,7 +167,10 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
         result["test"] = score_metrics(predict_scores(model, test_arrays["grid"], test_arrays["extra"]),
                                        test_arrays["score"])
         result["test_labels"] = test_info
-    save_decision_checkpoint(out / "checkpoint.pt", decider, metrics={k: result[k] for k in ("val", "test")
-                                                                     if k in result})
-    write_csv_atomic(out / "train_log.csv", history)
+    result.update(world_size=dist.world, rank=dist.rank)
+    if dist.main:
+        decider.meta["world_size"] = dist.world
+        save_decision_checkpoint(out / "checkpoint.pt", decider, metrics={k: result[k] for k in ("val", "test")
+                                                                         if k in result})
+        write_csv_atomic(out / "train_log.csv", history)
     return result

@@ -35,6 +35,7 @@ from workbench.flow.base import FlowEstimator
 from workbench.flow.pwc import create_pwc, init_estimator, multiscale_epe_loss, save_checkpoint
 from workbench.io.atomic import atomic_file, write_csv_atomic
 from workbench.io.checkpoints import fitting, load_torch_file
+from workbench.train import distributed
 
 VAL_SEED = 5000
 
@@ -251,12 +252,24 @@ def _state_path(out: Path) -> Path:
 def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int | None = None) -> dict[str, Any]:
     """Train PWC-Net; returns a summary (best validation EPE, DIS baseline, time, paths).
 
-    ``stop_after`` ends this call after that many steps (saving the state), as an interruption would.
+    ``stop_after`` ends this call after that many steps (saving the state), as an interruption would. Under
+    ``torchrun`` it is one of several data-parallel processes (:mod:`workbench.train.distributed`): the same
+    global batches, each process its share of the rows; rank 0 validates and writes.
 
     Long because it is one training loop read top to bottom: set-up, resume, steps, validation, checkpoints; split,
     it would hide the order that a resumed run must reproduce bit for bit (tested).
     """
     torch.set_num_threads(config.threads)
+    dist = distributed.setup("cpu")
+    try:
+        return _train_flow(config, dist, progress and dist.main, stop_after)
+    finally:
+        dist.close()
+
+
+def _train_flow(config: FlowTrainConfig, dist: distributed.Dist, progress: bool, stop_after: int | None
+                ) -> dict[str, Any]:
+    """Long because it is the training loop of :func:`train_flow`, read top to bottom (see there)."""
     torch.manual_seed(config.seed)
     out = Path(config.out)
     start = time.perf_counter()
@@ -298,7 +311,7 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
         bank = PairBank.synthetic(config.train_clips, config.frames, config.size, config.seed, progress)
     val = PairBank.synthetic(config.val_clips, config.frames, config.size, config.val_seed, progress)
     dis = create_flow("dis", preset="medium").estimate
-    baseline = bank_epe(val, dis)  # the method to beat
+    baseline = dist.broadcast(bank_epe(val, dis) if dist.main else None)  # the method to beat
     val_layers = None
     if config.layer_clips:
         layers = PairBank.layered(config.layer_clips, config.layer_frames, config.size, config.seed,
@@ -306,7 +319,8 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
         bank = bank.mixed_with(layers, config.layer_share)
         val_layers = PairBank.layered(2 * config.val_clips, config.layer_frames, config.size, config.val_seed,
                                       config.max_motion, progress)
-        baseline.update({f"{k}_layers": v for k, v in bank_epe(val_layers, dis, stride=1).items()})
+        baseline.update(dist.broadcast({f"{k}_layers": v for k, v in bank_epe(val_layers, dis, stride=1).items()}
+                                       if dist.main else None))
     log_path = out.with_name("train_log.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
 
@@ -315,6 +329,7 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
 
     refine = None if model.config.init_flow is None else init_estimator(model.config.init_flow)
     model.train()
+    trained = dist.wrap(model)  # the training forward pass; checkpoints save model
     bar = tqdm(total=config.steps, initial=step, desc="train flow", unit="step", disable=not progress)
     running = None
     last = config.steps if stop_after is None else min(config.steps, step + stop_after)
@@ -322,8 +337,10 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
         for group in optimizer.param_groups:
             group["lr"] = schedule(step)
         a, b, flow, init = sample_batch(bank, rng, config.batch_size, config.crop, config.moving_crop_prob,
-                                        config.moving_crop_weighting, init=refine)
-        loss = multiscale_epe_loss(model(a, b, init=init), flow, model.config.flow_scale)
+                                        config.moving_crop_weighting, init=refine)  # the whole global batch
+        rows = dist.shard(len(a))  # this process's rows of it
+        loss = multiscale_epe_loss(trained(a[rows], b[rows], init=None if init is None else init[rows]), flow[rows],
+                                   model.config.flow_scale, total=dist.sum)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -331,7 +348,7 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         bar.update(1)
         bar.set_postfix(loss=f"{running:.3f}")
-        if step % config.validate_every == 0 or step == config.steps:
+        if dist.main and (step % config.validate_every == 0 or step == config.steps):  # rank 0 validates
             metrics = evaluate(model, val)
             if val_layers is not None:
                 metrics.update({f"{k}_layers": v for k, v in evaluate(model, val_layers, stride=1).items()})
@@ -345,9 +362,9 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
                 best = _score(metrics, baseline)
                 save_checkpoint(out, model, {**{f"val_{k}": v for k, v in metrics.items()}, "step": step,
                                              **{f"dis_medium_val_{k}": v for k, v in baseline.items()}},
-                                extra={"train_config": config.to_dict()})
+                                extra={"train_config": config.to_dict(), "world_size": dist.world})
             write_csv_atomic(log_path, history)
-        if step % config.checkpoint_every == 0 or step in (config.steps, last):
+        if dist.main and (step % config.checkpoint_every == 0 or step in (config.steps, last)):
             with atomic_file(state_path) as tmp:
                 torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
                             "best": best, "history": history, "rng": rng.bit_generator.state,
@@ -356,7 +373,7 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
     chosen = min(history, key=lambda h: _score(h, baseline)) if history else {"epe": math.inf}
     return {"out": str(out), "best_val_epe": chosen["epe"], "best": chosen, "dis_medium_val": baseline, "steps": step,
             "seconds": time.perf_counter() - start, "history": history, "log": str(log_path),
-            "pairs": bank.num_pairs()}
+            "pairs": bank.num_pairs(), "world_size": dist.world, "rank": dist.rank}
 
 
 def _score(metrics: dict, baseline: dict) -> float:

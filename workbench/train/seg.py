@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ from workbench.seg.checkpoint import (
     transfer_weights,
 )
 from workbench.seg.segmenter import Segmenter, probs_to_labels, resize_frame, scaled_size
+from workbench.train import distributed
 
 IGNORE = 255
 LOSSES = ("bce", "dice_bce", "ce")
@@ -447,18 +449,26 @@ def sample_batch(bank: SegBank, items: list[tuple[int, int]], rng: np.random.Gen
     return torch.stack(xs), torch.stack(ys)
 
 
-def seg_loss(logits: torch.Tensor, target: torch.Tensor, loss: str = "bce") -> torch.Tensor:
-    """BCE-with-logits (binary, one logit), optionally + soft Dice; CE for K > 1 logits; 255 ignored."""
+def seg_loss(logits: torch.Tensor, target: torch.Tensor, loss: str = "bce",
+             total: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """BCE-with-logits (binary, one logit), optionally + soft Dice; CE for K > 1 logits; 255 ignored.
+
+    Every term is a sum over the batch divided by a count (or, for Dice, a ratio of sums); ``total`` sums each
+    over the processes of a distributed run (:meth:`workbench.train.distributed.Dist.sum`), so that each process
+    computes the loss of the global batch from its own rows."""
+    total = total or (lambda t: t)
     if logits.shape[1] > 1:
-        return F.cross_entropy(logits, target, ignore_index=IGNORE)
+        ce = F.cross_entropy(logits, target, ignore_index=IGNORE, reduction="sum")
+        return total(ce) / total((target != IGNORE).sum().to(ce.dtype)).clamp(min=1)
     valid = (target != IGNORE).float()
     truth = (target == 1).float() * valid
     logit = logits[:, 0]
-    bce = (F.binary_cross_entropy_with_logits(logit, truth, reduction="none") * valid).sum() / valid.sum().clamp(min=1)
+    bce = total((F.binary_cross_entropy_with_logits(logit, truth, reduction="none") * valid).sum()) / \
+        total(valid.sum()).clamp(min=1)
     if loss != "dice_bce":
         return bce
     p = torch.sigmoid(logit) * valid
-    soft_dice = (2 * (p * truth).sum() + 1) / (p.sum() + truth.sum() + 1)
+    soft_dice = (2 * total((p * truth).sum()) + 1) / (total(p.sum()) + total(truth.sum()) + 1)
     return bce + (1 - soft_dice)
 
 
@@ -509,14 +519,26 @@ def _summary_writer(folder: Path):
 def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | None = None) -> dict[str, Any]:
     """Train a segmentation network; returns a summary (best validation Dice/IoU, epochs, time, paths).
 
-    ``stop_after`` ends this call after that many epochs (the state is saved), as an interruption would.
+    ``stop_after`` ends this call after that many epochs (the state is saved), as an interruption would. Under
+    ``torchrun`` it is one of several data-parallel processes (:mod:`workbench.train.distributed`): the same
+    global batches, each process its share of the rows; rank 0 validates and writes.
 
     Long because it is one training loop read top to bottom: set-up, resume, epochs, validation, checkpoints; split,
     it would hide the order that a resumed run must reproduce bit for bit (tested).
     """
     config.validate()
     torch.set_num_threads(config.threads)
-    device = _device(config.device)
+    dist = distributed.setup(config.device)
+    try:
+        return _train_seg(config, dist, progress and dist.main, stop_after)
+    finally:
+        dist.close()
+
+
+def _train_seg(config: SegTrainConfig, dist: distributed.Dist, progress: bool, stop_after: int | None
+               ) -> dict[str, Any]:
+    """Long because it is the training loop of :func:`train_seg`, read top to bottom (see there)."""
+    device = _device(distributed.local_device(config.device, dist))
     out = Path(config.out)
     epochs_dir = out / "epochs"
     state_path = epochs_dir / "state.pt"
@@ -532,6 +554,7 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
     if init is not None:
         transfer_weights(init, net)
     net.model.to(device)
+    model = dist.wrap(net.model)  # the training forward pass; checkpoints save net.model
     from workbench.data.datasets import split_by_clip
 
     train_names, val_names = split_by_clip(bank.names, config.val_percent, config.seed)
@@ -557,11 +580,12 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
             rng.bit_generator.state = state["rng"]
             torch.set_rng_state(state["torch_rng"])
 
-    writer = _summary_writer(out / "tensorboard")
+    writer = _summary_writer(out / "tensorboard") if dist.main else None
     items = train_bank.items()
     steps_per_epoch = math.ceil(len(items) / config.batch_size)
     last = config.epochs if stop_after is None else min(config.epochs, epoch + stop_after)
-    train_extra = {"train_config": config.to_dict(), "train_clips": train_names, "val_clips": val_names}
+    train_extra = {"train_config": config.to_dict(), "train_clips": train_names, "val_clips": val_names,
+                   "world_size": dist.world}
     try:
         while epoch < last:
             net.model.train()
@@ -573,8 +597,9 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
                 batch = [items[i] for i in order[b * config.batch_size:(b + 1) * config.batch_size]]
                 own = config.prev_own_prob if epoch >= 1 else 0.0  # once the network predicts something
                 x, y = sample_batch(train_bank, batch, rng, net, config.crop, config.prev_none_prob, own,
-                                    config.zoom)
-                loss = seg_loss(net.model(x.to(device)), y.to(device), loss_name)
+                                    config.zoom)  # the whole global batch, as one process draws it
+                rows = dist.shard(len(batch))  # this process's rows of it
+                loss = seg_loss(model(x[rows].to(device)), y[rows].to(device), loss_name, total=dist.sum)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_value_(net.model.parameters(), config.grad_clip)
@@ -586,7 +611,8 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
                     writer.add_scalar("train/loss", losses[-1], epoch * steps_per_epoch + b + 1)
             bar.close()
             epoch += 1
-            metrics = evaluate_bank(net, val_bank, config.val_frames, device)
+            metrics = dist.broadcast({k: v for k, v in evaluate_bank(net, val_bank, config.val_frames, device).items()
+                                      if k in ("dice", "iou")} if dist.main else None)  # rank 0 validates
             lr = optimizer.param_groups[0]["lr"]
             scheduler.step(metrics["dice"])
             history.append({"epoch": epoch, "step": epoch * steps_per_epoch, "train_loss": float(np.mean(losses)),
@@ -599,6 +625,8 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
             message = (f"epoch {epoch}: loss {history[-1]['train_loss']:.4f}, validation Dice {metrics['dice']:.4f}, "
                        f"IoU {metrics['iou']:.4f} ({len(val_names)} clips), lr {lr:.2g}")
             tqdm.write(message) if progress else None
+            if not dist.main:
+                continue
             scores = {"val_dice": metrics["dice"], "val_iou": metrics["iou"], "epoch": epoch}
             save_seg_checkpoint(epochs_dir / f"epoch_{epoch:03d}.pt", net, scores, train_extra)
             if metrics["dice"] > best:
@@ -618,4 +646,4 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
             "best_val_iou": best_row.get("val_iou"), "best_epoch": best_row.get("epoch"),
             "seconds": time.perf_counter() - start, "history": history, "train_clips": len(train_names),
             "val_clips": len(val_names), "train_frames": len(items), "parameters": net.parameters(),
-            "net": net}
+            "net": net, "world_size": dist.world, "rank": dist.rank}
