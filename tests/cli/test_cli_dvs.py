@@ -200,3 +200,29 @@ def test_dvs_defaults_come_from_the_pipeline_config():
     run = build_parser().parse_args(["dvs", "run", "--data", "x"])
     for name in ("policy", "target", "interval", "dynamic_down", "dynamic_up"):
         assert getattr(run, name) == getattr(defaults, name), name
+
+
+@pytest.mark.slow
+def test_sweep_on_a_local_dask_cluster_equals_the_serial_sweep(files, tmp_path):
+    pytest.importorskip("dask.distributed")
+    args = ["dvs", "sweep", "--data", str(files["clips"]), "--targets", "60,90", "--intervals", "2", "--fast",
+            "none", "--threads", "1", *models(files)]
+    serial = run(*args, "--out", str(tmp_path / "serial"))
+    farmed = run(*args, "--workers", "2", "--out", str(tmp_path / "farmed"))
+    assert serial.returncode == 0 and farmed.returncode == 0, farmed.stderr
+    same = ["method", "param", "seg", "clip", "frames", "mean_iou", "key_fraction", "min_iou"]
+    a, b = (pd.read_csv(tmp_path / name / "sweep.csv") for name in ("serial", "farmed"))
+    pd.testing.assert_frame_equal(a[same], b[same])  # value for value, in the same order
+    assert len(list_runs(tmp_path / "farmed" / "runs")) == len(b[b["clip"] != "all"])
+    assert "Runs farmed out to 2 local workers" in (tmp_path / "farmed" / "sweep.md").read_text()
+    assert json.loads((tmp_path / "farmed" / "sweep.json").read_text())["farm"]["workers"] == 2
+
+
+def test_farm_errors(files, tmp_path):
+    both = run("dvs", "sweep", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "x"))
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+    pytest.importorskip("dask.distributed")
+    nowhere = run("dvs", "sweep", "--data", str(files["clip"]), "--intervals", "2", "--targets", "60", "--fast",
+                  "none", "--scheduler", "tcp://127.0.0.1:9", *models(files), "--out", str(tmp_path / "y"))
+    assert nowhere.returncode == 2 and "--scheduler tcp://127.0.0.1:9: cannot reach it" in nowhere.stderr
+    assert "Traceback" not in nowhere.stderr and not (tmp_path / "y").exists()

@@ -201,6 +201,15 @@ def test_bench_seg_writes_table_and_json(tmp_path, checkpoints):
     assert ablated["rows"][0]["iou"] == data["rows"][0]["iou"]
     assert_user_error(run("bench", "seg", str(checkpoints["unet"]), "--seed", "5", "--out", str(tmp_path / "b")),
                       "held-out seeds")
+    # on a local Dask cluster: the networks are scored on the workers, the same scores
+    pytest.importorskip("dask.distributed")
+    farmed = run("bench", "seg", str(checkpoints["unet"]), str(checkpoints["funet_flow"]), "--clips", "1",
+                 "--frames", "3", "--repeat", "1", "--workers", "2", "--out", str(tmp_path / "farmed"))
+    assert farmed.returncode == 0, farmed.stderr
+    rows = json.loads((tmp_path / "farmed" / "bench_seg.json").read_text())["rows"]
+    for a, b in zip(data["rows"], rows, strict=True):
+        assert {k: v for k, v in a.items() if not k.startswith("ms_")} == {k: v for k, v in b.items()
+                                                                           if not k.startswith("ms_")}
 
 
 def test_bench_seg_on_real_material_marks_the_teacher(tmp_path, checkpoints, clip):

@@ -183,7 +183,8 @@ def cmd_dvs_sweep(args: argparse.Namespace) -> int:
     with _threads(args.threads):
         sequences = _sequences(args, HELD_OUT_SEED)
         result = run_sweep(built, sequences, config, args.out, fast=fast, overwrite=args.overwrite,
-                           progress=not args.quiet)
+                           progress=not args.quiet, workers=args.workers, scheduler=args.scheduler,
+                           threads=args.threads)
     print((Path(args.out) / "sweep.md").read_text())
     print(f"wrote {args.out}/sweep.csv, sweep.md, sweep.json, iou_vs_fps.png, iou_vs_key_fraction.png "
           f"({len(result['table'])} rows)")
@@ -278,4 +279,5 @@ def add_dvs(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("--overwrite", action="store_true")
     _add_pipeline(sw)
     _add_correct(sw)
+    T.add_farm(sw)
     sw.set_defaults(func=cmd_dvs_sweep)

@@ -175,6 +175,8 @@ COUNT0 = Number(int, 0, MAX_COUNT)
 """The same where 0 means none (``bench seg --clips 0``: real material only; ``--start 0``)."""
 SEED = Number(int, 0, 2**32 - 1)
 THREADS = Number(int, 1, 256)
+WORKERS = Number(int, 0, 256)
+"""Dask worker processes (``--workers``; 0: none, run here)."""
 PROBABILITY = Number(float, 0, 1)
 THRESHOLD = Number(float, 0, 1, lo_open=True, hi_open=True)
 """A probability threshold strictly between 0 and 1."""
@@ -272,3 +274,15 @@ def flow_methods(pairs_only: bool = True) -> list[str]:
     from workbench.flow import list_flows
 
     return list_flows(pairs_only=pairs_only)
+
+
+def add_farm(parser: argparse.ArgumentParser) -> None:
+    """``--workers N`` / ``--scheduler ADDRESS``: farm a command's independent runs out to a Dask cluster
+    (:func:`workbench.experiments.farm.farm`)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=WORKERS, default=0,
+                       help="run the independent runs on a local Dask cluster of N worker processes, each with "
+                            "--threads threads (default 0: one after another, here); needs the dist extra")
+    group.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run them on an existing Dask cluster (tcp://host:8786); its workers must reach "
+                            "the output folder")

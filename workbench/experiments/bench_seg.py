@@ -34,6 +34,7 @@ import numpy as np
 
 from workbench.data.synthetic import HELD_OUT_SEED, SynthConfig, TalkingHeadClip
 from workbench.errors import InputError
+from workbench.experiments.farm import farm
 from workbench.experiments.measure import PinnedThreads, fmt_num, machine_info, write_bench
 from workbench.metrics.segmentation import RunningMean
 from workbench.metrics.stream import SegScores, pooled_mean, pooled_min
@@ -130,16 +131,30 @@ def time_network(net: SegNetwork, frames: list[np.ndarray], repeat: int, flow: s
     return float(statistics.median(passes))
 
 
+def _score_one(shared: tuple, label: str) -> dict[str, Any]:
+    """One network's scores (a farm job): on the synthetic held-out clips and on each real set."""
+    nets, data, real_sets, flow = shared
+    net, scores = nets[label], {}
+    if data:
+        scores.update(score_network(net, data, flow))
+    if real_sets:
+        scores["real"] = [{k: v for k, v in score_network(net, clips, flow).items()
+                           if k not in ("iou_fast", "fast_frames")} for _, clips, _ in real_sets]
+    return scores
+
+
 def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 40, size: tuple[int, int] = (320, 192),
               seed: int = HELD_OUT_SEED, difficulty: str = "mixed", threads: int = 2, repeat: int = 3,
               timing_sizes: tuple[tuple[int, int], ...] = TIMING_SIZES, timing_frames: int = 8,
               real: list[str | Path] | None = None, progress: Callable[[str], None] | None = None,
-              flow: str | None = None) -> dict[str, Any]:
+              flow: str | None = None, workers: int = 0, scheduler: str | None = None) -> dict[str, Any]:
     """Score and time each ``label → checkpoint`` (module docstring) → a JSON-ready dict.
 
     ``clips`` = 0 skips the synthetic held-out scoring (with ``real`` material only). ``flow`` replaces the flow
     method of every network that reads flow (an ablation: e.g. ``funet_flow`` trained with DIS, run with a
-    learned flow); the others ignore it.
+    learned flow); the others ignore it. ``workers`` / ``scheduler`` score the networks on a Dask cluster
+    (:func:`workbench.experiments.farm.farm`; the same scores); timing always runs here, one network after
+    another, so that no two timed networks share the cores.
     """
     if clips < 0 or frames < 2 or (clips == 0 and not real):
         raise InputError(f"need at least 1 clip (or --real material) and 2 frames, got --clips {clips} "
@@ -154,7 +169,8 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
         "benchmark": "seg", "machine": machine_info(threads),
         "config": {"clips": clips, "frames": frames, "size": list(size), "seed": seed, "difficulty": difficulty,
                    "threads": threads, "repeat": repeat, "timing_sizes": [list(s) for s in timing_sizes],
-                   "fast_px": FAST_PX, "real": [str(p) for p in real or []], "flow": flow},
+                   "fast_px": FAST_PX, "real": [str(p) for p in real or []], "flow": flow,
+                   "workers": workers, "scheduler": scheduler},
         "rows": []}
     if real_sets:
         result["real"] = [{"path": path, "clips": [c["name"] for c in data], "teachers": names,
@@ -165,20 +181,16 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
         data = held_out_clips(clips, frames, size, seed, difficulty) if clips else []
         result["fast_fraction"] = float(np.mean([f for c in data for f in c["fast"]])) if data else float("nan")
         timing_clips = {s: held_out_clips(1, timing_frames, s, seed, difficulty)[0]["frames"] for s in timing_sizes}
-        for label, net in nets.items():
-            if progress:
-                progress(f"{label}: scoring")
+        if progress:
+            progress(f"scoring {len(nets)} networks" + (f" on {workers} workers" if workers else
+                                                        f" on {scheduler}" if scheduler else ""))
+        scored = farm(_score_one, list(nets), (nets, data, real_sets, flow), workers=workers, scheduler=scheduler,
+                      threads=threads, progress=False)
+        for (label, net), scores in zip(nets.items(), scored, strict=True):
             row = {"model": label, "arch": net.arch, "checkpoint": str(net.path) if net.path else net.arch,
                    "parameters": net.parameters(), "input": net.input,
                    "flow": (flow or net.flow) if net.needs_flow else net.flow, "scale": net.scale,
-                   "teacher": net.arch in teachers}
-            if data:
-                row.update(score_network(net, data, flow))
-            if real_sets:
-                if progress:
-                    progress(f"{label}: scoring on real material")
-                row["real"] = [{k: v for k, v in score_network(net, data, flow).items()
-                                if k not in ("iou_fast", "fast_frames")} for _, data, _ in real_sets]
+                   "teacher": net.arch in teachers, **scores}
             for s, timing in timing_clips.items():
                 if progress:
                     progress(f"{label}: timing at {s[0]}x{s[1]}")

@@ -26,6 +26,7 @@ import numpy as np
 
 from workbench.config import Config
 from workbench.errors import InputError
+from workbench.experiments.farm import farm
 from workbench.io.atomic import atomic_dir, json_text
 from workbench.io.sequence import Sequence
 from workbench.pipeline import POLICIES, RULES, PipelineConfig
@@ -108,18 +109,63 @@ def _seg_name(net: SegNetwork, corrector: SegNetwork | None = None) -> str:
     return name if corrector is None else f"{name}+{_seg_name(corrector)}"
 
 
+@dataclass
+class _Shared:
+    """What every run of a sweep needs, sent to each worker once: networks (the plan refers to them), clips."""
+
+    built: Built
+    plan: Plan
+    sequences: list[Sequence]
+    runs: Path
+    max_frames: int | None
+    out: str
+
+
+def _one_run(shared: _Shared, job: tuple[int, int]) -> dict[str, Any]:
+    """Run plan entry ``job[0]`` on clip ``job[1]`` (a run record under ``shared.runs``): its sweep row and the
+    per-path times of the accurate network's runs."""
+    method, pipeline, net, correct = shared.plan[job[0]]
+    seq = shared.sequences[job[1]]
+    run = record_run(shared.built.segmenter(seq, pipeline, net=net, corrector=correct), seq, shared.runs,
+                     store=False, max_frames=shared.max_frames, progress=False, meta={"sweep": shared.out})
+    s = run.summary
+    row = {"method": method, "param": pipeline.param, "mean_iou": s["mean_iou"], "fps": s["fps"],
+           "key_fraction": s["key_fraction"], "run_id": run.run_id, "seg": _seg_name(net, correct),
+           "clip": seq.name, "frames": s["frames"], "ms_per_frame": s["ms_per_frame"], "min_iou": s["min_iou"]}
+    path_ms: dict[str, list[float]] = {"seg": [], "warp": []}
+    if net is shared.built.seg and (method == "adaptive" or (method == "per-frame" and correct is None)):
+        df = run.frames
+        segment = df["decision"] == "segment"
+        path_ms["seg"] = list(df.loc[segment, "t_seg_ms"])
+        if method == "adaptive":
+            warp_cost = df["t_flow_ms"] + df["t_decision_ms"] + df["t_warp_ms"] + df["t_fast_ms"]
+            path_ms["warp"] = list(warp_cost[~segment])
+    return {"row": row, "path_ms": path_ms}
+
+
+def _aggregate(method: str, pipeline: PipelineConfig, seg: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``clip = all`` row of one plan entry over its clips' rows."""
+    frames = sum(r["frames"] for r in rows)
+    total_ms = sum(r["ms_per_frame"] * r["frames"] for r in rows)
+    return {"method": method, "param": pipeline.param,
+            "mean_iou": sum(r["mean_iou"] * r["frames"] for r in rows) / frames, "fps": 1000.0 * frames / total_ms,
+            "key_fraction": sum(r["key_fraction"] * r["frames"] for r in rows) / frames, "run_id": "", "seg": seg,
+            "clip": "all", "frames": frames, "ms_per_frame": total_ms / frames,
+            "min_iou": min(r["min_iou"] for r in rows)}
+
+
 def run_sweep(built: Built, sequences: list[Sequence], config: SweepConfig, out: str | Path,
-              fast: SegNetwork | None = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+              fast: SegNetwork | None = None, overwrite: bool = False, progress: bool = True, workers: int = 0,
+              scheduler: str | None = None, threads: int | None = None) -> dict[str, Any]:
     """Run the sweep with ``built``'s networks (:func:`workbench.pipeline.build.build`; adaptive rows only with
     a decision network) and write its outputs under ``out`` (built under a temporary name). ``fast`` adds the
     per-frame row of a fast network. With a corrector, every policy that warps fuses its warps with that network
     (``VideoSegmenter``'s corrective fusion).
 
-    Long because it is one pass over the plan that also keeps the aggregate rows and the per-path times; the parts
-    are in `_plan`, `sweep_report` and `format_sweep`.
+    The runs are independent: ``workers`` / ``scheduler`` farm them out to a Dask cluster
+    (:func:`workbench.experiments.farm.farm`, each run pinned to ``threads``), with the serial run's results.
     """
     import pandas as pd
-    from tqdm import tqdm
 
     config.validate()
     if not sequences:
@@ -129,47 +175,33 @@ def run_sweep(built: Built, sequences: list[Sequence], config: SweepConfig, out:
             raise InputError(f"{seq.name}: no ground-truth masks; the sweep compares IoU and needs them")
     seg, corrector = built.seg, built.corrector
     plan = _plan(config, built, fast)
-    _warm_up(built, plan, sequences[0].frame(0))
-    rows: list[dict[str, Any]] = []
-    path_ms: dict[str, list[float]] = {"seg": [], "warp": []}
+    if not workers and not scheduler:
+        _warm_up(built, plan, sequences[0].frame(0))  # (a worker's first run pays its own one-off costs)
     with atomic_dir(out, overwrite=overwrite) as tmp:
-        bar = tqdm(total=len(plan) * len(sequences), desc="sweep", unit="run", disable=not progress)
-        for method, pipeline, net, correct in plan:
-            per_clip = []
-            for seq in sequences:
-                segmenter = built.segmenter(seq, pipeline, net=net, corrector=correct)
-                bar.set_postfix_str(f"{method} {pipeline.param if pipeline.param is not None else ''} {seq.name}")
-                run = record_run(segmenter, seq, tmp / "runs", store=False, max_frames=config.max_frames,
-                                 progress=False, meta={"sweep": str(out)})
-                s = run.summary
-                per_clip.append((run, s))
-                rows.append({"method": method, "param": pipeline.param, "mean_iou": s["mean_iou"], "fps": s["fps"],
-                             "key_fraction": s["key_fraction"], "run_id": run.run_id, "seg": _seg_name(net, correct),
-                             "clip": seq.name, "frames": s["frames"], "ms_per_frame": s["ms_per_frame"],
-                             "min_iou": s["min_iou"]})
-                if net is seg and (method == "adaptive" or (method == "per-frame" and correct is None)):
-                    df = run.frames
-                    segment = df["decision"] == "segment"
-                    path_ms["seg"] += list(df.loc[segment, "t_seg_ms"])
-                    if method == "adaptive":
-                        warp_cost = df["t_flow_ms"] + df["t_decision_ms"] + df["t_warp_ms"] + df["t_fast_ms"]
-                        path_ms["warp"] += list(warp_cost[~segment])
-                bar.update()
-            frames = sum(s["frames"] for _, s in per_clip)
-            total_ms = sum(s["ms_per_frame"] * s["frames"] for _, s in per_clip)
-            rows.append({"method": method, "param": pipeline.param,
-                         "mean_iou": sum(s["mean_iou"] * s["frames"] for _, s in per_clip) / frames,
-                         "fps": 1000.0 * frames / total_ms,
-                         "key_fraction": sum(s["key_fraction"] * s["frames"] for _, s in per_clip) / frames,
-                         "run_id": "", "seg": _seg_name(net, correct), "clip": "all", "frames": frames,
-                         "ms_per_frame": total_ms / frames, "min_iou": min(s["min_iou"] for _, s in per_clip)})
-        bar.close()
+        jobs = [(p, c) for p in range(len(plan)) for c in range(len(sequences))]
+        shared = _Shared(built, plan, list(sequences), tmp / "runs", config.max_frames, str(out))
+
+        def describe(job: tuple[int, int]) -> str:
+            method, pipeline = plan[job[0]][:2]
+            return f"{method} {'' if pipeline.param is None else pipeline.param} {sequences[job[1]].name}"
+
+        done = farm(_one_run, jobs, shared, workers=workers, scheduler=scheduler, threads=threads,
+                    progress=progress, desc="sweep", describe=describe)
+        rows: list[dict[str, Any]] = []
+        path_ms: dict[str, list[float]] = {"seg": [], "warp": []}
+        for p, (method, pipeline, net, correct) in enumerate(plan):
+            clip_rows = [d["row"] for (q, _), d in zip(jobs, done, strict=True) if q == p]
+            rows += clip_rows + [_aggregate(method, pipeline, _seg_name(net, correct), clip_rows)]
+        for d in done:
+            for path in path_ms:
+                path_ms[path] += d["path_ms"][path]
         table = pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
         table.to_csv(tmp / "sweep.csv", index=False)
         report = sweep_report(table, _seg_name(seg), path_ms, config.max_loss, scheduled=_seg_name(seg, corrector))
         report["config"] = config.to_dict()
         report["corrector"] = _seg_name(corrector) if corrector is not None else None
         report["clips"] = [seq.name for seq in sequences]
+        report["farm"] = {"workers": workers, "scheduler": scheduler, "threads": threads}
         (tmp / "sweep.json").write_text(json_text(report))
         (tmp / "sweep.md").write_text(format_sweep(table, report))
         from workbench.viz.sweep import save_figure, tradeoff_figure
@@ -268,6 +300,12 @@ def format_sweep(table: Any, report: dict[str, Any]) -> str:
     agg = table[table["clip"] == "all"]
     lines = ["# Sweep", "", f"Clips: {', '.join(report.get('clips', []))}", ""]
     lines += [rule_sentence(sweep_rule(report)), ""]
+    farmed = report.get("farm") or {}
+    if farmed.get("workers") or farmed.get("scheduler"):
+        where = (f"{farmed['workers']} local workers" if farmed.get("workers")
+                 else f"the cluster at {farmed['scheduler']}")
+        lines += [f"Runs farmed out to {where}: IoU and key fractions are the serial run's; times were measured "
+                  "while runs shared the machines, so compare fps within this sweep only.", ""]
     if report.get("corrector"):
         weight = sweep_pipeline(report).get("correct_weight", float("nan"))
         lines += [f"Scheduled runs corrected by {report['corrector']} (their logits + {weight:g} × its logits on "
