@@ -19,7 +19,7 @@ LAYERS = {
     "__init__": 0, "errors": 0, "config": 0,
     "io": 1, "ops": 1, "metrics": 1, "viz": 1,
     "data": 2, "flow": 2, "seg": 2, "decision": 2, "registry": 2,
-    "pipeline": 3, "train": 3,
+    "pipeline": 3, "train": 3, "export": 3,
     "runs": 4, "experiments": 4,
     "cli": 5, "__main__": 5,
 }

@@ -42,7 +42,8 @@ def cmd_bench_seg(args: argparse.Namespace) -> int:
     checkpoints = _model_labels(args.models)
     result = bench_seg(checkpoints, clips=args.clips, frames=args.frames, size=args.size, seed=args.seed,
                        difficulty=args.difficulty, threads=args.threads, repeat=args.repeat, real=args.real,
-                       progress=bench_progress, flow=args.flow, workers=args.workers, scheduler=args.scheduler)
+                       progress=bench_progress, flow=args.flow, workers=args.workers, scheduler=args.scheduler,
+                       backends=args.backend)
     md, js = write_bench_seg(result, args.out)
     print(format_bench_seg(result), end="")
     print(f"\nwrote {md} and {js}")
@@ -104,6 +105,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     seg.add_argument("--out", default="data/bench", help="output folder (default data/bench)")
     seg.add_argument("--overwrite", action="store_true", help="replace an existing bench_seg.md/json")
     T.add_farm(seg)
+    T.add_backend(seg, several=True)
     seg.set_defaults(func=cmd_bench_seg)
 
 

@@ -66,6 +66,7 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
                         help="estimate the warp path's flow at this scale of the region (default: the decision "
                              f"network's, {d.flow_scale:g} as DVSNet)")
     parser.add_argument("--threads", type=T.THREADS, default=2, help="torch and OpenCV threads (default 2)")
+    T.add_backend(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -106,7 +107,8 @@ def _spec(args: argparse.Namespace, **pipeline: object):
     given = {**{name: getattr(args, name, None) for name in options}, **pipeline}
     return SegmenterSpec(pipeline=PipelineConfig(**{k: v for k, v in given.items() if v is not None}), seg=args.seg,
                          decision=getattr(args, "decision", "none"), correct=getattr(args, "correct", "none"),
-                         inherit=tuple(name for name in INHERITED if given.get(name) is None))
+                         inherit=tuple(name for name in INHERITED if given.get(name) is None),
+                         backend=getattr(args, "backend", "torch"))
 
 
 def cmd_dvs_run(args: argparse.Namespace) -> int:
@@ -167,6 +169,7 @@ def cmd_dvs_labels(args: argparse.Namespace) -> int:
 def cmd_dvs_sweep(args: argparse.Namespace) -> int:
     from workbench.data.synthetic import HELD_OUT_SEED
     from workbench.experiments.sweep import SweepConfig, run_sweep
+    from workbench.export import on_backend
     from workbench.pipeline import RULES
     from workbench.pipeline.build import build
     from workbench.seg.checkpoint import load_seg_checkpoint
@@ -179,7 +182,7 @@ def cmd_dvs_sweep(args: argparse.Namespace) -> int:
     config.validate()
     built = build(spec, load_decider=True)
     config.pipeline = built.config
-    fast = None if args.fast == "none" else load_seg_checkpoint(args.fast)
+    fast = None if args.fast == "none" else on_backend(load_seg_checkpoint(args.fast), args.backend)
     with _threads(args.threads):
         sequences = _sequences(args, HELD_OUT_SEED)
         result = run_sweep(built, sequences, config, args.out, fast=fast, overwrite=args.overwrite,

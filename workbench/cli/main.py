@@ -22,6 +22,7 @@ from workbench.cli.bench import add_bench, cmd_bench_flow, cmd_bench_seg
 from workbench.cli.dashboard import add_dashboard
 from workbench.cli.data import add_data, cmd_data_animate, cmd_data_label, cmd_data_portraits, cmd_data_synth
 from workbench.cli.dvs import add_dvs, cmd_dvs_labels, cmd_dvs_run, cmd_dvs_sweep
+from workbench.cli.export import add_export, cmd_export_onnx
 from workbench.cli.flow import add_flow, cmd_flow
 from workbench.cli.predict import add_predict, cmd_predict, predict_out
 from workbench.cli.train import add_train, cmd_train_decision, cmd_train_flow, cmd_train_seg, train_seg_out
@@ -63,13 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="workbench", description="Flow-guided video segmentation workbench.")
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True,
-                                metavar="{data,flow,train,predict,dvs,bench,dashboard}")
+                                metavar="{data,flow,train,predict,dvs,bench,export,dashboard}")
     add_data(sub)
     add_flow(sub)
     add_train(sub)
     add_predict(sub)
     add_dvs(sub)
     add_bench(sub)
+    add_export(sub)
     add_dashboard(sub)
     return parser
 
@@ -100,6 +102,7 @@ def outputs_table() -> dict[Callable[[argparse.Namespace], int], tuple[Output, .
         cmd_data_label: (Output("--out", "folder", ("input", "teacher")),),
         cmd_data_portraits: (Output("--out", "folder"),),
         cmd_flow: (Output("--out", "file", ("frame_a", "frame_b")), Output("--viz", "file", ("frame_a", "frame_b"))),
+        cmd_export_onnx: (Output("--out", "file", ("checkpoint",)),),
         cmd_bench_flow: (Output("--out", "parent", ("pair",)),
                          *(Output("--out", "file", ("pair",), lambda a, i=i: _bench_files("bench_flow")(a)[i])
                            for i in range(2))),

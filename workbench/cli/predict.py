@@ -10,6 +10,7 @@ from workbench.errors import InputError
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from workbench.export import on_backend
     from workbench.io import open_dataset
     from workbench.seg.checkpoint import load_seg_checkpoint
     from workbench.seg.predict import PredictOptions, predict
@@ -23,7 +24,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             raise InputError(f"--gpu {args.gpu}: no CUDA device here (omit --gpu to run on the CPU)")
         device = f"cuda:{args.gpu}"
     background = background_spec(args.background)
-    net = load_seg_checkpoint(args.model)
+    net = on_backend(load_seg_checkpoint(args.model), args.backend)
     sequences = open_dataset(args.img, masks=args.mask)
     predict_out(args)
     options = PredictOptions(threshold=args.mask_threshold, scale=args.scale, flow=args.flow, background=background,
@@ -75,6 +76,7 @@ def add_predict(sub: argparse._SubParsersAction) -> None:
     pred.add_argument("--no-eval", action="store_true", help="do not score against ground truth")
     pred.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     pred.add_argument("--quiet", action="store_true", help="no progress bar and no per-frame lines")
+    T.add_backend(pred)
     pred.set_defaults(func=cmd_predict)
 
 

@@ -286,3 +286,26 @@ def add_farm(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--scheduler", metavar="ADDRESS", default=None,
                        help="run them on an existing Dask cluster (tcp://host:8786); its workers must reach "
                             "the output folder")
+
+
+def add_backend(parser: argparse.ArgumentParser, several: bool = False) -> None:
+    """``--backend torch|onnx``: where the networks run (``onnx``: ONNX Runtime, :mod:`workbench.export`)."""
+    if several:
+        parser.add_argument("--backend", type=choices_list(("torch", "onnx")), default=("torch",),
+                            help="torch, onnx, or torch,onnx to time each network on both in one run (default "
+                                 "torch); onnx needs the onnx extra")
+    else:
+        parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
+                            help="run the networks in PyTorch (default) or in ONNX Runtime (exported on first use "
+                                 "at the frame size; the onnx extra)")
+
+
+def choices_list(allowed: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    """A comma-separated list of distinct values from ``allowed``."""
+    def parse(text: str) -> tuple[str, ...]:
+        values = tuple(v.strip() for v in text.split(","))
+        if not values or any(v not in allowed for v in values) or len(set(values)) != len(values):
+            raise argparse.ArgumentTypeError(f"{text!r}: expected one or more of {', '.join(allowed)}, "
+                                             "comma-separated")
+        return values
+    return parse

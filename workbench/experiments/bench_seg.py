@@ -147,14 +147,18 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
               seed: int = HELD_OUT_SEED, difficulty: str = "mixed", threads: int = 2, repeat: int = 3,
               timing_sizes: tuple[tuple[int, int], ...] = TIMING_SIZES, timing_frames: int = 8,
               real: list[str | Path] | None = None, progress: Callable[[str], None] | None = None,
-              flow: str | None = None, workers: int = 0, scheduler: str | None = None) -> dict[str, Any]:
+              flow: str | None = None, workers: int = 0, scheduler: str | None = None,
+              backends: tuple[str, ...] = ("torch",)) -> dict[str, Any]:
     """Score and time each ``label → checkpoint`` (module docstring) → a JSON-ready dict.
 
     ``clips`` = 0 skips the synthetic held-out scoring (with ``real`` material only). ``flow`` replaces the flow
     method of every network that reads flow (an ablation: e.g. ``funet_flow`` trained with DIS, run with a
     learned flow); the others ignore it. ``workers`` / ``scheduler`` score the networks on a Dask cluster
     (:func:`workbench.experiments.farm.farm`; the same scores); timing always runs here, one network after
-    another, so that no two timed networks share the cores.
+    another, so that no two timed networks share the cores. ``backends`` ``("torch", "onnx")`` runs each network
+    on both (rows ``unet`` and ``unet · onnx``), so that the two are timed in the same run.
+
+    Long because it assembles the report in reading order: set-up, material, scores (farmed), timings.
     """
     if clips < 0 or frames < 2 or (clips == 0 and not real):
         raise InputError(f"need at least 1 clip (or --real material) and 2 frames, got --clips {clips} "
@@ -162,7 +166,11 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
     if seed < HELD_OUT_SEED:
         raise InputError(f"--seed {seed}: benchmark clips must come from the held-out seeds >= {HELD_OUT_SEED}")
     started = time.perf_counter()
-    nets = {label: load_seg_checkpoint(path) for label, path in checkpoints.items()}
+    from workbench.export import on_backend
+
+    loaded = {label: load_seg_checkpoint(path) for label, path in checkpoints.items()}
+    nets = {(label if backend == "torch" else f"{label} · {backend}"): on_backend(net, backend)
+            for label, net in loaded.items() for backend in backends}
     real_sets = [(str(path), *real_clips([path])) for path in real or []]  # (path, clips, teachers) per set
     teachers = sorted({t for _, _, names in real_sets for t in names})
     result: dict[str, Any] = {
@@ -170,7 +178,7 @@ def bench_seg(checkpoints: dict[str, str | Path], clips: int = 8, frames: int = 
         "config": {"clips": clips, "frames": frames, "size": list(size), "seed": seed, "difficulty": difficulty,
                    "threads": threads, "repeat": repeat, "timing_sizes": [list(s) for s in timing_sizes],
                    "fast_px": FAST_PX, "real": [str(p) for p in real or []], "flow": flow,
-                   "workers": workers, "scheduler": scheduler},
+                   "workers": workers, "scheduler": scheduler, "backends": list(backends)},
         "rows": []}
     if real_sets:
         result["real"] = [{"path": path, "clips": [c["name"] for c in data], "teachers": names,

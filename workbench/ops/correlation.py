@@ -153,6 +153,17 @@ def _correlation_torch(f1: torch.Tensor, f2: torch.Tensor, d: int) -> torch.Tens
     return (out.permute(0, 3, 1, 2) / C).contiguous()  # (N, K², H, W), mean over channels
 
 
+def _correlation_plain(f1: torch.Tensor, f2: torch.Tensor, d: int) -> torch.Tensor:
+    """The same cost volume as (2d+1)² shifted products, each a channel mean: slower and larger in memory than
+    :func:`_correlation_torch`, but made only of pad, slice, multiply and mean — what an ONNX export records
+    (``unfold`` on a traced shape does not export)."""
+    H, W = f1.shape[-2:]
+    b = F.pad(f2, (d, d, d, d))
+    K = 2 * d + 1
+    return torch.cat([(f1 * b[:, :, i:i + H, j:j + W]).mean(dim=1, keepdim=True) for i in range(K)
+                      for j in range(K)], dim=1)
+
+
 # ---------------------------------------------------------------------------------------------- cupy backend
 
 _modules: dict[int, dict[str, Any]] = {}  # CUDA device index → kernel name → cupy function
@@ -241,6 +252,8 @@ def correlation(f1: torch.Tensor, f2: torch.Tensor, max_displacement: int = 4) -
     if f1.numel() == 0:  # nothing to correlate (N, C, H or W is 0): zeros, still attached to the graph
         N, _, H, W = f1.shape
         return f1.new_zeros(N, (2 * max_displacement + 1) ** 2, H, W) + 0 * (f1.sum() + f2.sum())
+    if torch.onnx.is_in_onnx_export():
+        return _correlation_plain(f1, f2, max_displacement)
     if _resolve(f1) == "cupy":
         return _CupyCorrelation.apply(f1, f2, max_displacement)
     return _correlation_torch(f1, f2, max_displacement)

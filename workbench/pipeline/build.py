@@ -46,9 +46,14 @@ class SegmenterSpec(Config):
     decision: str = "decision"
     correct: str = NONE
     inherit: tuple[str, ...] = INHERITED
+    backend: str = "torch"  # where the networks run: torch, or onnx (ONNX Runtime; workbench.export)
 
     def validate(self) -> None:
+        from workbench.export import BACKENDS
+
         self.pipeline.validate()
+        if self.backend not in BACKENDS:
+            raise InputError(f"--backend {self.backend}: expected one of {', '.join(BACKENDS)}")
         unknown = [name for name in self.inherit if name not in INHERITED]
         if unknown:
             raise InputError(f"inherit {', '.join(unknown)}: expected some of {', '.join(INHERITED)}")
@@ -95,14 +100,16 @@ class Built:
 def build(spec: SegmenterSpec, load_decider: bool | None = None) -> Built:
     """Load ``spec``'s networks and resolve its configuration. The decision network is loaded when the policy
     needs it, or as ``load_decider`` says (``decision = "none"`` never loads one)."""
+    from workbench.export import on_backend
+
     spec.validate()
-    seg = load_seg_checkpoint(spec.seg)
-    corrector = None if spec.correct == NONE else load_seg_checkpoint(spec.correct)
+    seg = on_backend(load_seg_checkpoint(spec.seg), spec.backend)
+    corrector = None if spec.correct == NONE else on_backend(load_seg_checkpoint(spec.correct), spec.backend)
     wanted = POLICIES[spec.pipeline.policy].score == "predicted" if load_decider is None else load_decider
     decider = load_decision_checkpoint(spec.decision) if wanted and spec.decision != NONE else None
     config = resolve(spec.pipeline, decider, spec.inherit)
     config.validate()
-    return Built(config, seg, decider, corrector)
+    return Built(config, seg, on_backend(decider, spec.backend), corrector)
 
 
 __all__ = ["INHERITED", "Built", "SegmenterSpec", "build", "inherited", "resolve"]

@@ -115,10 +115,17 @@ def load_seg_checkpoint(name_or_path: str | Path, map_location: str | torch.devi
     """Load a segmentation checkpoint (a path or a shipped model name) into an eval-mode :class:`SegNetwork`.
 
     The names of the teacher networks (``mediapipe``, ``mediapipe_landscape``; :mod:`workbench.seg.teacher`)
-    give MediaPipe Selfie Segmentation behind the same interface, unless a file of that name exists.
+    give MediaPipe Selfie Segmentation behind the same interface, unless a file of that name exists; an ONNX file
+    with its input size, normalisation and output channel (:mod:`workbench.seg.external`) runs in ONNX Runtime.
     """
+    from workbench.seg.external import ExternalOnnxSeg, is_onnx_spec, parse_spec
     from workbench.seg.teacher import TEACHER_SOURCE, TEACHERS, teacher_model
 
+    if is_onnx_spec(name_or_path):
+        path, options = parse_spec(str(name_or_path))
+        model = ExternalOnnxSeg(path, options)
+        return SegNetwork(model=model, arch="onnx", options=dict(model.options), input="rgb", flow=None,
+                          metrics={"source": f"external ONNX model {path.name}"}, path=path)
     if str(name_or_path) in TEACHERS and not Path(name_or_path).exists():
         model, options = teacher_model(str(name_or_path))
         return SegNetwork(model=model, arch=str(name_or_path), options=options, input="rgb", flow=None,
