@@ -50,11 +50,30 @@ def cmd_bench_seg(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_realtime(args: argparse.Namespace) -> int:
+    from workbench.experiments.realtime import bench_realtime, format_bench_realtime, write_bench_realtime
+
+    if args.data:
+        from workbench.io import open_dataset
+
+        sequences = open_dataset(args.data)
+    else:
+        from workbench.data.synthetic import SynthConfig, memory_clips
+
+        sequences = memory_clips(SynthConfig(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed))
+    result = bench_realtime(list(args.setups), sequences, threads=args.threads, fps=args.fps,
+                            progress=None if args.quiet else bench_progress)
+    md, js = write_bench_realtime(result, args.out)
+    print(format_bench_realtime(result), end="")
+    print(f"\nwrote {md} and {js}")
+    return 0
+
+
 def add_bench(sub: argparse._SubParsersAction) -> None:
     from workbench.data.synthetic import HELD_OUT_SEED
 
     bench = sub.add_parser("bench", help="benchmarks (JSON + Markdown table)")
-    bsub = bench.add_subparsers(dest="bench_command", required=True, metavar="{flow,seg}")
+    bsub = bench.add_subparsers(dest="bench_command", required=True, metavar="{flow,seg,realtime}")
     flow = bsub.add_parser("flow", help="accuracy and speed of every flow method, and correlation throughput",
                            description="EPE, Fl-all and ms/frame of every flow method on held-out synthetic clips "
                                        "and held-out generic layered scenes (generated in memory) and on the real "
@@ -107,6 +126,33 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     T.add_farm(seg)
     T.add_backend(seg, several=True)
     seg.set_defaults(func=cmd_bench_seg)
+    _add_bench_realtime(bsub, HELD_OUT_SEED)
+
+
+def _add_bench_realtime(bsub: argparse._SubParsersAction, held_out_seed: int) -> None:
+    from workbench.experiments.realtime import DEFAULT_SETUPS
+
+    rt = bsub.add_parser("realtime", help="a video call end to end (read, segment, composite, write): fps and IoU",
+                         description="Run several set-ups (network, backend, key-frame policy, regions) over the same "
+                                     "videos end to end — reading and writing in their own threads — and report fps "
+                                     "with and without I/O, per-stage times and IoU against the ground truth (or a "
+                                     "teacher's masks). Writes OUT/bench_realtime.md and OUT/bench_realtime.json.")
+    rt.add_argument("--setups", type=lambda text: tuple(v.strip() for v in text.split(",") if v.strip()),
+                    default=DEFAULT_SETUPS, metavar="LIST",
+                    help="comma-separated SEG[@torch|onnx][/per-frame|fixed:K|adaptive:TARGET][/ROWSxCOLS]; the first "
+                         "is the IoU reference (default " + ",".join(DEFAULT_SETUPS) + ")")
+    rt.add_argument("--data", default=None, help="clip folders or videos with masks (default: held-out clips "
+                                                 "generated in memory)")
+    rt.add_argument("--clips", type=T.COUNT, default=2, help="generated clips (default 2)")
+    rt.add_argument("--frames", type=T.COUNT, default=40, help="frames per generated clip (default 40)")
+    rt.add_argument("--size", type=T.SIZE, default=(640, 360), help="generated frame size (default 640x360)")
+    rt.add_argument("--seed", type=T.SEED, default=held_out_seed, help="generated clips' seed (default %(default)s)")
+    rt.add_argument("--fps", type=T.FPS, default=30.0, help="frame rate of the videos written (default 30)")
+    rt.add_argument("--threads", type=T.THREADS, default=2, help="torch and OpenCV threads (default 2)")
+    rt.add_argument("--out", default="data/bench", help="output folder (default data/bench)")
+    rt.add_argument("--overwrite", action="store_true", help="replace an existing bench_realtime.md/json")
+    rt.add_argument("--quiet", action="store_true", help="no progress lines")
+    rt.set_defaults(func=cmd_bench_realtime)
 
 
 def bench_progress(step: str) -> None:

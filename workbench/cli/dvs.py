@@ -135,6 +135,9 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
             stages = ", ".join(f"{k} {v:.1f}" for k, v in s["stage_ms"].items() if v > 0)
             print(f"{seq.name}: {s['frames']} frames, {iou}{s['fps']:.1f} fps without I/O, key fraction "
                   f"{s['key_fraction']:.3f} (ms/frame: {stages}) → {run.path}")
+            if getattr(seq, "live", False):
+                seq.close()
+                print(seq.report())
     return 0
 
 

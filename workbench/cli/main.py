@@ -18,7 +18,7 @@ from pathlib import Path
 
 from workbench import __version__
 from workbench.cli import types as T
-from workbench.cli.bench import add_bench, cmd_bench_flow, cmd_bench_seg
+from workbench.cli.bench import add_bench, cmd_bench_flow, cmd_bench_realtime, cmd_bench_seg
 from workbench.cli.dashboard import add_dashboard
 from workbench.cli.data import add_data, cmd_data_animate, cmd_data_label, cmd_data_portraits, cmd_data_synth
 from workbench.cli.dvs import add_dvs, cmd_dvs_labels, cmd_dvs_run, cmd_dvs_sweep
@@ -106,6 +106,9 @@ def outputs_table() -> dict[Callable[[argparse.Namespace], int], tuple[Output, .
         cmd_bench_flow: (Output("--out", "parent", ("pair",)),
                          *(Output("--out", "file", ("pair",), lambda a, i=i: _bench_files("bench_flow")(a)[i])
                            for i in range(2))),
+        cmd_bench_realtime: (Output("--out", "parent", ("data",)),
+                             *(Output("--out", "file", ("data",), lambda a, i=i: _bench_files("bench_realtime")(a)[i])
+                               for i in range(2))),
         cmd_bench_seg: (Output("--out", "parent", ("models", "real")),
                         *(Output("--out", "file", ("models", "real"), lambda a, i=i: _bench_files("bench_seg")(a)[i])
                           for i in range(2))),

@@ -29,7 +29,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     predict_out(args)
     options = PredictOptions(threshold=args.mask_threshold, scale=args.scale, flow=args.flow, background=background,
                              save=not args.no_save, viz=not args.no_viz, evaluate=not args.no_eval, device=device,
-                             video_format=args.video_format)
+                             video_format=args.video_format, max_frames=args.max_frames)
     report = (lambda line: None) if args.quiet else print
     summaries = predict(net, sequences, args.output, options, overwrite=args.overwrite, report=report,
                         progress=not args.quiet)
@@ -37,7 +37,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         scores = ", ".join(f"mean {k[5:]} {s[k]:.4f}" for k in ("mean_dice", "mean_iou") if k in s)
         print(f"{s['sequence']}: {s['frames']} frames, {scores + ', ' if scores else ''}{s['fps']:.1f} fps without "
               f"I/O ({s['model']}, flow {s['flow'] or '-'}, {s['ms_per_frame']['flow'] + s['ms_per_frame']['seg']:.1f}"
-              f" ms/frame)")
+              f" ms/frame)" + (f"; live: {s['dropped']} of the source's {s['source_frames']} frames dropped while "
+                               "busy" if "dropped" in s else ""))
     if args.output is not None and (options.save or options.viz or options.evaluate):
         print(f"wrote {args.output}")
     return 0
@@ -76,6 +77,9 @@ def add_predict(sub: argparse._SubParsersAction) -> None:
     pred.add_argument("--no-eval", action="store_true", help="do not score against ground truth")
     pred.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     pred.add_argument("--quiet", action="store_true", help="no progress bar and no per-frame lines")
+    pred.add_argument("--max-frames", type=T.COUNT, default=None, metavar="N",
+                      help="only the first N frames (a live source: stop after N; default: all, or 5 minutes of "
+                           "a live source)")
     T.add_backend(pred)
     pred.set_defaults(func=cmd_predict)
 

@@ -92,6 +92,10 @@ def open_dataset(path: str | Path, masks: str | Path | None = None, split: str |
     For FUNet, ``split`` ("training" or "testing") picks one split and names sequences ``seq3``; without
     it both present splits are read and named ``training/seq3``, ``testing/seq3``.
     """
+    from workbench.io.live import LiveSequence, is_live
+
+    if is_live(path) and not Path(path).exists():  # a camera index, a stream URL, live:FILE
+        return [LiveSequence(str(path))]
     path = Path(path)
     layout = describe_layout(path)
     with _os_errors(path):

@@ -169,7 +169,8 @@ def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, s
               max_frames: int | None = None, progress: bool = True,
               on_frame: Callable[[int, int], None] | None = None) -> RunOutput:
     """Run ``segmenter`` over ``seq`` frame by frame; ``evaluate`` needs ground-truth masks. ``on_frame(done,
-    total)`` is called after each frame (progress bars of the dashboard and notebooks)."""
+    total)`` is called after each frame (progress bars of the dashboard and notebooks). A live sequence ends when
+    its source does."""
     from tqdm import tqdm
 
     if evaluate and not seq.has_masks:
@@ -183,7 +184,10 @@ def run_video(segmenter: VideoSegmenter, seq: Sequence, evaluate: bool = True, s
     state = None
     for t in tqdm(range(count), desc=f"{segmenter.config.policy} {seq.name}", unit="frame", disable=not progress,
                   leave=False):
-        frame = seq.frame(t)  # readers stream in order (a video decodes frame by frame)
+        try:
+            frame = seq.frame(t)  # readers stream in order (a video decodes frame by frame)
+        except EOFError:  # a live source ended (workbench.io.live)
+            break
         result, state = segmenter.step(frame, state)
         gt = scoring_truth(seq.mask(t), num_classes) if evaluate else None
         iou = summary.update(result, gt)

@@ -45,6 +45,7 @@ class PredictOptions:
     evaluate: bool = True
     device: str = "cpu"
     video_format: str = "webm"  # a video input's composite and viz: webm (VP8) or mp4 (mp4v)
+    max_frames: int | None = None  # only the first N frames (a live source: stop after N)
 
 
 def frame_names(seq: Sequence) -> list[str]:
@@ -62,7 +63,7 @@ def frame_name(seq: Sequence, index: int) -> str:
 class _Outputs:
     """What ``predict`` writes for each frame under ``out`` (a folder being built): ``metrics.csv`` row by row,
     the mask, the composite on the virtual background and the side-by-side picture — as picture folders, or as
-    the two videos of a video input."""
+    the two videos of a video input or a live source."""
 
     def __init__(self, stack: contextlib.ExitStack, out: Path, seq: Sequence, options: PredictOptions,
                  num_classes: int, evaluate: bool):
@@ -72,7 +73,7 @@ class _Outputs:
         self.metrics: csv.DictWriter | None = None
         self.composite_video = self.viz_video = None
         W, H = seq.size
-        if isinstance(seq, VideoSequence):
+        if isinstance(seq, VideoSequence) or getattr(seq, "live", False):
             suffix = f".{options.video_format}"
             if options.save:
                 self.composite_video = stack.enter_context(VideoWriter(out / f"composite{suffix}", seq.fps, (W, H)))
@@ -133,7 +134,7 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
     threshold = net.threshold if options.threshold is None else options.threshold
     if not 0 < threshold < 1:
         raise InputError(f"--mask-threshold {threshold}: expected a probability in (0, 1)")
-    total = len(seq)
+    total = len(seq) if options.max_frames is None else min(len(seq), options.max_frames)
     evaluate = options.evaluate and seq.has_masks
     binary = net.num_classes == 1
     scores = SegScores(len(net.classes), metrics=("dice", "iou", "boundary_f"))
@@ -162,7 +163,8 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
             frames += 1
             if outputs is not None:
                 outputs.write(name, frame, probs, labels, gt, row)
-        if frames != total:  # the video ended early (changed or truncated since it was opened)
+        live = getattr(seq, "live", False)  # a live source ends when it ends (workbench.io.live)
+        if frames != total and not live:  # the video ended early (changed or truncated since it was opened)
             raise InputError(f"{getattr(seq, 'path', seq.name)}: decoded {frames} frames, expected {total}")
     seconds = (sum(flow_ms) + sum(seg_ms)) / 1000
     W, H = seq.size
@@ -173,6 +175,9 @@ def predict_sequence(net: SegNetwork, seq: Sequence, out: Path | None, options: 
         "fps": frames / seconds if seconds > 0 else float("inf"),
         "ms_per_frame": {"flow": float(np.median(flow_ms)), "seg": float(np.median(seg_ms))},
     }
+    if live:
+        summary.update(live=seq.meta.get("live"), source_frames=seq.received, dropped=seq.dropped)
+        report(seq.report())
     if evaluate:
         for key in scores.metrics:
             summary[f"mean_{key}"] = scores.mean(key)
