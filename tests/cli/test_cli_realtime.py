@@ -16,9 +16,10 @@ def test_setups_parse():
     assert (setup.seg, setup.backend, setup.policy, setup.param, setup.regions) == ("fastseg", "onnx", "fixed", 4.0,
                                                                                    (2, 3))
     assert Setup.parse("unet").policy == "per-frame" and Setup.parse("unet").regions == (1, 1)
+    assert Setup.parse("unet/fixed:8/fs:0.25").spec().pipeline.flow_scale == 0.25
     spec = Setup.parse("unet/adaptive:70/2x2").spec()
     assert (spec.pipeline.policy, spec.pipeline.target, spec.pipeline.regions) == ("adaptive", 70.0, (2, 2))
-    for bad in ("unet@tensorrt", "unet/fixed", "unet/sometimes:3", "unet/fixed:x"):
+    for bad in ("unet@tensorrt", "unet/fixed", "unet/sometimes:3", "unet/fixed:x", "unet/fs:quarter"):
         with pytest.raises(InputError, match="--setups"):
             Setup.parse(bad)
 

@@ -95,3 +95,11 @@ def test_flow_grid_normalises_pixel_centres():
 def test_bad_shapes(x, flow):
     with pytest.raises(ValueError, match="warp"):
         warp(x, flow)
+
+
+def test_without_the_mask_the_warp_is_the_same():
+    x, flow = torch.randn(2, 3, 9, 11), 3 * torch.randn(2, 2, 9, 11)
+    for a, b in ((x, flow), (x[0], flow[0])):
+        warped, mask = warp(a, b, padding="border")
+        only, none = warp(a, b, padding="border", valid=False)
+        assert none is None and torch.equal(only, warped) and mask is not None

@@ -25,14 +25,15 @@ def flow_grid(flow: torch.Tensor) -> torch.Tensor:
     return torch.stack([gx, gy], dim=-1)
 
 
-def warp(x: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear", padding: str = "zeros"
-         ) -> tuple[torch.Tensor, torch.Tensor]:
+def warp(x: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear", padding: str = "zeros", valid: bool = True
+         ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Backward-warp ``x (N, C, H, W)`` by ``flow (N, 2, H, W)`` → ``(warped, valid)``.
 
     ``valid (N, 1, H, W)`` is 1.0 where the sample position lies inside the image (within the outermost
     pixel centres) and 0.0 elsewhere; ``warped`` is zero-padded outside (``padding="border"`` repeats the
     border instead — what warped logits need, since a zero logit means "undecided"). Unbatched ``(C, H, W)`` and
     ``(2, H, W)`` inputs are accepted and return unbatched results. Differentiable in ``x`` and ``flow``.
+    ``valid=False`` skips the mask (``None``): half the time of a one-channel warp (the warp path's logits).
     """
     unbatched = x.dim() == 3
     if unbatched:
@@ -45,10 +46,12 @@ def warp(x: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear", padding: s
     flow = flow.to(x.dtype)
     grid = flow_grid(flow)  # (N, H, W, 2)
     warped = F.grid_sample(x, grid, mode=mode, padding_mode=padding, align_corners=True)
+    if not valid:
+        return (warped[0] if unbatched else warped), None
     # Tolerance of 1e-3 px keeps samples exactly on the border valid despite float rounding.
     tol = 1e-3 * 2.0 / max(x.shape[-1] - 1, 1)
     inside = (grid.abs() <= 1.0 + tol).all(dim=-1)  # (N, H, W)
-    valid = inside.unsqueeze(1).to(x.dtype)
+    mask = inside.unsqueeze(1).to(x.dtype)
     if unbatched:
-        return warped[0], valid[0]
-    return warped, valid
+        return warped[0], mask[0]
+    return warped, mask

@@ -143,7 +143,7 @@ def clip_labels(net: SegNetwork, seq: Sequence, config: LabelConfig, clip_index:
                 flow, features = estimate_flow(flow_method, current, key, pipeline.flow_scale,
                                                config.features == "flownet")
                 flow_t = torch.from_numpy(np.nan_to_num(flow))[None]
-                warped, _ = warp(key_logits[r], flow_t, padding="border")
+                warped, _ = warp(key_logits[r], flow_t, padding="border", valid=False)
                 if gt is None:
                     reference = _labels_of(logits[r], net.threshold)
                 else:

@@ -304,7 +304,7 @@ class VideoSegmenter:
 
     @staticmethod
     def _warp(key: RegionKey, flow: torch.Tensor) -> torch.Tensor:
-        warped, _ = warp(key.key_logits, flow, padding="border")
+        warped, _ = warp(key.key_logits, flow, padding="border", valid=False)
         return warped
 
     def _score(self, warped: torch.Tensor, reference: torch.Tensor) -> float:
