@@ -139,13 +139,22 @@ def test_torchrun_two_processes_match_one(tmp_path):
 @pytest.mark.slow
 def test_torchrun_trains_flow_and_decision(tmp_path):
     flow = ["train", "flow", "--train-clips", "2", "--frames", "4", "--size", "64x64", "--val-clips", "1", "--steps",
-            "3", "--batch-size", "3", "--crop", "64x64", "--threads", "1", "--no-card", "--quiet"]
+            "4", "--batch-size", "3", "--crop", "64x64", "--threads", "1", "--no-card", "--quiet"]
     one_and_two(flow, tmp_path / "flow", "pwc.pt")
     a, b = (torch.load(tmp_path / "flow" / run / "pwc.pt", weights_only=True) for run in ("one", "two"))
     assert (a["world_size"], b["world_size"]) == (1, 2)
     difference = differences(a["state_dict"], b["state_dict"])  # Adam: sign-like first steps, as RMSprop above
     assert difference.max() < 2e-3 and difference.mean() < 1e-5
     assert b["metrics"]["val_epe"] == pytest.approx(a["metrics"]["val_epe"], rel=1e-3)
+    # interrupted and resumed under torchrun: the uninterrupted two-process run, bit for bit
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port",
+                str(free_port()), "-m", "workbench", *flow, "--out", str(tmp_path / "flow" / "resumed" / "pwc.pt")]
+    for extra in (["--stop-after", "2"], ["--resume"]):
+        done = subprocess.run(torchrun + extra, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+        assert done.returncode == 0, done.stderr[-2000:]
+    resumed = torch.load(tmp_path / "flow" / "resumed" / "pwc.pt", weights_only=True)
+    assert all(torch.equal(resumed["state_dict"][k], v) for k, v in b["state_dict"].items())
 
     rng = np.random.default_rng(0)  # labels whose score depends on the features
     grid = rng.normal(size=(600, 11, 4, 8)).astype(np.float32)
