@@ -145,6 +145,7 @@ def cmd_dvs_run(args: argparse.Namespace) -> int:
 
 
 def cmd_dvs_labels(args: argparse.Namespace) -> int:
+    from workbench.export import on_backend
     from workbench.pipeline.labels import LabelConfig, make_labels
     from workbench.seg.checkpoint import load_seg_checkpoint
 
@@ -153,7 +154,7 @@ def cmd_dvs_labels(args: argparse.Namespace) -> int:
     config = LabelConfig(pipeline=pipeline, features=args.features, label=args.label, grid=args.grid,
                          fast=args.fast if args.features == "flow+fast" else "", max_offset=args.max_offset)
     config.validate()
-    net = load_seg_checkpoint(args.seg)
+    net = on_backend(load_seg_checkpoint(args.seg), args.backend)  # the labels' fast network runs in PyTorch
     with _threads(args.threads):
         sequences = _sequences(args, 0)
         meta = {"data": args.data, "generated": None if args.data else {
