@@ -91,10 +91,10 @@ def test_dashboard_in_chromium(server, tmp_path):
             # Move the frame slider with the keyboard and time until the caption and every picture changed.
             # The explorer's frame slider is in the page (its fragment redraws only what depends on the frame).
             slider = page.locator('[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]').first
-            slider.focus()
             timings = []
             for frame in range(1, 8):
                 before = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+                slider.focus()  # the fragment's redraw may replace the slider's element, and with it the focus
                 start = time.perf_counter()
                 page.keyboard.press("ArrowRight")
                 page.wait_for_function(

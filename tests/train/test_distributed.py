@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 from torch import nn
 
 from workbench.errors import InputError
@@ -55,31 +54,40 @@ def test_global_batch_norm_in_one_process_is_batch_norm():
     assert torch.equal(plain[1].running_var, swapped[1].running_var)
 
 
-def _worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world), RANK=str(rank),
-                      LOCAL_RANK=str(rank))
-    torch.set_num_threads(1)
-    from workbench.train.distributed import setup
-
-    dist = setup("cpu")
-    try:
-        model = tiny_model()
-        x, y = batch()
-        rows = dist.shard(len(x))  # 3 and 2 rows: unequal shares
-        wrapped = dist.wrap(model)  # kept until after backward: its hooks average the gradients
-        squared = ((wrapped(x[rows]) - y[rows]) ** 2).sum()
-        loss = dist.sum(squared) / dist.sum(torch.tensor(float(y[rows].numel())))
-        loss.backward()
-        if dist.main:
-            torch.save({"loss": loss.detach(), "grads": [p.grad for p in model.parameters()],
-                        "running_var": model[1].running_var}, out)
-    finally:
-        dist.close()
+WORKER = """
+import os, sys, torch
+from torch import nn
+from workbench.train.distributed import setup
+torch.set_num_threads(1)
+torch.manual_seed(0)
+model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 1, 1))
+x = torch.randn(5, 3, 8, 8, generator=torch.Generator().manual_seed(1)) * 3 + 1
+y = torch.randn(5, 1, 8, 8, generator=torch.Generator().manual_seed(2))
+dist = setup("cpu")
+try:
+    rows = dist.shard(len(x))  # 3 and 2 rows: unequal shares
+    wrapped = dist.wrap(model)  # kept until after backward: its hooks average the gradients
+    squared = ((wrapped(x[rows]) - y[rows]) ** 2).sum()
+    loss = dist.sum(squared) / dist.sum(torch.tensor(float(y[rows].numel())))
+    loss.backward()
+    if dist.main:
+        torch.save({"loss": loss.detach(), "grads": [p.grad for p in model.parameters()],
+                    "running_var": model[1].running_var}, sys.argv[1])
+finally:
+    dist.close()
+"""
 
 
 def test_two_processes_give_the_gradient_of_the_global_batch(tmp_path):
-    out = tmp_path / "rank0.pt"
-    mp.spawn(_worker, args=(2, free_port(), str(out)), nprocs=2)
+    """Two gloo processes started as torchrun would (its environment variables), each a fresh interpreter."""
+    out, port = tmp_path / "rank0.pt", free_port()
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(out)], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+                                     "WORLD_SIZE": "2", "RANK": str(rank), "LOCAL_RANK": str(rank)})
+               for rank in range(2)]
+    for worker in workers:
+        _, errors = worker.communicate(timeout=300)
+        assert worker.returncode == 0, errors[-2000:]
     got = torch.load(out, weights_only=True)
     model = tiny_model()
     x, y = batch()

@@ -134,10 +134,13 @@ class LiveSequence(Sequence):
                 f"{self.delivered} and dropped {self.dropped} that arrived while it was busy")
 
     def close(self) -> None:
-        """Stop reading (the reader thread releases the source)."""
+        """Stop reading: the reader thread ends and releases the source (joined here, so that no thread is still in
+        the decoder when the interpreter exits)."""
         self._stop = True
         if self._thread is None:
             self.capture.release()
+        elif self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
 
 
 __all__ = ["DEFAULT_MAX_FRAMES", "LiveSequence", "is_live"]
