@@ -206,7 +206,7 @@ def test_dvs_defaults_come_from_the_pipeline_config():
 def test_sweep_on_a_local_dask_cluster_equals_the_serial_sweep(files, tmp_path):
     pytest.importorskip("dask.distributed")
     args = ["dvs", "sweep", "--data", str(files["clips"]), "--targets", "60,90", "--intervals", "2", "--fast",
-            "none", "--threads", "1", *models(files)]
+            "none", "--no-oracle", "--no-flow-only", "--threads", "1", *models(files)]
     serial = run(*args, "--out", str(tmp_path / "serial"))
     farmed = run(*args, "--workers", "2", "--out", str(tmp_path / "farmed"))
     assert serial.returncode == 0 and farmed.returncode == 0, farmed.stderr

@@ -41,6 +41,21 @@ def _dask():
     return Client, LocalCluster, as_completed
 
 
+def _reachable(scheduler: str) -> None:
+    """Fail at once, in one line, when nothing listens at a ``tcp://HOST:PORT`` scheduler address (Dask itself
+    retries for its whole connect timeout)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    if address.scheme != "tcp" or address.port is None:
+        return  # other transports: let Dask try
+    try:
+        socket.create_connection((address.hostname or "127.0.0.1", address.port), timeout=5).close()
+    except OSError as exc:
+        raise InputError(f"--scheduler {scheduler}: cannot reach it ({exc.strerror or exc})") from None
+
+
 def farm(function: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any = None, workers: int = 0,
          scheduler: str | None = None, threads: int | None = 1, progress: bool = True, desc: str = "runs",
          describe: Callable[[Any], str] | None = None) -> list[Any]:
@@ -65,6 +80,8 @@ def farm(function: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any =
                 bar.update()
             return results
         Client, LocalCluster, as_completed = _dask()
+        if scheduler:
+            _reachable(scheduler)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=logging.ERROR) if workers else None
         try:
