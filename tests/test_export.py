@@ -16,7 +16,7 @@ onnx = pytest.importorskip("onnx")
 
 from workbench.decision import load_decision_checkpoint  # noqa: E402
 from workbench.errors import InputError  # noqa: E402
-from workbench.export import checkpoint_kind, export_onnx, on_backend  # noqa: E402
+from workbench.export import PWCFlowModule, checkpoint_kind, export_onnx, on_backend  # noqa: E402
 from workbench.flow.pwc import load_pwc  # noqa: E402
 from workbench.ops.correlation import _correlation_plain, _correlation_torch  # noqa: E402
 from workbench.ops.onnx_runtime import OnnxModule  # noqa: E402
@@ -55,19 +55,10 @@ def test_decision_network_and_pwc_match_pytorch():
     assert fast.grid == decider.grid  # the rest of the module is the PyTorch one's
 
     pwc = load_pwc(ROOT / "models" / "pwc_small" / "checkpoint.pt")
-
-    class Flow(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.pwc = pwc
-
-        def forward(self, a, b):
-            return self.pwc.flow(a, b)
-
     a = torch.rand(1, 3, 64, 128, generator=torch.Generator().manual_seed(0))
     b = torch.roll(a, shifts=3, dims=3)
     with torch.no_grad():
-        assert close(pwc.flow(a, b), OnnxModule(Flow(), ("frame_a", "frame_b"))(a, b))
+        assert close(pwc.flow(a, b), OnnxModule(PWCFlowModule(pwc), ("frame_a", "frame_b"))(a, b))
 
 
 def test_plain_correlation_is_the_reference():

@@ -24,7 +24,6 @@ from workbench.io.atomic import atomic_file
 from workbench.io.checkpoints import load_torch_file
 
 BACKENDS = ("torch", "onnx")
-KINDS = ("seg", "decision", "flow")
 
 
 def checkpoint_kind(name_or_path: str | Path) -> str:
@@ -44,7 +43,7 @@ def checkpoint_kind(name_or_path: str | Path) -> str:
                      "from `workbench train`")
 
 
-class _PWCFlow(nn.Module):
+class PWCFlowModule(nn.Module):
     """PWC-Net's ``flow`` (any-size frames → pixel flow) as a module's ``forward``, for the export."""
 
     def __init__(self, model: nn.Module):
@@ -53,15 +52,6 @@ class _PWCFlow(nn.Module):
 
     def forward(self, frame_a: torch.Tensor, frame_b: torch.Tensor) -> torch.Tensor:
         return self.model.flow(frame_a, frame_b)
-
-
-class _Score(nn.Module):
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, grid: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
-        return self.model(grid, extra)
 
 
 def exportable(name_or_path: str | Path, size: tuple[int, int], batch: int = 1
@@ -90,7 +80,7 @@ def exportable(name_or_path: str | Path, size: tuple[int, int], batch: int = 1
         meta.update(arch="decision", features=decider.features, flow=str(decider.flow), score=decider.score,
                     grid="x".join(map(str, config.grid)))
         example = (torch.rand(batch, config.in_channels, *config.grid), torch.rand(batch, config.extra))
-        return _Score(decider.model), example, ["grid", "extra"], ["score"], {**meta, "size": "features"}
+        return decider.model, example, ["grid", "extra"], ["score"], {**meta, "size": "features"}
     from workbench.flow.pwc import load_pwc
 
     model = load_pwc(name_or_path)
@@ -98,7 +88,7 @@ def exportable(name_or_path: str | Path, size: tuple[int, int], batch: int = 1
     if model.config.init_flow:
         raise InputError(f"{name_or_path}: refines an initial {model.config.init_flow} flow, which ONNX cannot "
                          "compute; export a PWC-Net without --variant pwc_dis")
-    return _PWCFlow(model), (torch.rand(batch, 3, H, W), torch.rand(batch, 3, H, W)), ["frame_a", "frame_b"], \
+    return PWCFlowModule(model), (torch.rand(batch, 3, H, W), torch.rand(batch, 3, H, W)), ["frame_a", "frame_b"], \
         ["flow"], meta
 
 
@@ -157,4 +147,4 @@ def describe(result: dict[str, Any]) -> str:
             + json.dumps(result["meta"]))
 
 
-__all__ = ["BACKENDS", "KINDS", "checkpoint_kind", "describe", "export_onnx", "exportable", "on_backend"]
+__all__ = ["BACKENDS", "PWCFlowModule", "checkpoint_kind", "describe", "export_onnx", "exportable", "on_backend"]

@@ -147,7 +147,9 @@ def run_call(segmenter: Any, video: Path, out: Path, fps: float, background: np.
                               daemon=True)
     reader.start()
     writer.start()
-    state, masks, stage_ms, keys, compute = None, [], {s: [] for s in STAGES[1:7]}, [], 0.0
+    from workbench.pipeline.streaming import STAGES as PIPELINE_STAGES
+
+    state, masks, stage_ms, keys, compute = None, [], {s: [] for s in (*PIPELINE_STAGES, "stitch")}, [], 0.0
     try:
         while (frame := frames.get()) is not _END:
             t0 = time.perf_counter()

@@ -90,11 +90,8 @@ def train_decision(config: DecisionTrainConfig, progress: bool = True) -> dict[s
     config.validate()
     if config.threads:
         torch.set_num_threads(config.threads)
-    dist = distributed.setup("cpu")
-    try:
+    with distributed.joined("cpu") as dist:
         return _train_decision(config, dist, progress and dist.main)
-    finally:
-        dist.close()
 
 
 def _train_decision(config: DecisionTrainConfig, dist: distributed.Dist, progress: bool) -> dict[str, Any]:

@@ -29,7 +29,9 @@ Several machines: run the same ``torchrun`` on each with ``--nnodes M --node-ran
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,6 +134,17 @@ def setup(device: str) -> Dist:
     return Dist(rank=rank, world=world, local_rank=local_rank, started_here=started)
 
 
+@contextlib.contextmanager
+def joined(device: str) -> Iterator[Dist]:
+    """``with joined(device) as dist:`` — :func:`setup`, and the process group ended when the block ends (also on
+    an error): how each trainer runs its loop."""
+    dist = setup(device)
+    try:
+        yield dist
+    finally:
+        dist.close()
+
+
 def local_device(device: str, dist: Dist) -> str:
     """The device of this process: ``cuda:<local rank>`` for a GPU run under torchrun, else ``device``."""
     return f"cuda:{dist.local_rank}" if dist.active and device != "cpu" else device
@@ -184,4 +197,4 @@ def global_batch_norm(model: nn.Module, dist: Dist) -> nn.Module:
     return model
 
 
-__all__ = ["Dist", "GlobalBatchNorm2d", "global_batch_norm", "local_device", "setup"]
+__all__ = ["Dist", "GlobalBatchNorm2d", "global_batch_norm", "joined", "local_device", "setup"]

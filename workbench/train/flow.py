@@ -260,11 +260,8 @@ def train_flow(config: FlowTrainConfig, progress: bool = True, stop_after: int |
     it would hide the order that a resumed run must reproduce bit for bit (tested).
     """
     torch.set_num_threads(config.threads)
-    dist = distributed.setup("cpu")
-    try:
+    with distributed.joined("cpu") as dist:
         return _train_flow(config, dist, progress and dist.main, stop_after)
-    finally:
-        dist.close()
 
 
 def _train_flow(config: FlowTrainConfig, dist: distributed.Dist, progress: bool, stop_after: int | None

@@ -528,11 +528,8 @@ def train_seg(config: SegTrainConfig, progress: bool = True, stop_after: int | N
     """
     config.validate()
     torch.set_num_threads(config.threads)
-    dist = distributed.setup(config.device)
-    try:
+    with distributed.joined(config.device) as dist:
         return _train_seg(config, dist, progress and dist.main, stop_after)
-    finally:
-        dist.close()
 
 
 def _train_seg(config: SegTrainConfig, dist: distributed.Dist, progress: bool, stop_after: int | None
