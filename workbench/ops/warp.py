@@ -33,7 +33,8 @@ def warp(x: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear", padding: s
     pixel centres) and 0.0 elsewhere; ``warped`` is zero-padded outside (``padding="border"`` repeats the
     border instead — what warped logits need, since a zero logit means "undecided"). Unbatched ``(C, H, W)`` and
     ``(2, H, W)`` inputs are accepted and return unbatched results. Differentiable in ``x`` and ``flow``.
-    ``valid=False`` skips the mask (``None``): half the time of a one-channel warp (the warp path's logits).
+    ``valid=False`` skips the mask (``None``): a third less time for a one-channel warp (the warp path's logits;
+    640×360, 2 threads: 5.3 → 3.5 ms median).
     """
     unbatched = x.dim() == 3
     if unbatched:
