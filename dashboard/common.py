@@ -282,7 +282,7 @@ def sidebar(with_frame: bool = True) -> None:
         if meta is not None and with_frame:
             frame_slider(st, int(meta[0]["summary"]["frames"]))
         elif meta is not None:
-            st.caption("frame: the slider above the panels")
+            st.caption("frame: the player's slider above the panels")
         st.caption(f"{len(table)} runs in `{root}`")
         broken = table[table["error"].ne("")]
         if len(broken):
@@ -325,9 +325,8 @@ def frame_data(key: str = "run", index: int | None = None) -> dict[str, np.ndarr
 
 
 def frame_slider(container: Any, frames: int, **options: Any) -> None:
-    """The frame slider (session key ``frame``, shared by every page) in ``container``: the sidebar, or a page
-    that redraws only what depends on the frame (the explorer's fragment; a fragment cannot draw in the
-    sidebar). The kept frame is clamped to the selected run's length first."""
+    """The frame slider (session key ``frame``, shared by every page) in ``container``, the sidebar of every page
+    but the explorer (whose frame player sets the same key). The kept frame is clamped to the run's length first."""
     st.session_state["frame"] = min(int(st.session_state.get("frame", 0)), frames - 1)
     container.slider("frame", 0, max(frames - 1, 1), key="frame", disabled=frames < 2, **options)
 

@@ -1,6 +1,7 @@
 """The dashboard in a real browser: start ``workbench dashboard`` on a free localhost port over 320×192 runs, open
 it in headless Chromium (Debian's package, driven by Playwright through ``executable_path``), move the frame
-slider, switch views, save screenshots and time how long a frame change takes to reach every panel.
+slider, step and play, switch views, save screenshots and time how long a frame change takes to reach every panel
+and the timeline's frame marker.
 
 Screenshots and timings go to ``$WORKBENCH_SCREENSHOTS`` (default: the test's temporary folder). Times are
 recorded, not asserted (docs/conventions.md); the closing notes report them.
@@ -27,6 +28,17 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.slow
+
+# Whether every frame-marker line of the explorer's timeline is drawn at `frame` (its x in pixels, from the axis)
+MARKER_DRAWN = """frame => {
+    const plot = document.querySelector('.js-plotly-plot');
+    if (!plot || !plot._fullLayout || !plot.layout.shapes.length) return false;
+    return plot.layout.shapes.every((shape, i) => {
+        const axis = plot._fullLayout[shape.xref.replace('x', 'xaxis')];
+        const line = plot.querySelector(`.shapelayer path[data-index="${i}"]`);
+        return line && Math.abs(parseFloat(line.getAttribute('d').slice(1)) - axis._offset - axis.l2p(frame)) < 0.5;
+    });
+}"""
 
 
 def free_port() -> int:
@@ -83,30 +95,41 @@ def test_dashboard_in_chromium(server, tmp_path):
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.goto(url)
             page.get_by_role("heading", name="Run explorer").wait_for(timeout=60_000)
-            page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
+            player = page.locator(".wb-player")  # the frame player (dashboard/player.js), in a shadow root
+            player.locator("img.wb-panel").first.wait_for(timeout=60_000)
             page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-            assert page.locator('[data-testid="stImage"] img').count() >= 5
+            assert player.locator("img.wb-panel:visible").count() == 5  # 6 default panels; no flow on frame 0
+            assert "flow: none this frame" in player.inner_text()
             page.screenshot(path=str(shots / "01_explorer.png"), full_page=True)
 
-            # Move the frame slider with the keyboard and time until the caption and every picture changed.
-            # The explorer's frame slider is in the page (its fragment redraws only what depends on the frame).
-            slider = page.locator('[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]').first
-            timings = []
+            # Move the frame with the keyboard on the player's slider; time until the caption and every picture of
+            # the new frame are on screen (the player's data-shown), and until the timeline's frame marker is drawn
+            # at the frame (the player moves it too). A short pause between presses, as a person stepping makes:
+            # the player's report to the server and its answer happen in it.
+            slider = player.locator("input.wb-slider")
+            timings, marker_timings = [], []
             for frame in range(1, 8):
-                before = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
-                slider.focus()  # the fragment's redraw may replace the slider's element, and with it the focus
+                slider.focus()
                 start = time.perf_counter()
                 page.keyboard.press("ArrowRight")
-                page.wait_for_function(
-                    """([text, before]) => {  // pictures first: innerText lays the page out, on every poll
-                        const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
-                        return imgs.length > 0 && imgs[0].getAttribute('src') !== before
-                               && imgs.every(i => i.complete && i.naturalWidth > 0)
-                               && document.body.innerText.includes(text);
-                    }""", arg=[f"frame {frame} of", before], timeout=20_000)
+                page.locator(f'.wb-player[data-shown="{frame}"]').wait_for(timeout=20_000)
                 timings.append(1000 * (time.perf_counter() - start))
+                page.wait_for_function(MARKER_DRAWN, arg=frame, timeout=20_000)
+                marker_timings.append(1000 * (time.perf_counter() - start))
+                assert f"frame {frame} of" in player.locator(".wb-caption").inner_text()
+                page.wait_for_timeout(200)
             page.screenshot(path=str(shots / "02_explorer_frame7.png"), full_page=True)
-            assert "frame 7 of" in page.inner_text("body")
+
+            # Step and play in the browser; a click on the timeline moves the player (the server's frame).
+            player.locator("button.wb-back").click()
+            page.locator('.wb-player[data-shown="6"]').wait_for(timeout=20_000)
+            player.locator("button.wb-play").click()
+            page.locator('.wb-player[data-shown="8"]').wait_for(timeout=20_000)  # 2 frames/s by default
+            player.locator("button.wb-play").click()  # pause
+            assert "play" in player.locator("button.wb-play").inner_text()
+            page.wait_for_timeout(500)
+            paused = int(player.get_attribute("data-shown"))
+            page.screenshot(path=str(shots / "02b_explorer_played.png"), full_page=True)
 
             views = {"Timelines": "03_timelines.png", "Compare": "04_compare.png", "Flow inspector": "05_flow.png",
                      "Worst frames": "06_worst.png", "New run": "07_new_run.png"}
@@ -122,10 +145,14 @@ def test_dashboard_in_chromium(server, tmp_path):
                     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
                     page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)  # the gallery
                 assert "Traceback" not in page.inner_text("body")
+                if title == "Timelines":  # the player reported its frame: the other pages' slider has it
+                    sidebar_slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+                    assert sidebar_slider.input_value() == str(paused)
                 page.screenshot(path=str(shots / name), full_page=True)
         finally:
             browser.close()
-    result = {"frame_change_ms": timings, "median_ms": float(np.median(timings)), "size": "320x192",
-              "views": list(views)}
+    result = {"frame_change_ms": timings, "median_ms": float(np.median(timings)),
+              "timeline_marker_ms": marker_timings, "marker_median_ms": float(np.median(marker_timings)),
+              "size": "320x192", "views": list(views)}
     (shots / "browser_timings.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result))

@@ -332,12 +332,17 @@ def check_mask_values(mask: np.ndarray, path: str | Path, num_classes: int) -> n
     return mask
 
 
-def encode_image(image: np.ndarray, suffix: str = ".png") -> bytes:
-    """Encode ``uint8`` RGB ``(H, W, 3)`` or gray ``(H, W)`` as file bytes in the format of ``suffix``."""
+def encode_image(image: np.ndarray, suffix: str = ".png", quality: int | None = None) -> bytes:
+    """Encode ``uint8`` RGB ``(H, W, 3)`` or gray ``(H, W)`` as file bytes in the format of ``suffix``;
+    ``quality`` (1–100) for JPEG and WebP (OpenCV's default: 95)."""
     if image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError(f"expected uint8 (H, W) or (H, W, 3), got {image.dtype} {image.shape}")
     array = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
-    ok, buffer = cv2.imencode(suffix, array)
+    params = []
+    if quality is not None:
+        flag = cv2.IMWRITE_WEBP_QUALITY if suffix.lower() == ".webp" else cv2.IMWRITE_JPEG_QUALITY
+        params = [flag, int(quality)]
+    ok, buffer = cv2.imencode(suffix, array, params)
     if not ok:
         raise InputError(f"cannot encode an image as {suffix!r} (unsupported extension?)")
     return buffer.tobytes()
