@@ -188,3 +188,18 @@ def test_flow_card_reports_every_part_of_the_benchmark(tmp_path, result):
         assert part in card
     assert card.count("| **pwc_dis** (this card) |") == 4  # synthetic, layered, motorcycle, speed
     assert "| dis (medium) |" in card and "workbench train flow --variant pwc_dis" in card
+
+
+@pytest.mark.slow
+def test_scores_on_a_dask_cluster_are_the_serial_ones(result):
+    """``workers=2``: each method's untimed scoring pass runs on a local Dask worker; the scores are the serial
+    run's (timings, always taken here, are not compared)."""
+    pytest.importorskip("dask.distributed")
+    farmed = bench_flow(workers=2, motorcycle=False, correlation=False, **{**TINY, "timing_sizes": []})
+    assert farmed["config"]["workers"] == 2 and "motorcycle" not in farmed and "speed" not in farmed
+    for part in ("synthetic", "layers"):
+        for serial, remote in zip(result[part]["rows"], farmed[part]["rows"], strict=True):
+            def scores(row: dict) -> str:  # as JSON: NaN (no moving pixels here) equals NaN
+                return json.dumps({k: v for k, v in row.items() if k != "ms_per_frame"}, sort_keys=True)
+
+            assert scores(serial) == scores(remote)

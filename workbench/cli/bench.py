@@ -15,7 +15,8 @@ def cmd_bench_flow(args: argparse.Namespace) -> int:
 
     result = bench_flow(clips=args.clips, frames=args.frames, size=args.size, seed=args.seed, threads=args.threads,
                         repeat=args.repeat, layers=args.layers, pairs=[tuple(p) for p in args.pair or []],
-                        timing_sizes=[tuple(s) for s in args.timing_sizes],
+                        timing_sizes=[tuple(s) for s in args.timing_sizes], workers=args.workers,
+                        scheduler=args.scheduler,
                         progress=lambda step: print(f"bench: {step}", file=sys.stderr, flush=True))
     md, js = write_bench_flow(result, args.out)
     print(format_bench_flow(result), end="")
@@ -97,6 +98,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--repeat", type=T.COUNT, default=3, help="timed passes; the median is reported (default 3)")
     flow.add_argument("--out", default="data/bench", help="output folder (default data/bench)")
     flow.add_argument("--overwrite", action="store_true", help="replace an existing bench_flow.md/json")
+    T.add_farm(flow)
     flow.set_defaults(func=cmd_bench_flow)
 
     seg = bsub.add_parser("seg", help="accuracy, flicker and speed of segmentation checkpoints on held-out clips",
@@ -140,7 +142,7 @@ def _add_bench_realtime(bsub: argparse._SubParsersAction, held_out_seed: int) ->
     rt.add_argument("--setups", type=lambda text: tuple(v.strip() for v in text.split(",") if v.strip()),
                     default=DEFAULT_SETUPS, metavar="LIST",
                     help="comma-separated SEG[@torch|onnx][/per-frame|fixed:K|adaptive:TARGET][/ROWSxCOLS]"
-                         "[/fs:SCALE]; the first is the IoU reference (default " + ",".join(DEFAULT_SETUPS) + ")")
+                         "[/fs:SCALE][/ws:SCALE]; the first is the IoU reference (default " + ",".join(DEFAULT_SETUPS) + ")")
     rt.add_argument("--data", default=None, help="clip folders or videos with masks (default: held-out clips "
                                                  "generated in memory)")
     rt.add_argument("--clips", type=T.COUNT, default=2, help="generated clips (default 2)")

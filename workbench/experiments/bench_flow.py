@@ -18,10 +18,13 @@
     feature size (N=1, C=32, H/4 × W/4, max displacement 4) for 320×192 and 640×384 inputs: median ms,
     GB/s and GFLOP/s from ``correlation_flops_bytes`` (minimal traffic, so GB/s is a lower bound).
 
-Timing (docs/conventions.md): torch and OpenCV are pinned to ``threads`` threads (restored afterwards) and the
-count is reported; each method first runs once untimed (allocations, lazy set-up); ``ms/frame`` is the
-median over ``repeat`` passes of the wall time of ``estimate`` alone, divided by the number of pairs — frames
-are generated beforehand, so no rendering or file I/O is timed. Compare methods as ratios within one run.
+Scores come from one untimed pass of each method over every set of pairs; these passes are independent and can
+run on a Dask cluster (``workers`` / ``scheduler``, ``--workers`` / ``--scheduler``: the same scores). Timing
+(docs/conventions.md) always runs in this process: torch and OpenCV are pinned to ``threads`` threads (restored
+afterwards) and the count is reported; each method first runs once untimed (allocations, lazy set-up);
+``ms/frame`` is the median over ``repeat`` passes of the wall time of ``estimate`` alone, divided by the number of
+pairs — frames are generated beforehand, so no rendering or file I/O is timed. Compare methods as ratios within
+one run.
 
 A method whose estimator cannot be built (e.g. ``pwc`` before its checkpoint exists) is listed as skipped,
 with the reason, instead of failing the benchmark.
@@ -132,17 +135,16 @@ def _layered_pairs(config: BenchFlowConfig) -> list[tuple[np.ndarray, np.ndarray
 
 
 def _time_flows(estimator: FlowEstimator, pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-                repeat: int) -> tuple[list[np.ndarray], float]:
-    """Flows of the first timed pass and the median ms per pair over ``repeat`` passes (after one warm-up)."""
+                repeat: int) -> float:
+    """The median ms per pair over ``repeat`` passes (after one warm-up)."""
     estimator.estimate(pairs[0][0], pairs[0][1])
-    seconds, flows = [], []
-    for r in range(repeat):
+    seconds = []
+    for _ in range(repeat):
         start = time.perf_counter()
-        out = [estimator.estimate(a, b) for a, b, _ in pairs]
+        for a, b, _ in pairs:
+            estimator.estimate(a, b)
         seconds.append(time.perf_counter() - start)
-        if r == 0:
-            flows = out
-    return flows, 1000.0 * statistics.median(seconds) / len(pairs)
+    return 1000.0 * statistics.median(seconds) / len(pairs)
 
 
 def _pooled(flows: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -186,10 +188,39 @@ def _build(name: str, options: dict[str, Any]) -> tuple[FlowEstimator | None, st
 # ------------------------------------------------------------------------------------------------- parts
 
 
+def _accuracy(flows: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], moving: bool,
+              pairs_per_clip: int | None = None) -> dict[str, Any]:
+    """A method's scores on one set of pairs: EPE and Fl-all pooled over all pixels and, with ``moving``, over the
+    moving ones; with ``pairs_per_clip``, each clip's EPE and their bootstrap 95 % interval."""
+    overall = _pooled(flows, pairs, moving_only=False)
+    row: dict[str, Any] = {"epe": overall["epe"], "fl_all": overall["fl_all"], "num_valid": overall["num_valid"]}
+    if pairs_per_clip:  # every pair has all its pixels valid: the pooled EPE is the mean of the pairs'
+        row["epe_clips"] = np.reshape(overall["per_pair"], (-1, pairs_per_clip)).mean(axis=1).tolist()
+        row["epe_ci"] = list(clip_interval(row["epe_clips"]))
+    if moving:
+        moved = _pooled(flows, pairs, moving_only=True)
+        row.update(epe_moving=moved["epe"], fl_all_moving=moved["fl_all"], num_moving=moved["num_valid"])
+    return row
+
+
+def _score_method(shared: tuple[dict[str, tuple[str, dict[str, Any]]], dict[str, dict[str, Any]]],
+                  label: str) -> dict[str, dict[str, Any]]:
+    """One method's scores on every set of pairs (a farm job, here or on a Dask worker): its estimator is built
+    where the job runs, and one untimed pass gives the flows. ``shared``: the methods' ``(name, options)`` and the
+    sets (``pairs``, ``moving``, ``pairs_per_clip``)."""
+    specs, sets = shared
+    estimator, _ = _build(*specs[label])
+    if estimator is None:
+        return {}
+    return {name: _accuracy([estimator.estimate(a, b) for a, b, _ in part["pairs"]], part["pairs"], part["moving"],
+                            part["pairs_per_clip"]) for name, part in sets.items()}
+
+
 def _bench_methods(config: BenchFlowConfig, estimators: dict[str, tuple[FlowEstimator | None, str | None]],
-                   pairs: list, moving: bool, progress: Callable[[str], None] | None,
-                   pairs_per_clip: int | None = None) -> list[dict[str, Any]]:
-    """A row per method; with ``pairs_per_clip``, also a clip-bootstrap 95 % interval of EPE all."""
+                   pairs: list, scores: dict[str, dict[str, Any]], progress: Callable[[str], None] | None
+                   ) -> list[dict[str, Any]]:
+    """A row per method: its ms/frame timed here on ``pairs`` and its ``scores`` on them (:func:`_score_method`);
+    where each clip's EPE is known, the paired difference to DIS medium and its interval."""
     rows = []
     for label, (estimator, reason) in estimators.items():
         if estimator is None:
@@ -197,17 +228,8 @@ def _bench_methods(config: BenchFlowConfig, estimators: dict[str, tuple[FlowEsti
             continue
         if progress:
             progress(label)
-        flows, ms = _time_flows(estimator, pairs, config.repeat)
-        row: dict[str, Any] = {"method": label, "status": "ok", "ms_per_frame": ms}
-        overall = _pooled(flows, pairs, moving_only=False)
-        row.update(epe=overall["epe"], fl_all=overall["fl_all"], num_valid=overall["num_valid"])
-        if pairs_per_clip:  # every pair has all its pixels valid: the pooled EPE is the mean of the pairs'
-            row["epe_clips"] = np.reshape(overall["per_pair"], (-1, pairs_per_clip)).mean(axis=1).tolist()
-            row["epe_ci"] = list(clip_interval(row["epe_clips"]))
-        if moving:
-            moved = _pooled(flows, pairs, moving_only=True)
-            row.update(epe_moving=moved["epe"], fl_all_moving=moved["fl_all"], num_moving=moved["num_valid"])
-        rows.append(row)
+        rows.append({"method": label, "status": "ok", "ms_per_frame": _time_flows(estimator, pairs, config.repeat),
+                     **scores[label]})
     reference = next((r for r in rows if r["method"] == PAIRED_REFERENCE and "epe_clips" in r), None)
     for row in rows:  # the ranking question: is this method better than DIS medium on the same clips?
         if reference is not None and "epe_clips" in row and row is not reference:
@@ -264,8 +286,8 @@ def _bench_correlation(repeat: int) -> dict[str, Any]:
     return {"status": "ok", "rows": rows}
 
 
-def _bench_motorcycle(config: BenchFlowConfig, estimators: dict, progress: Callable[[str], None] | None
-                      ) -> dict[str, Any]:
+def _motorcycle(config: BenchFlowConfig) -> dict[str, Any]:
+    """The motorcycle part's set of pairs and facts, or ``status`` "not available" and the reason."""
     from workbench.data.realflow import motorcycle_pair
 
     try:
@@ -273,10 +295,8 @@ def _bench_motorcycle(config: BenchFlowConfig, estimators: dict, progress: Calla
     except InputError as exc:  # scikit-image missing
         return {"status": "not available", "reason": str(exc), "rows": []}
     H, W = gt.shape[1:]
-    rows = _bench_methods(config, estimators, [(frame_a, frame_b, gt)], moving=False,
-                          progress=_prefixed(progress, "motorcycle"))
     return {"status": "ok", "size": [W, H], "known_fraction": float(np.isfinite(gt).all(axis=0).mean()),
-            "rows": rows}
+            "pairs": [(frame_a, frame_b, gt)]}
 
 
 def _bench_speed(config: BenchFlowConfig, estimators: dict, progress: Callable[[str], None] | None
@@ -295,13 +315,12 @@ def _bench_speed(config: BenchFlowConfig, estimators: dict, progress: Callable[[
                 continue
             if progress:
                 progress(f"speed {W}x{H}: {row['method']}")
-            row[f"ms_{W}x{H}"] = _time_flows(estimator, pairs, config.repeat)[1]
+            row[f"ms_{W}x{H}"] = _time_flows(estimator, pairs, config.repeat)
     return {"sizes": [list(s) for s in sizes], "pairs": config.timing_pairs, "rows": rows}
 
 
-def _bench_pairs(config: BenchFlowConfig, estimators: dict, progress: Callable[[str], None] | None
-                 ) -> list[dict[str, Any]]:
-    """One part per ``--pair``: EPE and Fl-all against its reference flow (NaN vectors = unknown, skipped)."""
+def _reference_pairs(config: BenchFlowConfig) -> list[dict[str, Any]]:
+    """One part per ``--pair``: its frames, the reference flow (NaN vectors = unknown, skipped) and facts."""
     from workbench.io.flo import read_flo
     from workbench.io.images import read_image
 
@@ -313,44 +332,69 @@ def _bench_pairs(config: BenchFlowConfig, estimators: dict, progress: Callable[[
                              f"and {frame_b.shape[1]}x{frame_b.shape[0]}, flow {reference.shape[2]}x"
                              f"{reference.shape[1]}: expected one size")
         H, W = reference.shape[1:]
-        rows = _bench_methods(config, estimators, [(frame_a, frame_b, reference)], moving=False,
-                              progress=_prefixed(progress, Path(path_flow).name))
         parts.append({"frames": [str(path_a), str(path_b)], "reference": str(path_flow), "size": [W, H],
-                      "known_fraction": float(np.isfinite(reference).all(axis=0).mean()), "rows": rows})
+                      "known_fraction": float(np.isfinite(reference).all(axis=0).mean()),
+                      "pairs": [(frame_a, frame_b, reference)]})
     return parts
 
 
 def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], None] | None = None,
-               **overrides: Any) -> dict[str, Any]:
-    """Run the flow benchmark (module docstring) → a JSON-ready dict; ``overrides`` replace config fields."""
+               workers: int = 0, scheduler: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """Run the flow benchmark (module docstring) → a JSON-ready dict; ``overrides`` replace config fields.
+
+    The methods' scores (one untimed pass of each method over every set of pairs) can run on a Dask cluster —
+    ``workers`` local processes or the one at ``scheduler`` (:func:`workbench.experiments.farm.farm`; the same
+    scores); timing always runs here, one method after another. Long because it assembles the report in reading
+    order: the sets of pairs, the scores (farmed), then each part's timed rows."""
+    from workbench.experiments.farm import farm
+
     config = BenchFlowConfig(**{**(config or BenchFlowConfig()).to_dict(), **overrides})
     config.size = tuple(config.size)  # type: ignore[assignment]
     config.validate()
     started = time.perf_counter()
-    result: dict[str, Any] = {"benchmark": "flow", "config": config.to_dict(), "machine": machine_info(config.threads)}
+    result: dict[str, Any] = {"benchmark": "flow", "config": {**config.to_dict(), "workers": workers,
+                                                              "scheduler": scheduler},
+                              "machine": machine_info(config.threads)}
     with PinnedThreads(config.threads):
-        estimators = {label: _build(name, options) for label, name, options in method_specs(config.pwc_checkpoint)}
+        specs = {label: (name, options) for label, name, options in method_specs(config.pwc_checkpoint)}
+        estimators = {label: _build(name, options) for label, (name, options) in specs.items()}
         pairs = _synthetic_pairs(config)
+        sets = {"synthetic": {"pairs": pairs, "moving": True, "pairs_per_clip": config.frames - 1}}
+        if config.layers:
+            sets["layers"] = {"pairs": _layered_pairs(config), "moving": True,
+                              "pairs_per_clip": config.layer_frames - 1}
+        motorcycle = _motorcycle(config) if config.motorcycle else None
+        if motorcycle is not None and motorcycle["status"] == "ok":
+            sets["motorcycle"] = {"pairs": motorcycle.pop("pairs"), "moving": False, "pairs_per_clip": None}
+        references = _reference_pairs(config) if config.pairs else []
+        for index, part in enumerate(references):
+            sets[f"pair {index}"] = {"pairs": part.pop("pairs"), "moving": False, "pairs_per_clip": None}
+        labels = [label for label, (estimator, _) in estimators.items() if estimator is not None]
+        if progress:
+            progress(f"scoring {len(labels)} methods" + (f" on {workers} workers" if workers else
+                                                         f" on {scheduler}" if scheduler else ""))
+        scored = farm(_score_method, labels, (specs, sets), workers=workers, scheduler=scheduler,
+                      threads=config.threads, progress=False)
+        scores = dict(zip(labels, scored, strict=True))
+
+        def rows(part: str) -> list[dict[str, Any]]:
+            return _bench_methods(config, estimators, sets[part]["pairs"],
+                                  {label: scores[label][part] for label in labels}, _prefixed(progress, part))
+
         moving = sum(int((np.sqrt((gt**2).sum(axis=0)) > MOVING_PX).sum()) for _, _, gt in pairs)
         result["synthetic"] = {
             "clips": config.clips, "pairs": len(pairs), "size": list(config.size),
             "seeds": f"seed {config.seed}, clips 0..{config.clips - 1}",
-            "moving_fraction": moving / (len(pairs) * config.size[0] * config.size[1]),
-            "rows": _bench_methods(config, estimators, pairs, moving=True,
-                                   progress=_prefixed(progress, "synthetic"), pairs_per_clip=config.frames - 1),
-        }
+            "moving_fraction": moving / (len(pairs) * config.size[0] * config.size[1]), "rows": rows("synthetic")}
         if config.layers:
-            layered = _layered_pairs(config)
             result["layers"] = {
-                "clips": config.layers, "pairs": len(layered), "size": list(config.size),
+                "clips": config.layers, "pairs": len(sets["layers"]["pairs"]), "size": list(config.size),
                 "seeds": f"seed {config.seed}, scenes 0..{config.layers - 1}, held-out photographs",
-                "rows": _bench_methods(config, estimators, layered, moving=True,
-                                       progress=_prefixed(progress, "layers"), pairs_per_clip=config.layer_frames - 1),
-            }
-        if config.motorcycle:
-            result["motorcycle"] = _bench_motorcycle(config, estimators, progress)
-        if config.pairs:
-            result["pairs"] = _bench_pairs(config, estimators, progress)
+                "rows": rows("layers")}
+        if motorcycle is not None:
+            result["motorcycle"] = {**motorcycle, "rows": rows("motorcycle")} if "motorcycle" in sets else motorcycle
+        if references:
+            result["pairs"] = [{**part, "rows": rows(f"pair {index}")} for index, part in enumerate(references)]
         if config.timing_sizes:
             result["speed"] = _bench_speed(config, estimators, progress)
         if config.correlation:
