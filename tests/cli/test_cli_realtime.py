@@ -17,9 +17,11 @@ def test_setups_parse():
                                                                                    (2, 3))
     assert Setup.parse("unet").policy == "per-frame" and Setup.parse("unet").regions == (1, 1)
     assert Setup.parse("unet/fixed:8/fs:0.25").spec().pipeline.flow_scale == 0.25
+    pipeline = Setup.parse("unet/fixed:8/ws:0.5/fs:0.2").spec().pipeline
+    assert (pipeline.warp_scale, pipeline.flow_scale) == (0.5, 0.2)
     spec = Setup.parse("unet/adaptive:70/2x2").spec()
     assert (spec.pipeline.policy, spec.pipeline.target, spec.pipeline.regions) == ("adaptive", 70.0, (2, 2))
-    for bad in ("unet@tensorrt", "unet/fixed", "unet/sometimes:3", "unet/fixed:x", "unet/fs:quarter"):
+    for bad in ("unet@tensorrt", "unet/fixed", "unet/sometimes:3", "unet/fixed:x", "unet/fs:quarter", "unet/ws:"):
         with pytest.raises(InputError, match="--setups"):
             Setup.parse(bad)
 

@@ -47,3 +47,12 @@ def test_stitch_keeps_the_more_confident_region():
     multi = stitch([np.concatenate([left, left + 3]), np.concatenate([right, right])], regions, 40, 16)
     assert np.all(multi[1, :, :24] == 3.5)  # max logit 3.5 beats −2 wherever the left region reaches
     assert np.all(multi[1, :, 24:] == -2.0)
+
+
+def test_one_region_stitches_to_a_copy_of_itself():
+    (only,) = region_grid(40, 16, 1, 1, 0)
+    logits = np.random.default_rng(0).normal(size=(2, 16, 40)).astype(np.float32)
+    out = stitch([logits], [only], 40, 16)
+    assert np.array_equal(out, logits) and out is not logits and not np.shares_memory(out, logits)
+    general = stitch([logits, logits], [only, only], 40, 16)  # the general path: the same values
+    assert np.array_equal(general, out)

@@ -107,6 +107,26 @@ def test_warp_of_a_still_scene_is_exact(net):
     assert [r["iou"] for r in fixed.rows] == [r["iou"] for r in per_frame.rows]
 
 
+def test_warp_at_a_smaller_scale(net, clip):
+    """``warp_scale`` 0.5 warps the key's logits at half size and upsamples: on a repeated frame it reproduces the
+    key up to the down- and upsampling; on a moving clip it stays close to the full-size warp, with the same key
+    frames."""
+    frame = clip.frame(0)
+    full = VideoSegmenter(net, PipelineConfig(policy="flow-only", regions=(1, 1)))
+    half = VideoSegmenter(net, PipelineConfig(policy="flow-only", regions=(1, 1), warp_scale=0.5))
+    (a, state_a), (b, state_b) = full.step(frame), half.step(frame)
+    assert np.array_equal(a.probs, b.probs)  # a key frame is segmented, not warped
+    (a, _), (b, _) = full.step(frame, state_a), half.step(frame, state_b)
+    assert np.abs(a.probs - b.probs).max() < 0.1 and np.mean(a.seg == b.seg) > 0.97
+    fixed = {scale: decisions(VideoSegmenter(net, PipelineConfig(policy="fixed", interval=3, warp_scale=scale)), clip)
+             for scale in (1.0, 0.5)}
+    assert np.array_equal(fixed[1.0][0], fixed[0.5][0])
+    ious = {scale: np.array([r["iou"] for r in out.rows]) for scale, (_, out) in fixed.items()}
+    assert np.abs(ious[1.0] - ious[0.5]).max() < 0.05
+    with pytest.raises(InputError, match="--warp-scale 0"):
+        VideoSegmenter(net, PipelineConfig(warp_scale=0))
+
+
 def test_cumulative_rule_spends_a_budget(net, clip):
     """Under the cumulative rule a region warps until 100 × the product of score / 100 since its key falls
     below the target: a constant score of 95 against target 80 warps 4 frames (0.95⁴ = 0.81), then

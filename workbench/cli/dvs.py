@@ -65,6 +65,9 @@ def _add_pipeline(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flow-scale", type=T.SCALE, default=None,
                         help="estimate the warp path's flow at this scale of the region (default: the decision "
                              f"network's, {d.flow_scale:g} as DVSNet)")
+    parser.add_argument("--warp-scale", type=T.SCALE, default=None,
+                        help="warp the key's logits at this scale of the region and upsample the result (default "
+                             f"{d.warp_scale:g}: at the region's size; 0.5: a quarter of the warp's work)")
     parser.add_argument("--threads", type=T.THREADS, default=2, help="torch and OpenCV threads (default 2)")
     T.add_backend(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -103,7 +106,8 @@ def _spec(args: argparse.Namespace, **pipeline: object):
     from workbench.pipeline import PipelineConfig
     from workbench.pipeline.build import INHERITED, SegmenterSpec
 
-    options = ("regions", "overlap", "correct_weight", "flow", "flow_scale", "score")  # those a command may lack
+    # the options a command may lack
+    options = ("regions", "overlap", "correct_weight", "flow", "flow_scale", "warp_scale", "score")
     given = {**{name: getattr(args, name, None) for name in options}, **pipeline}
     return SegmenterSpec(pipeline=PipelineConfig(**{k: v for k, v in given.items() if v is not None}), seg=args.seg,
                          decision=getattr(args, "decision", "none"), correct=getattr(args, "correct", "none"),

@@ -4,7 +4,7 @@ write — with the reading and the writing in their own threads, for several set
 A set-up is ``SEG[@BACKEND][/POLICY[:PARAM]][/ROWSxCOLS]``: the segmentation network (a shipped name, a
 checkpoint, ``mediapipe``, an ONNX model), where it runs (``torch`` or ``onnx``), the key-frame policy
 (``per-frame``, ``fixed:K``, ``adaptive:TARGET``), the region grid and optionally the warp path's flow scale
-(``fs:0.25``), e.g. ``unet/per-frame/1x1`` (the accuracy
+(``fs:0.25``) and the scale the key's logits are warped at (``ws:0.5``), e.g. ``unet/per-frame/1x1`` (the accuracy
 reference), ``funet/per-frame/1x1`` (the seed's FUNet), ``fastseg@onnx/per-frame/1x1``. Each set-up runs over the
 same videos: generated held-out clips written as videos (ground truth known exactly), or ``--data`` (clip folders
 or videos with masks — for real video, masks a teacher made with ``workbench data label``).
@@ -49,18 +49,20 @@ class Setup:
     param: float | None = None
     regions: tuple[int, int] = (1, 1)
     flow_scale: float | None = None  # the warp path's flow scale (None: the pipeline's default)
+    warp_scale: float | None = None  # the scale the key's logits are warped at (None: the pipeline's default)
 
     @classmethod
     def parse(cls, text: str) -> Setup:
         parts = text.split("/")
         seg, _, backend = parts[0].partition("@")
-        policy, param, regions, flow_scale = "per-frame", None, (1, 1), None
+        policy, param, regions, scales = "per-frame", None, (1, 1), {"fs": None, "ws": None}
         for part in parts[1:]:
-            if part.startswith("fs:"):
+            if part[:3] in ("fs:", "ws:"):
                 try:
-                    flow_scale = float(part[3:])
+                    scales[part[:2]] = float(part[3:])
                 except ValueError:
-                    raise InputError(f"--setups {text}: {part!r}: expected fs:SCALE, e.g. fs:0.25") from None
+                    raise InputError(f"--setups {text}: {part!r}: expected {part[:2]}:SCALE, e.g. "
+                                     f"{part[:2]}:0.25") from None
             elif "x" in part and part.replace("x", "").isdigit():
                 rows, cols = (int(v) for v in part.split("x"))
                 regions = (rows, cols)
@@ -73,8 +75,8 @@ class Setup:
         if not seg or backend not in ("", "torch", "onnx") or policy not in ("per-frame", "fixed", "adaptive") \
                 or (policy != "per-frame" and param is None) or min(regions) < 1:
             raise InputError(f"--setups {text}: expected SEG[@torch|onnx][/per-frame|fixed:K|adaptive:TARGET]"
-                             "[/ROWSxCOLS][/fs:FLOW_SCALE], e.g. fastseg@onnx/per-frame/1x1")
-        return cls(text, seg, backend or "torch", policy, param, regions, flow_scale)
+                             "[/ROWSxCOLS][/fs:FLOW_SCALE][/ws:WARP_SCALE], e.g. fastseg@onnx/per-frame/1x1")
+        return cls(text, seg, backend or "torch", policy, param, regions, scales["fs"], scales["ws"])
 
     def spec(self) -> Any:
         from workbench.pipeline import PipelineConfig
@@ -87,6 +89,8 @@ class Setup:
             values["target"] = float(self.param or 0)
         if self.flow_scale is not None:
             values["flow_scale"] = self.flow_scale
+        if self.warp_scale is not None:
+            values["warp_scale"] = self.warp_scale
         return SegmenterSpec(pipeline=PipelineConfig(**values), seg=self.seg, backend=self.backend)
 
 

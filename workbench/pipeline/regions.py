@@ -91,6 +91,9 @@ def stitch(parts: list[np.ndarray], regions: list[Region], width: int, height: i
     """Region logits ``(K, h, w)`` → frame logits ``(K, H, W)``; overlaps keep the more confident region."""
     if len(parts) != len(regions):
         raise ValueError(f"stitch: {len(parts)} logit maps for {len(regions)} regions")
+    if len(parts) == 1 and regions[0].box == (slice(0, height), slice(0, width)) \
+            and parts[0].shape[1:] == (height, width) and parts[0].dtype == np.float32:
+        return parts[0].copy()  # one region covering the frame (1×1): nothing to stitch (a copy: parts may be a key)
     K = parts[0].shape[0]
     out = np.zeros((K, height, width), np.float32)
     best = np.full((height, width), -np.inf, np.float32)

@@ -48,6 +48,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from workbench.config import Config
 from workbench.decision import Decider
@@ -97,6 +98,7 @@ class PipelineConfig(Config):
     overlap: int = 16  # px each region reaches into its neighbours (DVSNet: 64 at 1024×2048)
     flow: str = "dis"  # flow method of the warp path (from the registry)
     flow_scale: float = 0.5  # the warp path's flow is estimated at this scale of the region (DVSNet: 0.5)
+    warp_scale: float = 1.0  # the key's logits are warped at this scale of the region, then upsampled (1: full size)
     score: str = "iou"  # kind of the true score (metrics.confidence_score)
     true_scores: bool = False  # compute the true score on every region-step (untimed look-ahead)
     correct_weight: float = 3.0  # warp path with a corrector: warped + weight × corrector logits
@@ -114,6 +116,8 @@ class PipelineConfig(Config):
             raise InputError(f"--score {self.score!r}: expected one of {', '.join(SCORE_KINDS)}")
         if not 0 < self.flow_scale <= 1:
             raise InputError(f"--flow-scale {self.flow_scale}: expected a factor in (0, 1]")
+        if not 0 < self.warp_scale <= 1:
+            raise InputError(f"--warp-scale {self.warp_scale}: expected a factor in (0, 1]")
         if self.dynamic_down < 0 or self.dynamic_up < 0:
             raise InputError("--dynamic steps must be 0 or more")
         if not self.correct_weight >= 0:
@@ -140,6 +144,7 @@ class RegionKey:
     key_logits: torch.Tensor
     index: int
     compound: float = 1.0
+    small: dict = field(default_factory=dict, repr=False, compare=False)  # key_logits at a warp size, made once
 
 
 @dataclass
@@ -302,10 +307,22 @@ class VideoSegmenter:
         features = self.decider is not None and self.decider.features == "flownet"
         return estimate_flow(self.flow, crop, key.key_frame, self.config.flow_scale, features)
 
-    @staticmethod
-    def _warp(key: RegionKey, flow: torch.Tensor) -> torch.Tensor:
-        warped, _ = warp(key.key_logits, flow, padding="border", valid=False)
-        return warped
+    def _warp(self, key: RegionKey, flow: torch.Tensor) -> torch.Tensor:
+        """The key's logits warped by ``flow`` (current → key, region size). With ``warp_scale`` < 1 the warp runs
+        at that scale — the key's logits area-averaged down once per key, the flow resized and its vectors scaled
+        — and its result is upsampled bilinearly to the region's size (a quarter of the work at 0.5)."""
+        scale = self.config.warp_scale
+        if scale >= 1:
+            warped, _ = warp(key.key_logits, flow, padding="border", valid=False)
+            return warped
+        h, w = key.key_logits.shape[-2:]
+        size = (max(1, round(h * scale)), max(1, round(w * scale)))
+        if size not in key.small:
+            key.small[size] = F.interpolate(key.key_logits, size=size, mode="area")
+        small_flow = F.interpolate(flow, size=size, mode="bilinear", align_corners=False)
+        small_flow = small_flow * small_flow.new_tensor([size[1] / w, size[0] / h]).view(1, 2, 1, 1)
+        warped, _ = warp(key.small[size], small_flow, padding="border", valid=False)
+        return F.interpolate(warped, size=(h, w), mode="bilinear", align_corners=False)
 
     def _score(self, warped: torch.Tensor, reference: torch.Tensor) -> float:
         """True score of a warp: agreement of warped key logits with the network's own logits."""
