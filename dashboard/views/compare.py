@@ -63,17 +63,14 @@ except InputError as exc:
     st.error(str(exc))
     table = None
 if table is not None:
-    highlight = {}
-    for key, (meta, _) in (("run", a), ("run_b", b)):
-        s = meta["summary"]
-        if s["mean_iou"] is not None:
-            highlight[names[key]] = (s["fps"], s["mean_iou"])
-    left, right = st.columns(2)
-    left.plotly_chart(tradeoff(table, "fps", highlight, rule=rule), width="stretch", key="tradeoff_fps")
-    key_highlight = {k: (m["summary"]["key_fraction"], m["summary"]["mean_iou"]) for k, (m, _) in
-                     ((names["run"], a), (names["run_b"], b)) if m["summary"]["mean_iou"] is not None}
-    right.plotly_chart(tradeoff(table, "key_fraction", key_highlight, rule=rule), width="stretch",
-                       key="tradeoff_keys")
+    scored = [(names[key], meta["summary"], color) for (key, (meta, _)), color in
+              zip((("run", a), ("run_b", b)), colors, strict=True) if meta["summary"]["mean_iou"] is not None]
+    left, right = st.columns(2)  # the two runs as open markers in their colours of the page
+    left.plotly_chart(tradeoff(table, "fps", {name: (s["fps"], s["mean_iou"]) for name, s, _ in scored}, rule=rule,
+                               colors=[c for _, _, c in scored]), width="stretch", key="tradeoff_fps")
+    right.plotly_chart(tradeoff(table, "key_fraction", {name: (s["key_fraction"], s["mean_iou"])
+                                                        for name, s, _ in scored}, rule=rule,
+                                colors=[c for _, _, c in scored]), width="stretch", key="tradeoff_keys")
     try:
         report = (sweep / "sweep.md").read_text() if (sweep / "sweep.md").is_file() else None
     except (OSError, ValueError) as exc:

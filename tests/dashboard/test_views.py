@@ -140,6 +140,11 @@ def test_compare_with_sweep(app, dashboard_runs):
     plots = charts(app)
     assert len(plots) == 3  # IoU curves + trade-off vs fps + trade-off vs key fraction (a sweep exists)
     assert any(t.get("marker", {}).get("symbol") == "circle-open" for t in plots[1]["data"])
+    # the two runs keep their colours of the page (the IoU curves') on the trade-off curves, named in the legend
+    curves = {t["name"]: t["line"]["color"] for t in plots[0]["data"]}
+    for plot in plots[1:]:
+        marked = {t["name"]: t["marker"]["color"] for t in plot["data"] if t["marker"].get("size") == 18}
+        assert marked == curves and all(t["mode"] == "markers" for t in plot["data"] if t["name"] in marked)
     app.slider(key="frame").set_value(2).run()
     assert not app.exception
 

@@ -139,10 +139,11 @@ def iou_curves(runs: Mapping[str, object], frame: int | None = None, height: int
 
 
 def tradeoff(table, x: str = "fps", highlight: Mapping[str, tuple[float, float]] | None = None, height: int = 380,
-             rule: str = "threshold"):
+             rule: str = "threshold", colors: Sequence[str] | None = None):
     """A sweep's aggregate curves (mean IoU vs ``fps`` or ``key_fraction``), one per policy; ``highlight``:
-    label → (x, mean IoU) points drawn as large open circles (the runs being compared); ``rule``: the sweep's
-    decision rule, named on the adaptive and oracle curves when it is not DVSNet's threshold."""
+    label → (x, mean IoU) points drawn as large open markers (the runs being compared; named in the legend, in
+    ``colors`` in order — default orange); ``rule``: the sweep's decision rule, named on the adaptive and oracle
+    curves when it is not DVSNet's threshold."""
     import plotly.graph_objects as go
 
     agg = table[table["clip"] == "all"]
@@ -155,10 +156,11 @@ def tradeoff(table, x: str = "fps", highlight: Mapping[str, tuple[float, float]]
                                  name=f"{curve_name(method, rule)} ({seg})",
                                  hovertemplate="%{text}<br>%{x:.3g}, IoU %{y:.2f}%<extra>" + method + "</extra>",
                                  marker={"size": 8, "color": REGION_COLORS[i % len(REGION_COLORS)]}))
-    for label, (hx, hy) in (highlight or {}).items():
-        fig.add_trace(go.Scatter(x=[hx], y=[100 * hy], mode="markers+text", text=[label], textposition="top center",
-                                 name=label, marker={"size": 18, "symbol": "circle-open", "line": {"width": 3},
-                                                     "color": "orange"}))
+    for i, (label, (hx, hy)) in enumerate((highlight or {}).items()):
+        fig.add_trace(go.Scatter(x=[hx], y=[100 * hy], mode="markers", name=label, hovertemplate=label + (
+            "<br>%{x:.3g}, IoU %{y:.2f}%<extra></extra>"), marker={
+                "size": 18, "symbol": ["circle-open", "diamond-open"][i % 2], "line": {"width": 3},
+                "color": colors[i % len(colors)] if colors else "orange"}))
     fig.update_layout(height=height, margin={"l": 40, "r": 10, "t": 10, "b": 30},
                       xaxis_title={"fps": "frames per second (no I/O)", "key_fraction": "key fraction"}[x],
                       yaxis_title="mean IoU (%)", legend={"orientation": "h", "y": -0.3})
