@@ -57,8 +57,8 @@ def run_timelines(frames, frame: int | None = None, others: Mapping[str, object]
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.32, 0.16, 0.26, 0.26],
-                        subplot_titles=("confidence score per region (line: predicted, dotted: compound, x: true at "
-                                        "a key frame) and the target (dashed): segment when below",
+                        subplot_titles=("score per region (line: predicted, dotted: compound, x: true) vs the target "
+                                        "(dashed)",
                                         "key frames: a mark where a region was re-segmented",
                                         "IoU of the frame (ground truth or teacher)",
                                         "time per frame by stage (ms, no I/O)"))
