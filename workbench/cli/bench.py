@@ -142,7 +142,8 @@ def _add_bench_realtime(bsub: argparse._SubParsersAction, held_out_seed: int) ->
     rt.add_argument("--setups", type=lambda text: tuple(v.strip() for v in text.split(",") if v.strip()),
                     default=DEFAULT_SETUPS, metavar="LIST",
                     help="comma-separated SEG[@torch|onnx][/per-frame|fixed:K|adaptive:TARGET][/ROWSxCOLS]"
-                         "[/fs:SCALE][/ws:SCALE]; the first is the IoU reference (default " + ",".join(DEFAULT_SETUPS) + ")")
+                         "[/fs:SCALE][/ws:SCALE]; the first is the IoU reference (default "
+                         + ",".join(DEFAULT_SETUPS) + ")")
     rt.add_argument("--data", default=None, help="clip folders or videos with masks (default: held-out clips "
                                                  "generated in memory)")
     rt.add_argument("--clips", type=T.COUNT, default=2, help="generated clips (default 2)")
