@@ -61,6 +61,30 @@ def test_decision_network_and_pwc_match_pytorch():
         assert close(pwc.flow(a, b), OnnxModule(PWCFlowModule(pwc), ("frame_a", "frame_b"))(a, b))
 
 
+def test_pwc_flow_follows_the_backend_in_the_pipeline():
+    """``--backend onnx`` runs the pipeline's PWC-Net in ONNX Runtime too (the warp path's flow and a network's
+    own flow): the estimator's flows, with and without features, are PyTorch's; DIS stays as it is."""
+    from workbench.flow import create_flow
+    from workbench.pipeline import PipelineConfig, VideoSegmenter
+
+    torch_pwc = create_flow("pwc", device="cpu")
+    onnx_pwc = torch_pwc.on_backend("onnx")
+    assert onnx_pwc is not torch_pwc and onnx_pwc.on_backend("onnx") is onnx_pwc and torch_pwc.on_backend("torch") \
+        is torch_pwc and create_flow("dis").on_backend("onnx").name == "dis"
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (64, 128, 3), np.uint8)
+    b = np.roll(a, 3, axis=1)
+    assert close(torch.from_numpy(torch_pwc.estimate(a, b)), torch.from_numpy(onnx_pwc.estimate(a, b)))
+    (flow_t, feats_t), (flow_o, feats_o) = torch_pwc.estimate_with_features(a, b), onnx_pwc.estimate_with_features(a, b)
+    assert close(torch.from_numpy(flow_t), torch.from_numpy(flow_o)) and close(feats_t, feats_o)
+    net = on_backend(load_seg_checkpoint("unet"), "onnx")
+    assert net.backend == "onnx" and load_seg_checkpoint("unet").backend == "torch"
+    segmenter = VideoSegmenter(net, PipelineConfig(policy="flow-only", flow="pwc", regions=(1, 1)))
+    assert type(segmenter.flow.model).__name__ == "_OnnxPWC"
+    assert type(VideoSegmenter(load_seg_checkpoint("unet"), PipelineConfig(flow="pwc", policy="flow-only")).flow
+                .model).__name__ == "PWCNet"
+
+
 def test_plain_correlation_is_the_reference():
     f1, f2 = torch.randn(2, 2, 8, 13, 17).unbind(0)
     torch.testing.assert_close(_correlation_plain(f1, f2, 3), _correlation_torch(f1, f2, 3), rtol=1e-5, atol=1e-6)

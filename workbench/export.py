@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from workbench.errors import InputError
+from workbench.flow.pwc import PWCFlowModule
 from workbench.io.atomic import atomic_file
 from workbench.io.checkpoints import load_torch_file
 
@@ -41,17 +42,6 @@ def checkpoint_kind(name_or_path: str | Path) -> str:
         return "flow"
     raise InputError(f"{path}: not a workbench checkpoint (segmentation, decision or PWC-Net); expected a .pt file "
                      "from `workbench train`")
-
-
-class PWCFlowModule(nn.Module):
-    """PWC-Net's ``flow`` (any-size frames → pixel flow) as a module's ``forward``, for the export."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, frame_a: torch.Tensor, frame_b: torch.Tensor) -> torch.Tensor:
-        return self.model.flow(frame_a, frame_b)
 
 
 def exportable(name_or_path: str | Path, size: tuple[int, int], batch: int = 1
@@ -118,10 +108,10 @@ def export_onnx(name_or_path: str | Path, out: str | Path, size: tuple[int, int]
 
 
 def on_backend(network: Any, backend: str) -> Any:
-    """``network`` (a :class:`~workbench.seg.checkpoint.SegNetwork` or a decision network's ``Decider``) running
-    on ``backend``: itself for ``torch``; for ``onnx`` a copy whose module runs in ONNX Runtime
-    (:class:`~workbench.ops.onnx_runtime.OnnxModule`, exported per input shape). External ONNX models and
-    teachers run as they are."""
+    """``network`` (a :class:`~workbench.seg.checkpoint.SegNetwork`, a decision network's ``Decider`` or a flow
+    method) running on ``backend``: itself for ``torch``; for ``onnx`` a copy whose module runs in ONNX Runtime
+    (:class:`~workbench.ops.onnx_runtime.OnnxModule`, exported per input shape). External ONNX models, teachers
+    and flow methods without a network run as they are."""
     if backend not in BACKENDS:
         raise InputError(f"--backend {backend}: expected one of {', '.join(BACKENDS)}")
     if backend == "torch" or network is None:
@@ -129,13 +119,17 @@ def on_backend(network: Any, backend: str) -> Any:
     import copy
 
     from workbench.decision import Decider
+    from workbench.flow import FlowEstimator
     from workbench.ops.onnx_runtime import OnnxModule
     from workbench.seg.teacher import TEACHERS
 
+    if isinstance(network, FlowEstimator):
+        return network.on_backend(backend)
     if not isinstance(network, Decider) and (network.arch == "onnx" or network.arch in TEACHERS):
         return network
     clone = copy.copy(network)
     clone.model = OnnxModule(network.model, ("grid", "extra") if isinstance(network, Decider) else ("input",))
+    clone.backend = backend  # a segmentation network's flow (and the pipeline's, with it) follows
     return clone
 
 

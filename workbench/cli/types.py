@@ -296,8 +296,8 @@ def add_backend(parser: argparse.ArgumentParser, several: bool = False) -> None:
                                  "torch); onnx needs the onnx extra")
     else:
         parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
-                            help="run the networks in PyTorch (default) or in ONNX Runtime (exported on first use "
-                                 "at the frame size; the onnx extra)")
+                            help="run the networks — PWC-Net as a flow method too — in PyTorch (default) or in "
+                                 "ONNX Runtime (exported on first use at the frame size; the onnx extra)")
 
 
 def choices_list(allowed: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:

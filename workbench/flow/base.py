@@ -40,6 +40,11 @@ class FlowEstimator:
             raise ValueError(f"estimate_batch: {len(frames_a)} first frames but {len(frames_b)} second frames")
         return np.stack([self.estimate(a, b) for a, b in zip(frames_a, frames_b, strict=True)])
 
+    def on_backend(self, backend: str) -> FlowEstimator:
+        """This method running its network on ``backend`` (``torch`` or ``onnx``, see ``workbench.export``): itself,
+        for methods without a network; a learned method returns a copy whose network runs in ONNX Runtime."""
+        return self
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
 

@@ -348,6 +348,43 @@ def load_pwc(path: str | Path = DEFAULT_CHECKPOINT, map_location: str | torch.de
     return model.eval()
 
 
+class PWCFlowModule(nn.Module):
+    """PWC-Net's ``flow`` as a module's ``forward``, what an ONNX export traces: frames (and, for a network that
+    refines a classical flow, that flow) → pixel flow, and with ``features`` the coarsest decoder's features too."""
+
+    def __init__(self, model: nn.Module, features: bool = False):
+        super().__init__()
+        self.model = model
+        self.features = features
+
+    def forward(self, frame_a: torch.Tensor, frame_b: torch.Tensor, init: torch.Tensor | None = None):
+        return self.model.flow(frame_a, frame_b, self.features, init=init)
+
+
+class _OnnxPWC(nn.Module):
+    """A PWC-Net whose ``flow`` runs in ONNX Runtime (one export per input shapes, and per call kind: with or
+    without features, with or without a classical initial flow); everything else is the PyTorch network's."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        from workbench.ops.onnx_runtime import OnnxModule
+
+        self.model = model
+        self.runs = nn.ModuleDict({
+            f"{'f' if features else 'x'}{'i' if init else 'x'}": OnnxModule(
+                PWCFlowModule(model, features), ("frame_a", "frame_b", "init")[:2 + init], outputs=1 + features)
+            for features in (False, True) for init in (False, True)})
+
+    @property
+    def config(self) -> PWCConfig:
+        return self.model.config
+
+    def flow(self, frame_a: torch.Tensor, frame_b: torch.Tensor, return_features: bool = False,
+             init: torch.Tensor | None = None):
+        run = self.runs[f"{'f' if return_features else 'x'}{'x' if init is None else 'i'}"]
+        return run(frame_a, frame_b) if init is None else run(frame_a, frame_b, init)
+
+
 @register_flow("pwc")
 class PWCFlow(FlowEstimator):
     """The PWC-Net estimator (our checkpoint): ``estimate(a, b)`` → ``(2, H, W)`` pixel flow a → b."""
@@ -377,6 +414,17 @@ class PWCFlow(FlowEstimator):
     @torch.inference_mode()
     def estimate(self, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
         return self._run([frame_a], [frame_b])[0].cpu().numpy()
+
+    def on_backend(self, backend: str) -> FlowEstimator:
+        """Itself for ``torch``; for ``onnx`` a copy whose network runs in ONNX Runtime (on the CPU)."""
+        if backend == "torch" or isinstance(self.model, _OnnxPWC):
+            return self
+        import copy
+
+        model = self.model if self.device.type == "cpu" else copy.deepcopy(self.model).cpu()
+        clone = copy.copy(self)
+        clone.model, clone.device = _OnnxPWC(model), torch.device("cpu")
+        return clone
 
     @torch.inference_mode()
     def estimate_with_features(self, frame_a: np.ndarray, frame_b: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:

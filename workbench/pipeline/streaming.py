@@ -256,7 +256,7 @@ class VideoSegmenter:
                 raise InputError(f"{name}: the fast network's classes {fast.classes} differ from the segmentation "
                                  f"network's {net.classes}")
             self._fast = Segmenter(fast, device=self.device)
-        self.flow = flow or create_flow(config.flow)
+        self.flow = flow or create_flow(config.flow).on_backend(getattr(net, "backend", "torch"))  # PWC: as the net
         if predicted:
             if decider is None:
                 raise InputError(f"--policy {config.policy} needs a decision network (--decision CHECKPOINT)")

@@ -48,6 +48,7 @@ class SegNetwork:
     metrics: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    backend: str = "torch"  # where ``model`` runs: torch, or onnx (workbench.export.on_backend); its flow follows
 
     @property
     def num_classes(self) -> int:

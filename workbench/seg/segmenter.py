@@ -70,7 +70,9 @@ class Segmenter:
         self.net.model.to(self.device).eval()
         if net.needs_flow:
             flow = flow if flow is not None else net.flow or "dis"
-            self.flow: FlowEstimator | None = create_flow(flow) if isinstance(flow, str) else flow
+            if isinstance(flow, str):  # a learned flow runs where the network runs
+                flow = create_flow(flow).on_backend(getattr(net, "backend", "torch"))
+            self.flow: FlowEstimator | None = flow
         else:
             self.flow = None
         self.last_times: dict[str, float] = {}
