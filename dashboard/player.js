@@ -74,20 +74,31 @@ function wire(root, setStateValue) {
 }
 
 // The page's plotly timelines draw the frame as vertical lines, shapes named `marker`
-// (workbench.viz.timeline.set_frame_marker). Move those lines on screen now; the server's redraw that follows the
-// report draws them at the same frame. (Plotly.relayout would recompute the whole four-row figure: ~70 ms.)
+// (workbench.viz.timeline.set_frame_marker). Move those lines now, on screen (their x from the axis), and in the
+// figure's layout, so that a redraw by plotly (a resize) keeps them there; the server's next full run draws them
+// at the same frame. Without plotly's axis functions, Plotly.relayout does it (it redraws the whole four-row
+// figure: ~70 ms).
 function moveMarkers(marker, frame) {
   document.querySelectorAll(".js-plotly-plot").forEach((plot) => {
     const full = plot._fullLayout;
-    if (!marker || !full || !plot.layout) return;
+    if (!marker || !plot.layout) return;
+    const relayout = {};
     (plot.layout.shapes || []).forEach((shape, i) => {
       if (shape.name !== marker || typeof shape.xref !== "string") return;
-      const axis = full[shape.xref.replace("x", "xaxis")]; // "x2" -> "xaxis2"
+      const axis = full && full[shape.xref.replace("x", "xaxis")]; // "x2" -> "xaxis2"
       const line = plot.querySelector(`.shapelayer path[data-index="${i}"]`);
-      if (!axis || typeof axis.l2p !== "function" || !line) return;
-      const x = axis._offset + axis.l2p(frame);
-      line.setAttribute("d", line.getAttribute("d").replace(/^M[^,]+,([^L]+)L[^,]+,/, `M${x},$1L${x},`));
+      if (axis && typeof axis.l2p === "function" && line) {
+        const x = axis._offset + axis.l2p(frame);
+        line.setAttribute("d", line.getAttribute("d").replace(/^M[^,]+,([^L]+)L[^,]+,/, `M${x},$1L${x},`));
+        shape.x0 = shape.x1 = frame;
+      } else {
+        relayout[`shapes[${i}].x0`] = frame;
+        relayout[`shapes[${i}].x1`] = frame;
+      }
     });
+    if (Object.keys(relayout).length && window.Plotly && typeof window.Plotly.relayout === "function") {
+      window.Plotly.relayout(plot, relayout).catch(() => null);
+    }
   });
 }
 
