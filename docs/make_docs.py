@@ -26,9 +26,9 @@ WIDTH = 110  # help text width, fixed so the reference does not depend on the te
 FOLDERS = {  # the top-level folders besides the package, with what they hold
     "kernels/": "CUDA sources for CuPy (correlation), each with an exact PyTorch fallback in workbench/ops",
     "models/": "shipped checkpoints, each with the MODEL_CARD.md its training command wrote",
-    "dashboard/": "the Streamlit dashboard over run records (app.py, views/: one file per page)",
+    "dashboard/": "the Streamlit dashboard over run records (app.py, views/: a page each, player: the frame player)",
     "notebooks/": "the teaching notebooks (00 quickstart … 05 ablations)",
-    "docs/": "architecture, results, command line, conventions, promises; this generator",
+    "docs/": "architecture, results, command line, conventions, promises, screenshots; their generators",
     "tests/": "pytest suite, one folder per package; notebooks and the browser test included",
     "data/": "what commands write by default (git-ignored, except its README)",
 }
