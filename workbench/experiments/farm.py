@@ -12,7 +12,9 @@ its error here, as in the serial run. Files a job writes must go to a folder eve
 for a ``LocalCluster``; a shared file system for a cluster of several machines.
 
 Dask is the optional extra ``dist`` (``pip install -e ".[dist]"``); without it, ``workers``/``scheduler`` is a
-one-line error.
+one-line error. A ``LocalCluster`` starts its worker processes by running the main module again, as Python's
+``multiprocessing`` does: a script that calls ``farm(..., workers=N)`` keeps that call under
+``if __name__ == "__main__":`` (the ``workbench`` command and notebooks need nothing).
 """
 
 from __future__ import annotations
