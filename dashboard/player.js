@@ -20,16 +20,24 @@ export default function (component) {
   }
   const state = root.__state;
   root.__data = data;
-  if (data.seq >= state.seq) {
+  const before = state.frame;
+  if (data.seq >= state.seq) { // the server's frame (a move of its own, or the answer to the newest report)
     state.seq = data.seq;
-    state.frame = Math.min(Math.max(data.frame, 0), data.frames - 1);
+    state.frame = data.frame;
   }
+  state.frame = Math.min(Math.max(state.frame, 0), data.frames - 1); // another run may be shorter
   const slider = root.querySelector(".wb-slider");
   slider.max = Math.max(data.frames - 1, 0);
   slider.disabled = data.frames < 2;
   root.querySelector(".wb-play").disabled = data.frames < 2;
   if (state.playing && state.speed !== data.speed) schedule(root); // the speed was changed
   show(root);
+  if (state.frame !== before) moveMarkers(data.marker, state.frame);
+  return () => { // unmounted (the page was left): no timer keeps running, no report is sent late
+    clearInterval(state.timer);
+    clearTimeout(state.report);
+    state.playing = false;
+  };
 }
 
 function build(parent) {
@@ -114,7 +122,8 @@ function schedule(root) {
       return;
     }
     const next = (state.frame + 1) % root.__data.frames;
-    if (root.__data.views[String(next)]) root.__go(next); // else wait: the window around it is on its way
+    // outside the window: go there once (it says "loading…" and asks for that window at once), then wait for it
+    if (root.__data.views[String(next)] || root.dataset.shown === String(state.frame)) root.__go(next);
   }, 1000 / Math.max(root.__data.speed, 0.1));
 }
 
@@ -155,6 +164,7 @@ function show(root) {
     } else {
       img.hidden = true;
       img.removeAttribute("src");
+      img.alt = "";
       note.hidden = false;
       note.textContent = panel.caption;
     }

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,15 +87,17 @@ def on_change(key: str) -> Callable[[], None]:
         if isinstance(value, dict) and isinstance(value.get("frame"), int):
             st.session_state["frame"] = value["frame"]
             st.session_state[f"{key}_seq"] = int(value.get("seq", 0))
-            st.session_state[f"{key}_reported"] = True
+            st.session_state[f"{key}_reported"] = value["frame"]
     return callback
 
 
 def frame_player(key: str, frames: int, speed: float, draw: Callable[[int], dict[str, Any]], cache: tuple,
-                 block: int) -> None:
-    """Mount the player for frames ``0 .. frames - 1`` at the session's frame. ``draw(t)`` returns
-    :func:`frame_view` for frame ``t``; ``cache`` names the run and settings the views were drawn with (views are
-    kept per block of ``block`` frames in the session, see ``common.figure``)."""
+                 block: int, mounted: bool = True) -> dict[str, Any]:
+    """Mount the player for frames ``0 .. frames - 1`` at the session's frame and return that frame's view.
+    ``draw(t)`` returns :func:`frame_view` for frame ``t``; ``cache`` names the run and settings the views were
+    drawn with (views are kept per block of ``block`` frames in the session, see ``common.figure``); ``mounted``:
+    whether the player in the browser is the one of the previous run (False on a page's full run, which may mount
+    a new one)."""
     frame = st.session_state["frame"] = min(max(int(st.session_state.get("frame", 0)), 0), frames - 1)
     shown = window(frame, frames, block)
     views: dict[str, Any] = {}
@@ -105,8 +107,20 @@ def frame_player(key: str, frames: int, speed: float, draw: Callable[[int], dict
     # After the player's own report, send what was sent before (its frame and seq are older than the player's,
     # which ignores them): unless the window moved, the data is then the same, and Streamlit sends a reference to
     # the message the browser already has instead of the pictures again.
-    sent = st.session_state.get(f"{key}_sent")
-    if not (st.session_state.pop(f"{key}_reported", False) and sent):
-        sent = st.session_state[f"{key}_sent"] = {"frame": frame, "seq": int(st.session_state.get(f"{key}_seq", 0))}
+    sent = frame_sent(st.session_state, key, frame, mounted)
     _component(key=key, data={"frames": frames, **sent, "speed": float(speed), "marker": FRAME_MARKER,
                               "views": views}, on_frame_change=on_change(key))
+    return views[str(frame)]
+
+
+def frame_sent(state: MutableMapping[str, Any], key: str, frame: int, mounted: bool) -> dict[str, int]:
+    """The frame and ``seq`` to send the player (``state``: the session). Normally the session's frame and the
+    newest ``seq`` reported. Right after the player's own report, what was sent before: its frame and seq are older
+    than the player's, which ignores them, so unless the window moved the data is the same and Streamlit sends a
+    reference to the message the browser has instead of the pictures again. Only to the player that reported
+    (``mounted``) and only when nothing else moved the frame since (a click on the timeline in the same run)."""
+    sent = state.get(f"{key}_sent")
+    reported = state.pop(f"{key}_reported", None)
+    if not (mounted and sent and reported == frame):
+        sent = state[f"{key}_sent"] = {"frame": frame, "seq": int(state.get(f"{key}_seq", 0))}
+    return sent

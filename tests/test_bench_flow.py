@@ -213,3 +213,19 @@ def test_scores_on_a_dask_cluster_are_the_serial_ones(result, tmp_path):
         for here, there in zip(serial[part]["rows"], farmed[part]["rows"], strict=True):
             assert {k: v for k, v in here.items() if k != "ms_per_frame"} == \
                    {k: v for k, v in there.items() if k != "ms_per_frame"}
+
+
+def test_a_method_that_cannot_be_built_where_it_is_scored_is_skipped():
+    """A farm job builds its method where it runs; if that fails there (a worker without the checkpoint), the
+    method is listed as skipped with the reason, like one that cannot be built here."""
+    from workbench.experiments.bench_flow import BenchFlowConfig, _bench_methods, _score_method
+    from workbench.flow import create_flow
+
+    frame = np.zeros((48, 64, 3), np.uint8)
+    pairs = [(frame, frame, np.zeros((2, 48, 64), np.float32))]
+    sets = {"synthetic": {"pairs": pairs, "moving": False, "pairs_per_clip": None}}
+    scores = _score_method(({"pwc": ("pwc", {"checkpoint": "/nowhere/checkpoint.pt"})}, sets), "pwc")
+    assert "could not be built on the worker" in scores["unscored"] and "/nowhere" in scores["unscored"]
+    rows = _bench_methods(BenchFlowConfig(repeat=1), {"pwc": (create_flow("zero"), None)}, pairs,
+                          {"pwc": scores}, None)
+    assert rows == [{"method": "pwc", "status": "skipped", "reason": scores["unscored"]}]

@@ -75,7 +75,8 @@ def frame_view() -> None:
     except RunError:  # no stored frames: every frame is a note, small
         height, width = 1, 1
     block = player.block_size(height, width, len(chosen))
-    player.frame_player("player", num_frames, speed, draw, cache=(path, tuple(chosen), region, arrows), block=block)
+    view = player.frame_player("player", num_frames, speed, draw, cache=(path, tuple(chosen), region, arrows),
+                               block=block, mounted=not st.session_state.pop("explorer_page_run", False))
     t = int(st.session_state["frame"])
     common.frame_data()  # a frame that cannot be read: its reason in the page too (an error; a note if not stored)
     downloads = st.columns(3)
@@ -83,8 +84,9 @@ def frame_view() -> None:
     stored = meta.get("stored", True)
     downloads[0].download_button(
         "panels (PNG)", lambda: encode_image(panel_sheet([p for p in pictures(t) if p[0] is not None])),
-        file_name=f"{run_id}_frame{t:04d}.png", mime="image/png", disabled=not (stored and chosen),
-        on_click="ignore", help="the panels of the frame shown above as one picture, with captions")  # built on click
+        file_name=f"{run_id}_frame{t:04d}.png", mime="image/png",
+        disabled=not any(panel["src"] for panel in view["panels"]), on_click="ignore",
+        help="the panels of the frame shown above as one picture, with captions")  # built on click
     downloads[1].download_button("run table (CSV)", lambda: frames.to_csv(index=False), on_click="ignore",
                                  file_name=f"{run_id}_frames.csv", mime="text/csv",
                                  help="frames.parquet as CSV: one row per frame and region")
@@ -168,9 +170,12 @@ def pictures(t: int) -> list[tuple[np.ndarray | None, str]]:
         elif name in ("key frame", "warped key segmentation") and len(boxes):
             key_index = int(data["key_frame"][region])
             if name == "key frame":
-                key = common.frame_arrays(path, key_index)
-                pictures.append((key_frame_panel(key["image"], boxes[region], key_index),
-                                 f"region {region}: key frame {key_index}"))
+                try:
+                    key = common.frame_arrays(path, key_index)
+                    pictures.append((key_frame_panel(key["image"], boxes[region], key_index),
+                                     f"region {region}: key frame {key_index}"))
+                except RunError as exc:  # that frame's file only: the other panels stay
+                    pictures.append((None, f"region {region}: key frame {key_index} cannot be read ({exc})"))
             else:
                 decision = rows["decision"].iloc[region] if len(rows) > region else "segment"
                 what = "warped key segmentation" if decision == "warp" else "new key"
@@ -179,5 +184,6 @@ def pictures(t: int) -> list[tuple[np.ndarray | None, str]]:
     return pictures
 
 
+st.session_state["explorer_page_run"] = True  # the page's own run (not the fragment's): the player may be new
 frame_view()
 timeline()

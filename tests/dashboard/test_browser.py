@@ -149,6 +149,25 @@ def test_dashboard_in_chromium(server, tmp_path):
                     sidebar_slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
                     assert sidebar_slider.input_value() == str(paused)
                 page.screenshot(path=str(shots / name), full_page=True)
+
+            # Back in the explorer with the adaptive run: frame 1 has a flow picture, frame 0 a note in its place —
+            # stepping back swaps the picture for the note, and the picture leaves no empty box behind.
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("Run explorer", exact=True).click()
+            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+            page.get_by_role("option").filter(has_text="adaptive").first.click()
+            page.get_by_text("adaptive 80", exact=False).first.wait_for(timeout=60_000)
+            player.locator("input.wb-slider").focus()
+            page.keyboard.press("Home")
+            page.locator('.wb-player[data-shown="0"]').wait_for(timeout=20_000)
+            page.keyboard.press("ArrowRight")
+            page.locator('.wb-player[data-shown="1"]').wait_for(timeout=20_000)
+            assert player.locator("img.wb-panel:visible").count() == 6 and "flow to the key frame" in \
+                player.inner_text()
+            player.locator("button.wb-back").click()
+            page.locator('.wb-player[data-shown="0"]').wait_for(timeout=20_000)
+            assert player.locator("img.wb-panel:visible").count() == 5
+            assert player.locator("img.wb-panel[hidden]").bounding_box() is None  # not displayed at all
+            page.screenshot(path=str(shots / "08_explorer_adaptive.png"), full_page=True)
         finally:
             browser.close()
     result = {"frame_change_ms": timings, "median_ms": float(np.median(timings)),

@@ -57,6 +57,19 @@ def test_frame_view_pictures_and_notes():
     assert decoded.shape == (135, player.MAX_WIDTH, 3)  # downscaled to the width the page shows
 
 
+def test_what_the_player_is_sent_after_its_report():
+    session = {"frame": 0, "player_seq": 0}
+    assert player.frame_sent(session, "player", 0, mounted=False) == {"frame": 0, "seq": 0}
+    session.update(frame=3, player_seq=2, player_reported=3)  # the player reported frame 3 (its change 2)
+    assert player.frame_sent(session, "player", 3, mounted=True) == {"frame": 0, "seq": 0}  # the same data again
+    assert "player_reported" not in session
+    session.update(frame=4, player_seq=3, player_reported=4)
+    assert player.frame_sent(session, "player", 7, mounted=True) == {"frame": 7, "seq": 3}  # moved since: say so
+    session.update(player_seq=4, player_reported=7)
+    assert player.frame_sent(session, "player", 7, mounted=False) == {"frame": 7, "seq": 4}  # a new player
+    assert player.frame_sent(session, "player", 7, mounted=True) == {"frame": 7, "seq": 4}  # no report: the same
+
+
 def test_jpeg_quality_is_passed_to_the_encoder():
     from workbench.io import encode_image
 

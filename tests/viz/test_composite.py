@@ -24,3 +24,6 @@ def test_replace_background_is_the_alpha_blend():
     feathered = replace_background(frame, person, background, feather=2.0)
     assert np.array_equal(feathered[18:22, 28:32], frame[18:22, 28:32])  # far from the edge: untouched
     assert not np.array_equal(feathered[10, 20:40], frame[10, 20:40])  # the edge is blended
+    colour = np.array([0, 200, 0], np.float32)  # a background that broadcasts: the same blend, by NumPy
+    flat = replace_background(frame, alpha, np.broadcast_to(colour, frame.shape).astype(np.uint8), feather=0)
+    assert np.abs(replace_background(frame, alpha, colour, feather=0).astype(int) - flat).max() <= 1

@@ -209,9 +209,9 @@ def _score_method(shared: tuple[dict[str, tuple[str, dict[str, Any]]], dict[str,
     where the job runs, and one untimed pass gives the flows. ``shared``: the methods' ``(name, options)`` and the
     sets (``pairs``, ``moving``, ``pairs_per_clip``)."""
     specs, sets = shared
-    estimator, _ = _build(*specs[label])
-    if estimator is None:
-        return {}
+    estimator, reason = _build(*specs[label])
+    if estimator is None:  # built here, but not where the job ran (a worker without its checkpoint or package)
+        return {"unscored": f"could not be built on the worker that scored it: {reason}"}
     return {name: _accuracy([estimator.estimate(a, b) for a, b, _ in part["pairs"]], part["pairs"], part["moving"],
                             part["pairs_per_clip"]) for name, part in sets.items()}
 
@@ -223,8 +223,8 @@ def _bench_methods(config: BenchFlowConfig, estimators: dict[str, tuple[FlowEsti
     where each clip's EPE is known, the paired difference to DIS medium and its interval."""
     rows = []
     for label, (estimator, reason) in estimators.items():
-        if estimator is None:
-            rows.append({"method": label, "status": "skipped", "reason": reason})
+        if estimator is None or "unscored" in scores[label]:
+            rows.append({"method": label, "status": "skipped", "reason": reason or scores[label]["unscored"]})
             continue
         if progress:
             progress(label)
@@ -379,7 +379,8 @@ def bench_flow(config: BenchFlowConfig | None = None, progress: Callable[[str], 
 
         def rows(part: str) -> list[dict[str, Any]]:
             return _bench_methods(config, estimators, sets[part]["pairs"],
-                                  {label: scores[label][part] for label in labels}, _prefixed(progress, part))
+                                  {label: scores[label].get(part, scores[label]) for label in labels},
+                                  _prefixed(progress, part))
 
         moving = sum(int((np.sqrt((gt**2).sum(axis=0)) > MOVING_PX).sum()) for _, _, gt in pairs)
         result["synthetic"] = {

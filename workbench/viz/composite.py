@@ -86,9 +86,12 @@ def replace_background(frame: np.ndarray, alpha: np.ndarray, background: np.ndar
     alpha = np.clip(alpha.astype(np.float32), 0, 1)
     if feather > 0:
         alpha = cv2.GaussianBlur(alpha, (0, 0), feather)
-    # OpenCV's per-pixel blend, (a·frame + (1−a)·background) / (a + (1−a)) rounded: the NumPy expression's
-    # value (±1 where float rounding differs), ~3× faster (a 640×360 call frame: 6.0 → 1.8 ms, 2 threads)
-    return cv2.blendLinear(np.ascontiguousarray(frame), np.ascontiguousarray(background), alpha, 1 - alpha)
+    if frame.dtype == background.dtype == np.uint8 and frame.shape == background.shape and frame.ndim == 3:
+        # OpenCV's per-pixel blend, (a·frame + (1−a)·background) / (a + (1−a)) rounded: the expression below's
+        # value (±1 where float rounding differs), ~3× faster (a 640×360 call frame: 6.0 → 1.8 ms, 2 threads)
+        return cv2.blendLinear(np.ascontiguousarray(frame), np.ascontiguousarray(background), alpha, 1 - alpha)
+    a = alpha[:, :, None]  # other types, a background that broadcasts (a colour): NumPy
+    return np.round(a * frame + (1 - a) * background).clip(0, 255).astype(np.uint8)
 
 
 def error_map(pred: np.ndarray, gt: np.ndarray, image: np.ndarray | None = None) -> np.ndarray:
