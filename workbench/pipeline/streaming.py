@@ -379,7 +379,8 @@ class VideoSegmenter:
             logits = self._segment(r.crop, region, state)
             r.times["seg"] = 1000 * (time.perf_counter() - start)
             if key is not None and r.flow is not None and np.isnan(r.score_true):  # both paths known: free score
-                r.score_true = self._score(self._warp(key, torch.from_numpy(np.nan_to_num(r.flow))[None]), logits)
+                flow = torch.from_numpy(np.nan_to_num(r.flow))[None].to(self.device)
+                r.score_true = self._score(self._warp(key, flow), logits)
             return logits, RegionKey(r.crop, logits, t)
         start = time.perf_counter()
         if r.flow is None:
