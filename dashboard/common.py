@@ -388,12 +388,15 @@ def read_sweep(folder: Path) -> tuple[pd.DataFrame, str]:
 
 
 def figure(key: tuple, build):
-    """A plotly figure built once per session and key (``build()``); pages then only move its frame marker
-    (:func:`workbench.viz.timeline.set_frame_marker`), which keeps a frame change fast. Per session, so that
-    two browser tabs never move each other's marker."""
+    """A plotly figure (or the frame player's drawn frames) built once per session and key (``build()``); pages
+    then only move its frame marker (:func:`workbench.viz.timeline.set_frame_marker`), which keeps a frame change
+    fast. Per session, so that two browser tabs never move each other's marker. The 16 most recently used are
+    kept."""
     cache = st.session_state.setdefault("figures", {})
-    if key not in cache:
-        if len(cache) > 16:
+    if key in cache:
+        cache[key] = cache.pop(key)  # now the most recently used
+    else:
+        if len(cache) >= 16:
             cache.pop(next(iter(cache)))
         cache[key] = build()
     return cache[key]
