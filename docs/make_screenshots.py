@@ -4,20 +4,21 @@
 
 Starts ``workbench dashboard`` on the runs folder (``make demo`` makes one: three 320×192 clips, five runs and a
 sweep with the shipped checkpoints), opens it in headless Chromium (Debian's package, driven by Playwright), picks
-the adaptive run of the first clip, steps the explorer's frame player to a frame with warped regions, and saves one
-JPEG per page. Nothing is downloaded; the dashboard only reads the runs.
+the first clip's adaptive run (DVSNet's rule, target 90) when there is one, steps the explorer's frame player to a
+frame with warped regions, and saves one JPEG per page. Nothing is downloaded; the dashboard only reads the runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,37 +28,37 @@ PAGES = {"Timelines": "timelines", "Compare": "compare", "Flow inspector": "flow
          "New run": "new_run"}
 
 
-def _port() -> int:
+@contextmanager
+def served(runs: Path, timeout: float = 90) -> Iterator[str]:
+    """``workbench dashboard`` on ``runs`` at a free localhost port, up (its health check answers) while the block
+    runs; yields its URL. The browser test serves its runs the same way."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the dashboard exited: {process.stdout.read()}")
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "workbench", "dashboard", "--runs", str(runs), "--port",
+                                str(port), "--no-browser"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the dashboard exited: {process.stdout.read()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url} did not come up in {timeout:.0f} s") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    sys.exit(f"{url} did not come up in {timeout:.0f} s")
-
-
-def _adaptive_run(runs: Path) -> Path | None:
-    """The first clip's adaptive run under DVSNet's threshold rule, if the folder has one."""
-    for run in sorted(runs.iterdir()):
-        meta = run / "run.json"
-        if meta.is_file():
-            record = json.loads(meta.read_text())
-            config = record.get("config", {})
-            if config.get("policy") == "adaptive" and config.get("rule", "threshold") == "threshold" \
-                    and not config.get("correct") and record.get("source", {}).get("name") == "clip_0000":
-                return run
-    return None
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def main() -> None:
@@ -73,44 +74,32 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
-    port = _port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([sys.executable, "-m", "workbench", "dashboard", "--runs", str(runs), "--port",
-                                str(port), "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    try:
-        _wait(url, process)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1600})  # tall: Streamlit scrolls inside
-            page.goto(url)
-            page.get_by_role("heading", name="Run explorer").wait_for(timeout=60_000)
-            adaptive = _adaptive_run(runs)
-            if adaptive is not None:  # pick it in the sidebar's run box
-                page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-                page.get_by_role("option").filter(has_text="adaptive 90").first.click()
-                page.wait_for_timeout(3000)
-            player = page.locator(".wb-player")
-            player.locator("img.wb-panel").first.wait_for(timeout=60_000)
-            slider = player.locator("input.wb-slider")
-            for _ in range(args.frame):
-                slider.focus()
-                page.keyboard.press("ArrowRight")
-            page.locator(f'.wb-player[data-shown="{args.frame}"]').wait_for(timeout=60_000)
-            page.wait_for_timeout(2000)
-            page.screenshot(path=str(out / "explorer.jpg"), full_page=True, type="jpeg", quality=85)
-            for title, name in PAGES.items():
-                page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-                page.get_by_role("heading", name=title).wait_for(timeout=60_000)
-                page.wait_for_timeout(4000)  # plots and pictures settle
-                page.screenshot(path=str(out / f"{name}.jpg"), full_page=True, type="jpeg", quality=85)
-            browser.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with served(runs) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})  # tall: Streamlit scrolls inside
+        page.goto(url)
+        page.get_by_role("heading", name="Run explorer").wait_for(timeout=60_000)
+        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+        adaptive = page.get_by_role("option").filter(has_text="adaptive 90")  # make demo's DVSNet-rule run
+        if adaptive.count():
+            adaptive.first.click()
+            page.wait_for_timeout(3000)
+        else:
+            page.keyboard.press("Escape")
+        player = page.locator(".wb-player")
+        player.locator("img.wb-panel").first.wait_for(timeout=60_000)
+        player.locator("input.wb-slider").focus()
+        for _ in range(args.frame):
+            page.keyboard.press("ArrowRight")
+        page.locator(f'.wb-player[data-shown="{args.frame}"]').wait_for(timeout=60_000)
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(out / "explorer.jpg"), full_page=True, type="jpeg", quality=85)
+        for title, name in PAGES.items():
+            page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+            page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+            page.wait_for_timeout(4000)  # plots and pictures settle
+            page.screenshot(path=str(out / f"{name}.jpg"), full_page=True, type="jpeg", quality=85)
+        browser.close()
     print(f"wrote {len(PAGES) + 1} screenshots to {out}")
 
 

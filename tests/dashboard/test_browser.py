@@ -1,4 +1,5 @@
-"""The dashboard in a real browser: start ``workbench dashboard`` on a free localhost port over 320×192 runs, open
+"""The dashboard in a real browser: start ``workbench dashboard`` on a free localhost port over 320×192 runs (as
+docs/make_screenshots.py does), open
 it in headless Chromium (Debian's package, driven by Playwright through ``executable_path``), move the frame
 slider, step and play, switch views, save screenshots and time how long a frame change takes to reach every panel
 and the timeline's frame marker.
@@ -12,20 +13,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_runs
+from conftest import ROOT, make_runs
+
+sys.path.insert(0, str(ROOT / "docs"))
+from make_screenshots import FLAGS, served  # noqa: E402  (one way to serve the dashboard and drive Chromium)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.slow
 
@@ -41,46 +40,14 @@ MARKER_DRAWN = """frame => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dashboard exited: {process.stdout.read()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not come up")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if not Path(CHROMIUM).is_file():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     pytest.importorskip("playwright")
     runs = make_runs(tmp_path_factory.mktemp("browser"), frames=12, size=(320, 192))
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "workbench", "dashboard", "--runs", str(runs["runs"]),
-                                "--port", str(port), "--no-browser"], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    with served(runs["runs"]) as url:
         yield url, runs
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_dashboard_in_chromium(server, tmp_path):
