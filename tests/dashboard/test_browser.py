@@ -122,7 +122,7 @@ def test_dashboard_in_chromium(server, tmp_path):
             page.locator('[data-testid="stSidebarNav"]').get_by_text("Run explorer", exact=True).click()
             page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
             page.get_by_role("option").filter(has_text="adaptive").first.click()
-            page.get_by_text("adaptive 80", exact=False).first.wait_for(timeout=60_000)
+            player.locator(".wb-caption", has_text="adaptive 80").wait_for(timeout=60_000)  # the new run's frames
             player.locator("input.wb-slider").focus()
             page.keyboard.press("Home")
             page.locator('.wb-player[data-shown="0"]').wait_for(timeout=20_000)
